@@ -1,0 +1,38 @@
+"""Task generators: pure functions of (sampled clip, subtype, params, rng) returning a Sample.
+
+``TASKS`` is the one registry the pipeline and ``validate`` use: how to generate a task's
+samples, which subtypes exist, how many dense frames a subtype needs, and how to re-derive
+an answer from ``meta``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from videolake.generators import anomaly, counting, jigsaw
+from videolake.generators.base import Sample, SampledClip
+from videolake.generators.perturbations import PERTURBATIONS
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    generate: Callable[..., Sample]
+    derive_answer: Callable[[dict], str]
+    settings_for: Callable[[dict], dict]
+    # None: the subtype is free (the tier name); otherwise the allowed subtypes.
+    subtypes: tuple[str, ...] | None
+    required_density: Callable[[str, dict], int] = lambda subtype, params: 1
+
+    def needs_donor(self, subtype: str) -> bool:
+        return self.name == anomaly.TASK and PERTURBATIONS[subtype].kind == "donor"
+
+
+TASKS: dict[str, Task] = {
+    anomaly.TASK: Task(anomaly.TASK, anomaly.generate, anomaly.derive_answer, anomaly.settings_for, tuple(PERTURBATIONS), anomaly.required_density),
+    counting.TASK: Task(counting.TASK, counting.generate, counting.derive_answer, counting.settings_for, None),
+    jigsaw.TASK: Task(jigsaw.TASK, jigsaw.generate, jigsaw.derive_answer, jigsaw.settings_for, None),
+}
+
+__all__ = ["TASKS", "Task", "Sample", "SampledClip"]

@@ -1,0 +1,111 @@
+"""Anomaly grounding: perturb one contiguous segment; the answer is its start-end in seconds."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from videolake.generators.base import (
+    Sample,
+    SampledClip,
+    format_seconds,
+    fps_from_str,
+    fps_to_str,
+    sample_range,
+    single_video_question,
+)
+from videolake.generators.perturbations import DEFAULT_SETTINGS, PERTURBATIONS
+
+TASK = "anomaly_grounding"
+
+PROMPT = (
+    "In a segment of this video, {description} Your task is to identify the precise time interval of "
+    "this change. Please only provide the start and end times in seconds, formatted as "
+    "<start_time>-<end_time> (e.g., '14.5-26.2')."
+)
+
+
+def settings_for(params: dict) -> dict:
+    unknown = set(params) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown anomaly_grounding parameter(s): {', '.join(sorted(unknown))}")
+    return {**DEFAULT_SETTINGS, **params}
+
+
+def required_density(subtype: str, params: dict) -> int:
+    """Dense frames per slot this subtype needs from the sampler (Slow/Fast need more)."""
+    if subtype not in ("slow", "fast"):
+        return 1
+    factor = settings_for(params)["speed_factor"]
+    if not isinstance(factor, int) or factor < 2:
+        raise ValueError(f"speed_factor must be an integer >= 2, got {factor!r}")
+    return factor
+
+
+def question_for(subtype: str) -> str:
+    return single_video_question(PROMPT.format(description=PERTURBATIONS[subtype].description))
+
+
+def interval_answer(start: int, length: int, fps) -> str:
+    """End is exclusive: the segment covers slots [start, start + length)."""
+    return f"{format_seconds(start / fps)}-{format_seconds((start + length) / fps)}"
+
+
+def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor: SampledClip | None = None) -> Sample:
+    settings = settings_for(params)
+    perturbation = PERTURBATIONS[subtype]
+    n = clip.num_slots
+    length = min(sample_range(rng, settings["segment_frames"], integer=True), n - 1)
+    start = int(rng.integers(0, n - length + 1))
+    applied = perturbation.sample(rng, settings, length)
+
+    if perturbation.kind == "temporal":
+        unit = perturbation.density(applied)
+        assert clip.density % unit == 0, "the sampler was asked for too few dense frames"
+        slot_indices = perturbation.index_map(n, start, length, applied)
+        dense_indices = slot_indices * (clip.density // unit)
+    else:
+        dense_indices = clip.base_indices
+    frames = clip.frames[dense_indices]
+    segment = slice(start, start + length)
+    if perturbation.kind == "pixel":
+        frames[segment] = perturbation.apply(frames[segment], applied)
+    elif perturbation.kind == "donor":
+        if donor is None:
+            raise ValueError("the swap perturbation needs a donor clip")
+        donor_frames = donor.base_frames()[segment]
+        h, w = frames.shape[1:3]
+        if donor_frames.shape[1:3] != (h, w):
+            donor_frames = np.stack([np.asarray(Image.fromarray(f).resize((w, h), Image.BILINEAR)) for f in donor_frames])
+        frames[segment] = donor_frames
+        applied = {**applied, "donor_source_times": np.round(donor.source_times[donor.base_indices[segment]], 6).tolist()}
+
+    meta = {
+        "num_frames": n,
+        "fps": fps_to_str(clip.fps),
+        "start_frame": start,
+        "num_segment_frames": length,
+        "perturbation": subtype,
+        "params": applied,
+        "dense_indices": dense_indices.tolist(),
+        "density": clip.density,
+        "source_times": np.round(clip.source_times[dense_indices], 6).tolist(),
+    }
+    return Sample(clips=[frames], question=question_for(subtype), answer=interval_answer(start, length, clip.fps), meta=meta)
+
+
+def derive_answer(meta: dict) -> str:
+    """Recompute the answer from the stored segment and frame rate, checking the index map agrees."""
+    start, length, n = meta["start_frame"], meta["num_segment_frames"], meta["num_frames"]
+    perturbation = PERTURBATIONS[meta["perturbation"]]
+    indices = np.asarray(meta["dense_indices"])
+    if len(indices) != n or not 0 <= start < start + length <= n:
+        raise ValueError("segment outside the video")
+    if perturbation.kind == "temporal":
+        unit = perturbation.density(meta["params"])
+        expected = perturbation.index_map(n, start, length, meta["params"]) * (meta["density"] // unit)
+    else:
+        expected = np.arange(n) * meta["density"]
+    if not np.array_equal(indices, expected):
+        raise ValueError("frame index map does not match the perturbation parameters")
+    return interval_answer(start, length, fps_from_str(meta["fps"]))

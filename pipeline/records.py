@@ -1,0 +1,110 @@
+"""From planned samples to finished records: decode each source once, generate, encode.
+
+Errors travel as data: a source that cannot be read or a sample that cannot be generated
+becomes a (source_id, reason) entry for the build report, and the shard goes on without it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from itertools import groupby
+
+import numpy as np
+
+from videolake.generators import TASKS, SampledClip
+from videolake.pipeline.encode import Encoder, encode_mp4
+from videolake.pipeline.ingest import SourceRef, read_archive_members
+from videolake.pipeline.plan import SampleSpec
+from videolake.pipeline.sampling import SourceError, sample_clip
+
+
+def meta_json(meta: dict) -> str:
+    return json.dumps(meta, sort_keys=True, separators=(",", ":"))
+
+
+def required_density(specs) -> int:
+    return math.lcm(*(TASKS[s.task].required_density(s.subtype, s.params) for s in specs))
+
+
+def record_for(spec: SampleSpec, clip: SampledClip, donor: SampledClip | None, encoder: Encoder) -> dict:
+    sample = TASKS[spec.task].generate(clip, spec.subtype, spec.params, np.random.default_rng(spec.seed), donor)
+    meta = {
+        **sample.meta,
+        "generator": {"task": spec.task, "subtype": spec.subtype, "tier": spec.tier, "params": spec.params, "seed": spec.seed},
+        "donor_source_id": spec.donor.source_id if spec.donor else None,
+        "encoder": encoder.codec,
+    }
+    return {
+        "id": spec.id,
+        "task": spec.task,
+        "subtype": spec.subtype,
+        "tier": spec.tier,
+        "split": spec.split,
+        "source_id": spec.source.source_id,
+        "system": sample.system,
+        "question": sample.question,
+        "answer": sample.answer,
+        "reasoning": sample.reasoning,
+        "videos": [encode_mp4(frames, clip.fps, encoder) for frames in sample.clips],
+        "fps": float(clip.fps),
+        "meta": meta_json(meta),
+    }
+
+
+def _open_sources(refs: list[SourceRef]):
+    """Yield (ref, file path or in-memory file, error); archive members come from one streaming pass."""
+    for container, group in groupby(refs, key=lambda r: r.container):
+        group = list(group)
+        if group[0].member is None:
+            for ref in group:
+                yield ref, ref.container, None
+            continue
+        by_member = {ref.member: ref for ref in group}
+        for member, data, error in read_archive_members(container, set(by_member)):
+            yield by_member[member], (io.BytesIO(data) if data is not None else None), error
+
+
+def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encoder) -> tuple[list[dict], list[dict]]:
+    """Records for ``specs`` in their given order, plus the skipped ones with reasons."""
+    by_source: dict[str, list[SampleSpec]] = {}
+    for spec in specs:
+        by_source.setdefault(spec.source.source_id, []).append(spec)
+    refs = sorted({spec.source for spec in specs}, key=lambda r: (r.container, r.source_id))
+    done: dict[str, dict] = {}
+    skipped: list[dict] = []
+    donors: dict[str, SampledClip | str] = {}
+    for ref, opened, error in _open_sources(refs):
+        source_specs = by_source[ref.source_id]
+        clip = None
+        if error is None:
+            try:
+                clip = sample_clip(opened, frames, required_density(source_specs), max_size)
+            except SourceError as err:
+                error = str(err)
+        if clip is None:
+            skipped.append({"source_id": ref.source_id, "reason": error, "samples": [s.id for s in source_specs]})
+            continue
+        for spec in source_specs:
+            try:
+                donor = _donor_clip(spec.donor, donors, frames, max_size) if spec.donor else None
+                done[spec.id] = record_for(spec, clip, donor, encoder)
+            except (SourceError, ValueError) as err:
+                skipped.append({"source_id": ref.source_id, "reason": f"{spec.id}: {err}", "samples": [spec.id]})
+    return [done[s.id] for s in specs if s.id in done], skipped
+
+
+def _donor_clip(ref: SourceRef, cache: dict, frames: int, max_size) -> SampledClip:
+    """Swap samples read a second source; one decode per donor per shard."""
+    if ref.source_id not in cache:
+        try:
+            (_, opened, error), = _open_sources([ref])
+            if error:
+                raise SourceError(error)
+            cache[ref.source_id] = sample_clip(opened, frames, 1, max_size)
+        except SourceError as err:
+            cache[ref.source_id] = f"donor {ref.source_id}: {err}"
+    if isinstance(cache[ref.source_id], str):
+        raise SourceError(cache[ref.source_id])
+    return cache[ref.source_id]

@@ -1,0 +1,133 @@
+"""Frame sampling with PyAV: N frames evenly over the 5%-95% span, fitted to a pixel budget.
+
+Decoding streams through the clip and keeps only the chosen frames, seeking ahead when the
+next target is far away, so memory stays flat however long the clip is.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import BinaryIO
+
+import av
+import numpy as np
+
+from videolake.generators.base import SampledClip
+
+SPAN = (0.05, 0.95)
+SEEK_GAP_SECONDS = 4.0  # closer targets are reached faster by decoding on than by seeking
+
+
+class SourceError(Exception):
+    """A clip that cannot give a sample; the message is the reason in the build report."""
+
+
+def output_size(width: int, height: int, max_width: int, max_height: int) -> tuple[int, int]:
+    """Largest even size inside the budget that keeps the aspect ratio (never upscales)."""
+    scale = min(1.0, max_width / width, max_height / height)
+    w, h = max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
+    return w, h
+
+
+def _rotate(image: np.ndarray, degrees: int) -> np.ndarray:
+    """Apply the display matrix: PyAV reports counter-clockwise degrees."""
+    turns = round(degrees / 90) % 4
+    return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
+
+
+def _duration(container, stream) -> tuple[float, float]:
+    """(start, duration) in seconds from the stream, the container, or a packet scan as a last resort."""
+    start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    if stream.duration:
+        return start, float(stream.duration * stream.time_base)
+    if container.duration:
+        return start, container.duration / av.time_base
+    last = None
+    for packet in container.demux(stream):
+        if packet.pts is not None:
+            end = float((packet.pts + (packet.duration or 0)) * stream.time_base)
+            last = end if last is None else max(last, end)
+    container.seek(0)
+    if last is None:
+        raise SourceError("no timestamps: cannot tell the duration")
+    return start, last - start
+
+
+def sample_clip(source: str | BinaryIO, num_frames: int = 48, density: int = 1, max_size: tuple[int, int] = (448, 448)) -> SampledClip:
+    try:
+        container = av.open(source)
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
+        raise SourceError(f"not a readable video: {err}") from err
+    with container:
+        if not container.streams.video:
+            raise SourceError("no video stream (audio-only or not a video)")
+        try:
+            return _sample(container, num_frames, density, max_size)
+        except av.error.FFmpegError as err:
+            raise SourceError(f"decode failed: {err}") from err
+
+
+def _sample(container, num_frames: int, density: int, max_size: tuple[int, int]) -> SampledClip:
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    start, duration = _duration(container, stream)
+    if duration <= 0:
+        raise SourceError("zero duration")
+    total = num_frames * density
+    span_start, span = start + SPAN[0] * duration, (SPAN[1] - SPAN[0]) * duration
+    targets = span_start + span * np.arange(total) / total
+
+    picked: list[np.ndarray] = []
+    times: list[float] = []
+    size = None
+    previous = None  # (time, frame) of the last decoded frame before the next target
+
+    def keep(frame, time):
+        nonlocal size
+        rotation = int(frame.rotation or 0)
+        if size is None:
+            shown_w, shown_h = (frame.height, frame.width) if rotation % 180 else (frame.width, frame.height)
+            w, h = output_size(shown_w, shown_h, *max_size)
+            size = (h, w) if rotation % 180 else (w, h)
+        image = frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA").to_ndarray()
+        picked.append(_rotate(image, rotation))
+        times.append(time)
+
+    position = -1.0
+    while len(picked) < total:
+        target = targets[len(picked)]
+        if target - position > SEEK_GAP_SECONDS and position >= 0:
+            container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+            previous = None
+        advanced = False
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                continue
+            time = float(frame.pts * stream.time_base)
+            position, advanced = time, True
+            while len(picked) < total and time >= targets[len(picked)]:
+                target = targets[len(picked)]
+                if previous is not None and target - previous[0] < time - target:
+                    keep(previous[1], previous[0])
+                else:
+                    keep(frame, time)
+            previous = (time, frame)
+            if len(picked) < total and targets[len(picked)] - time > SEEK_GAP_SECONDS:
+                break
+        else:
+            break  # end of stream
+        if not advanced:
+            break
+    if len(picked) < total:
+        if previous is not None and len(picked) >= total - density:  # the span's last target can fall past the final frame
+            while len(picked) < total:
+                keep(previous[1], previous[0])
+        else:
+            raise SourceError(f"truncated or unreadable: decoded {len(picked)} of {total} sampled frames (clip ends near {position:.2f}s of {start + duration:.2f}s)")
+    frames = np.stack(picked)
+    source_times = np.asarray(times)
+    distinct = len(np.unique(source_times[::density]))
+    if distinct < num_frames:
+        raise SourceError(f"too short: {distinct} distinct frames in the 5-95% span, need {num_frames}")
+    fps = (Fraction(num_frames) / Fraction(span).limit_denominator(1_000_000)).limit_denominator(1000)
+    return SampledClip(frames=frames, source_times=source_times, density=density, fps=fps)

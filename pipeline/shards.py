@@ -1,0 +1,78 @@
+"""Write shards and dataset files so that nothing half-written is ever taken as complete.
+
+Every file is written to a temporary name in its final folder, flushed to disk, then renamed.
+A shard counts as done only when its sidecar (rows, sha256, skipped sources) exists, and the
+sidecar is written after the shard. ``datasets.load_from_disk`` works only once the build has
+written ``state.json`` files at the very end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pyarrow as pa
+
+from videolake.schemas import RECORD_SCHEMA
+
+ROWS_PER_BATCH = 16
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, document) -> None:
+    atomic_write_bytes(path, (json.dumps(document, indent=2, sort_keys=True) + "\n").encode())
+
+
+def serialize_shard(records: list[dict]) -> bytes:
+    """Arrow IPC stream bytes (the format ``datasets`` memory-maps); identical records give identical bytes."""
+    table = pa.Table.from_pylist(records, schema=RECORD_SCHEMA)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, RECORD_SCHEMA) as writer:
+        for batch in table.to_batches(max_chunksize=ROWS_PER_BATCH):
+            writer.write_batch(batch)
+    return sink.getvalue().to_pybytes()
+
+
+def read_shard(path: Path) -> pa.Table:
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_stream(source).read_all()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_dataset_files(dataset_dir: Path, split_files: dict[str, list[str]], description: str) -> None:
+    """The small JSON files that make ``datasets.load_from_disk(dataset_dir)`` return a DatasetDict."""
+    for split, files in split_files.items():
+        folder = dataset_dir / split
+        atomic_write_json(folder / "dataset_info.json", {"description": description, "citation": "", "homepage": "", "license": ""})
+        fingerprint = hashlib.sha256("".join(sha256_file(folder / f) for f in files).encode()).hexdigest()[:16]
+        atomic_write_json(
+            folder / "state.json",
+            {
+                "_data_files": [{"filename": f} for f in files],
+                "_fingerprint": fingerprint,
+                "_format_columns": None,
+                "_format_kwargs": {},
+                "_format_type": None,
+                "_output_all_columns": False,
+                "_split": split,
+            },
+        )
+    atomic_write_json(dataset_dir / "dataset_dict.json", {"splits": list(split_files)})
