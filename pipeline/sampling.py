@@ -25,7 +25,8 @@ class SourceError(Exception):
 def output_size(width: int, height: int, max_width: int, max_height: int) -> tuple[int, int]:
     """Largest even size inside the budget that keeps the aspect ratio (never upscales)."""
     scale = min(1.0, max_width / width, max_height / height)
-    w, h = max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
+    w = min(max(2, round(width * scale / 2) * 2), max_width // 2 * 2)
+    h = min(max(2, round(height * scale / 2) * 2), max_height // 2 * 2)
     return w, h
 
 

@@ -1,0 +1,90 @@
+import math
+
+import numpy as np
+import pytest
+
+from videolake.generators import counting
+from tests.conftest import make_clip
+
+EASY = {"max_frames": 3, "max_per_frame": 3}
+HARD = {"max_frames": 4, "max_per_frame": 4}
+
+
+def run(params, seed=0, h=64, w=96):
+    clip = make_clip(h=h, w=w)
+    return clip, counting.generate(clip, "easy", params, np.random.default_rng(seed))
+
+
+def per_frame_counts(shapes):
+    table = {}
+    for s in shapes:
+        table.setdefault((s["type"], s["frame"]), 0)
+        table[(s["type"], s["frame"])] += 1
+    return table
+
+
+@pytest.mark.parametrize("tier, cap", [(EASY, 9), (HARD, 16)])
+def test_tier_rules_hold(tier, cap):
+    for seed in range(30):
+        _, sample = run(tier, seed, h=252, w=448)
+        shapes = sample.meta["shapes"]
+        counts = [int(c) for c in sample.answer.split(",")]
+        assert all(1 <= c <= cap for c in counts)
+        for shape_type in counting.SHAPES:
+            frames = sorted({s["frame"] for s in shapes if s["type"] == shape_type})
+            assert 1 <= len(frames) <= tier["max_frames"]
+            assert all(b - a >= 8 for a, b in zip(frames, frames[1:]))
+        assert max(per_frame_counts(shapes).values()) <= tier["max_per_frame"]
+
+
+def test_placement_inside_central_region_and_apart():
+    _, sample = run(HARD, 3, h=252, w=448)
+    for s in sample.meta["shapes"]:
+        assert 0.15 * 448 - 1e-6 <= s["cx"] <= 0.85 * 448 + 1e-6 and 0.15 * 252 - 1e-6 <= s["cy"] <= 0.85 * 252 + 1e-6
+        assert all(50 <= c <= 255 for c in s["color"]) and 0 <= s["rotation"] < 360
+    by_frame = {}
+    for s in sample.meta["shapes"]:
+        by_frame.setdefault(s["frame"], []).append(s)
+    for shapes in by_frame.values():
+        for a in shapes:
+            for b in shapes:
+                if a is not b:
+                    assert math.hypot(a["cx"] - b["cx"], a["cy"] - b["cy"]) >= max(a["size"], b["size"]) - 0.02
+
+
+def test_each_shape_is_drawn_on_its_frame_in_its_colour():
+    clip, sample = run(EASY, 7, h=252, w=448)
+    out = sample.clips[0]
+    drawn = {s["frame"] for s in sample.meta["shapes"]}
+    for s in sample.meta["shapes"]:
+        assert np.array_equal(out[s["frame"], round(s["cy"]), round(s["cx"])], s["color"])
+    untouched = [i for i in range(48) if i not in drawn]
+    assert np.array_equal(out[untouched], clip.base_frames()[untouched])
+
+
+def test_several_shape_types_can_share_a_frame():
+    shared = 0
+    for seed in range(40):
+        _, sample = run(HARD, seed, h=252, w=448)
+        types_per_frame = {}
+        for s in sample.meta["shapes"]:
+            types_per_frame.setdefault(s["frame"], set()).add(s["type"])
+        shared += any(len(t) > 1 for t in types_per_frame.values())
+    assert shared > 0
+
+
+def test_derive_answer_counts_the_shape_list():
+    meta = {"num_frames": 48, "shapes": [{"type": "circle", "frame": 1}, {"type": "triangle", "frame": 9}, {"type": "circle", "frame": 20}]}
+    assert counting.derive_answer(meta) == "2,0,1"
+    with pytest.raises(ValueError):
+        counting.derive_answer({"num_frames": 48, "shapes": [{"type": "square", "frame": 48}]})
+
+
+def test_crowded_small_frames_still_fit_every_shape():
+    _, sample = run({"max_frames": 4, "max_per_frame": 4}, 1, h=64, w=64)
+    assert sum(int(c) for c in sample.answer.split(",")) == len(sample.meta["shapes"])
+
+
+def test_prompt_is_figure10():
+    assert counting.PROMPT.startswith("Count the number of circles, squares, and triangles that appear in this video.")
+    assert counting.PROMPT.endswith("your answer should be '3,1,4'.")

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from videolake.generators import jigsaw
+from tests.conftest import make_clip
+
+FIGURE_11 = (
+    "This video is presented as 6 separate clips, which are in a shuffled order. Your task is to determine the correct "
+    "chronological sequence. Please output a six-digit number that specifies the order in which to play the clips you are "
+    "seeing (labeled 1 through 6 by their position). For example, if you decide that the clip at position 3 of this video "
+    "is the true beginning (the 1st clip of the original video), the clip at position 4 is the 2nd part, the clip at "
+    "position 1 is the 3rd part, the clip at position 5 is the 4th part, the clip at position 6 is the 5th part, and "
+    "finally the clip at position 2 is the 6th part, then your answer should be '341562'."
+)
+
+
+def test_six_clip_prompt_is_figure_11_word_for_word():
+    assert jigsaw.prompt(6) == FIGURE_11
+
+
+def test_figure_11_semantics_answer_is_inverse_permutation():
+    # Positions 1..6 show original clips [3, 6, 1, 2, 4, 5] -> original 1 is at position 3, 2 at 4, ...
+    meta = {"segments": 6, "presented_order": [3, 6, 1, 2, 4, 5]}
+    assert jigsaw.derive_answer(meta) == "341562"
+
+
+@pytest.mark.parametrize("n", [6, 8, 12])
+def test_clips_reassemble_to_the_original_with_the_answer(n):
+    clip = make_clip()
+    for seed in range(5):
+        sample = jigsaw.generate(clip, "easy", {"segments": n}, np.random.default_rng(seed))
+        positions = [int(p) for p in (sample.answer.split(",") if n > 9 else sample.answer)]
+        assert sorted(positions) == list(range(1, n + 1)) and positions != list(range(1, n + 1))
+        restored = np.concatenate([sample.clips[p - 1] for p in positions])
+        seg = 48 // n
+        assert np.array_equal(restored, clip.base_frames()[: n * seg])
+        assert sample.question.count("<video>") == n and f"Clip {n}: <video>" in sample.question
+
+
+def test_ten_or_more_clips_answer_with_commas():
+    meta = {"segments": 10, "presented_order": [10, 1, 2, 3, 4, 5, 6, 7, 8, 9]}
+    assert jigsaw.derive_answer(meta) == "2,3,4,5,6,7,8,9,10,1"
+    assert "10 comma-separated numbers" in jigsaw.prompt(10)
+
+
+def test_eight_clip_prompt_has_a_valid_eight_digit_example():
+    text = jigsaw.prompt(8)
+    assert "eight-digit number" in text and "'34156287'" in text
+
+
+def test_derive_rejects_a_non_permutation():
+    with pytest.raises(ValueError):
+        jigsaw.derive_answer({"segments": 3, "presented_order": [1, 1, 2]})

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+
+from videolake.pipeline.sampling import SourceError, output_size, sample_clip
+from tests.media import moving_frames, write_audio_only, write_video
+
+
+def test_output_size_keeps_aspect_with_even_sides():
+    assert output_size(1920, 1080, 448, 448) == (448, 252)
+    assert output_size(176, 144, 448, 448) == (176, 144)  # never upscales
+    assert output_size(101, 77, 448, 448) == (100, 76)
+    assert output_size(720, 1280, 448, 448) == (252, 448)
+
+
+def test_real_clip_48_frames_inside_the_5_to_95_span(clips_dir):
+    clip = sample_clip(str(clips_dir / "bikes.mp4"))  # 10.0 s, 640x272
+    assert clip.frames.shape == (48, 190, 448, 3)
+    assert clip.density == 1 and len(np.unique(clip.source_times)) == 48
+    assert 0.5 - 0.05 <= clip.source_times[0] and clip.source_times[-1] <= 9.5
+    steps = np.diff(clip.source_times)
+    assert np.allclose(steps, 9.0 / 48, atol=0.041)  # 25 fps: nearest frame to each target
+    assert abs(float(clip.fps) - 48 / 9.0) < 1e-3
+
+
+def test_density_two_interleaves_the_ordinary_grid(clips_dir):
+    single = sample_clip(str(clips_dir / "bikes.mp4"))
+    double = sample_clip(str(clips_dir / "bikes.mp4"), density=2)
+    assert double.frames.shape[0] == 96
+    assert np.array_equal(double.base_frames(), single.frames)
+
+
+def test_every_shared_container_decodes(clips_dir):
+    for name in ["b.avi", "cityCC0.mpg", "display-dual-monitors.webm", "testMovie.mp4"]:
+        if (clips_dir / name).exists():
+            clip = sample_clip(str(clips_dir / name))
+            assert clip.frames.shape[0] == 48 and clip.frames.shape[1] % 2 == 0 and clip.frames.shape[2] % 2 == 0
+
+
+def test_odd_sized_source_gives_even_frames(tmp_path):
+    path = write_video(tmp_path / "odd.mkv", moving_frames(80, 77, 101), codec="ffv1", pix_fmt="yuv444p")
+    clip = sample_clip(str(path))
+    assert clip.frames.shape == (48, 76, 100, 3)
+
+
+def test_rotation_metadata_is_applied(tmp_path):
+    frames = moving_frames(60, 48, 96)
+    plain = sample_clip(str(write_video(tmp_path / "plain.mp4", frames)))
+    rotated = sample_clip(str(write_video(tmp_path / "rotated.mp4", frames, rotation=90)))
+    assert rotated.frames.shape[1:3] == (96, 48)
+    # The display matrix says 90 degrees counter-clockwise, as players show it.
+    assert np.array_equal(rotated.frames, np.rot90(plain.frames, k=1, axes=(1, 2)))
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda p: p.write_bytes(b"") or p, "not a readable video"),
+        (lambda p: p.write_text("this is not a video\n" * 50) or p, "not a readable video"),
+        (lambda p: write_audio_only(p.with_suffix(".m4a")), "no video stream"),
+        (lambda p: write_video(p, moving_frames(30, 32, 32)), "too short"),
+    ],
+    ids=["empty", "text", "audio-only", "too-short"],
+)
+def test_bad_inputs_raise_a_reason(tmp_path, make, reason):
+    path = make(tmp_path / "bad.mp4")
+    with pytest.raises(SourceError, match=reason):
+        sample_clip(str(path))
+
+
+def test_truncated_clip_is_reported(tmp_path, clips_dir):
+    data = (clips_dir / "bikes.mp4").read_bytes()
+    path = tmp_path / "truncated.mp4"
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(SourceError):
+        sample_clip(str(path))
