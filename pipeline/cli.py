@@ -96,3 +96,7 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: re-run the same command to resume", err=True)
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -85,15 +85,15 @@ def build(
     progress: bool = True,
 ) -> Path:
     dataset_dir = Path(out) / recipe.name
-    state_dir = dataset_dir / STATE_DIR
-    root = resolve_root(sources, Path(out) / ".hub-cache")
+    cache_dir = Path(out) / ".videolake-cache"  # shared by every dataset built into OUT
+    root = resolve_root(sources, cache_dir / "hub")
     encoder = choose_encoder(encoder_name)
     client = make_client(workers, scheduler)
     try:
         def list_archives(paths):
             return client.gather(client.map(list_archive, [str(p) for p in paths], pure=False)) if paths else []
 
-        found, discovery_skips = discover(root, state_dir / "archives", list_archives)
+        found, discovery_skips = discover(root, cache_dir / "archives", list_archives)
         plan = make_plan(recipe, found, seed, limit)
         check_holdout(plan, Path(out))
         fingerprint = plan.fingerprint(encoder.describe())

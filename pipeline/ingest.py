@@ -101,7 +101,7 @@ def discover(root: Path, cache_dir: Path | None = None, list_fn=None) -> tuple[l
     """Every clip under ``root``, sorted by source_id; ``list_fn`` maps archives to listings (in parallel)."""
     files, archives = [], []
     for path in sorted(root.rglob("*")):
-        if path.is_symlink() or not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
             continue
         if is_archive_name(path.name):
             archives.append(path)

@@ -39,7 +39,8 @@ def serialize_shard(records: list[dict]) -> bytes:
     table = pa.Table.from_pylist(records, schema=RECORD_SCHEMA)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, RECORD_SCHEMA) as writer:
-        for batch in table.to_batches(max_chunksize=ROWS_PER_BATCH):
+        # An all-skipped shard still holds one empty batch: readers need one to know the columns.
+        for batch in table.to_batches(max_chunksize=ROWS_PER_BATCH) or [pa.RecordBatch.from_pylist([], schema=RECORD_SCHEMA)]:
             writer.write_batch(batch)
     return sink.getvalue().to_pybytes()
 

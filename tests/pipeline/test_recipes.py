@@ -1,0 +1,115 @@
+import pytest
+
+from videolake.pipeline.ingest import SourceRef
+from videolake.pipeline.plan import holdout_sources, make_plan
+from videolake.pipeline.recipes import RecipeError, builtin_names, load_recipe, parse_recipe
+
+
+def totals(recipe):
+    out = {}
+    for split, entries in recipe.splits.items():
+        for e in entries:
+            out[(split, e.task, e.subtype)] = out.get((split, e.task, e.subtype), 0) + e.count
+    return out
+
+
+def test_builtin_recipes_have_the_paper_compositions():
+    assert {"demo", "videossr-30k", "viubench"} <= set(builtin_names())
+    ssr = totals(load_recipe("videossr-30k"))
+    assert sum(ssr.values()) == 30000
+    assert sum(v for (s, t, _), v in ssr.items() if t == "anomaly_grounding") == 12000
+    assert {sub for (_, t, sub) in ssr if t == "anomaly_grounding"} == {"channel_swap", "mirror", "zoom_out", "rotate180"}
+    assert ssr[("train", "temporal_jigsaw", "easy")] == 12000 and ssr[("train", "object_counting", "easy")] == 6000
+    assert load_recipe("videossr-30k").disjoint_tasks
+    viu = totals(load_recipe("viubench"))
+    assert sum(viu.values()) == 2700 and len(viu) == 9 and set(viu.values()) == {300}
+    assert load_recipe("viubench").max_size == (512, 512)
+
+
+def test_tiers_are_parameter_sets_from_the_manifest():
+    recipe = load_recipe("viubench")
+    params = {(e.task, e.tier): e.params for e in recipe.splits["test"]}
+    assert params[("temporal_jigsaw", "hard")] == {"segments": 8}
+    assert params[("object_counting", "hard")] == {"max_frames": 4, "max_per_frame": 4}
+
+
+BASE = {"name": "x", "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 2}]}}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"sead": 1}, "unknown key 'sead'"),
+        ({"splits": {"train": [{"task": "jigsaw", "count": 1}]}}, "unknown task 'jigsaw'"),
+        ({"splits": {"train": [{"task": "temporal_jigsaw", "tier": "huge", "count": 1}]}}, "unknown tier 'huge'"),
+        ({"splits": {"train": [{"task": "anomaly_grounding", "subtype": "wobble", "count": 1}]}}, "unknown subtype 'wobble'"),
+        ({"splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 0}]}}, "count: expected an integer >= 1"),
+        ({"splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 1, "params": {"segmnts": 3}}]}}, "unknown temporal_jigsaw parameter"),
+        ({"holdout_fraction": 1.5}, "holdout_fraction"),
+        ({"max_size": [448]}, "max_size"),
+        ({"tiers": {"temporal_jigsaw": {"mine": {"segments": 1}}}, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "mine", "count": 1}]}}, "segments must be an integer >= 2"),
+    ],
+)
+def test_bad_recipes_fail_with_one_clear_line(change, message):
+    with pytest.raises(RecipeError, match=message) as info:
+        parse_recipe({**BASE, **change}, "r.yaml")
+    assert "\n" not in str(info.value) and str(info.value).startswith("r.yaml")
+
+
+def test_a_recipe_can_define_a_harder_tier_without_code():
+    recipe = parse_recipe({**BASE, "tiers": {"temporal_jigsaw": {"ten": {"segments": 10}}}, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "ten", "count": 1}]}}, "r")
+    assert recipe.splits["train"][0].params == {"segments": 10}
+
+
+def pool(n):
+    return [SourceRef(f"clip{i:03d}.mp4", f"/x/clip{i:03d}.mp4") for i in range(n)]
+
+
+def test_holdout_is_a_prefix_so_smaller_fractions_nest():
+    sources = pool(200)
+    small, large = holdout_sources(sources, 0.1), holdout_sources(sources, 0.2)
+    assert len(small) == 20 and set(small) <= set(large)
+
+
+def test_plan_keeps_benchmark_sources_out_of_train_and_is_deterministic():
+    recipe = parse_recipe(
+        {
+            "name": "mix",
+            "holdout_fraction": 0.25,
+            "shard_size": 3,
+            "splits": {
+                "train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 20}, {"task": "anomaly_grounding", "subtype": "swap", "count": 5}],
+                "test": [{"task": "object_counting", "tier": "easy", "count": 6}],
+            },
+        },
+        "mix",
+    )
+    plan = make_plan(recipe, pool(12))
+    train = {s.source.source_id for sh in plan.shards if sh.split == "train" for s in sh.samples}
+    donors = {s.donor.source_id for sh in plan.shards if sh.split == "train" for s in sh.samples if s.donor}
+    test = {s.source.source_id for sh in plan.shards if sh.split == "test" for s in sh.samples}
+    assert test == {s.source_id for s in plan.holdout} and len(test) == 3
+    assert not (train | donors) & test
+    assert [len(sh.samples) for sh in plan.shards if sh.split == "train"] == [3] * 8 + [1]
+    again = make_plan(recipe, list(reversed(pool(12))))
+    assert again.shards == plan.shards
+    assert make_plan(recipe, pool(12), seed=1).shards != plan.shards
+
+
+def test_disjoint_tasks_use_disjoint_sources():
+    recipe = parse_recipe(
+        {
+            "name": "d",
+            "disjoint_tasks": True,
+            "holdout_fraction": 0.0,
+            "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 30}, {"task": "object_counting", "tier": "easy", "count": 10}]},
+        },
+        "d",
+    )
+    plan = make_plan(recipe, pool(40))
+    by_task = {}
+    for sh in plan.shards:
+        for s in sh.samples:
+            by_task.setdefault(s.task, set()).add(s.source.source_id)
+    assert not by_task["temporal_jigsaw"] & by_task["object_counting"]
+    assert len(by_task["temporal_jigsaw"]) == 30 and len(by_task["object_counting"]) == 10

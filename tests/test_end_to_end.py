@@ -1,0 +1,302 @@
+"""Build a small dataset from real clips (and broken ones), load it the documented way, and check
+every answer against the decoded pixels, the build report, determinism and resume after kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from videolake.generators.perturbations import PERTURBATIONS
+from videolake.pipeline.encode import decode_mp4
+from videolake.pipeline.graph import build
+from videolake.pipeline.recipes import load_recipe
+from videolake.pipeline.sampling import sample_clip
+from videolake.pipeline.shards import read_shard, serialize_shard, sha256_file
+from videolake.pipeline.validate import validate
+from tests.media import add_bytes, moving_frames, write_audio_only, write_video
+
+GOOD = ["bikes.mp4", "carphone_pristine.mp4", "testMovie.mp4", "jwpIntro.mp4", "b.mp4", "cityCC0.mpg"]
+BAD = {
+    "empty.mp4": "not a readable video",
+    "not_video.mp4": "not a readable video",
+    "audio_only.mp4": "no video stream",
+    "short.mp4": "too short",
+    "truncated.mp4": "",
+    "llava/0_30_s_x/0_30_s_x_videos_1.tar.gz:broken.mp4": "not a readable video",
+}
+RECIPE = {
+    "name": "tiny",
+    "seed": 7,
+    "shard_size": 4,
+    "max_size": [256, 256],
+    "holdout_fraction": 0.2,
+    "splits": {
+        "train": [
+            {"task": "anomaly_grounding", "subtype": s, "count": 1}
+            for s in ["channel_swap", "mirror", "zoom_out", "rotate180", "noise", "shuffle", "slow", "fast", "stutter_hold", "swap", "invert"]
+        ]
+        + [
+            {"task": "object_counting", "tier": "easy", "count": 3},
+            {"task": "object_counting", "tier": "hard", "count": 2},
+            {"task": "temporal_jigsaw", "tier": "easy", "count": 3},
+            {"task": "temporal_jigsaw", "tier": "hard", "count": 2},
+        ],
+        "test": [
+            {"task": "anomaly_grounding", "subtype": "channel_swap", "count": 2},
+            {"task": "object_counting", "tier": "hard", "count": 2},
+            {"task": "temporal_jigsaw", "tier": "hard", "count": 2},
+        ],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory, clips_dir) -> Path:
+    root = tmp_path_factory.mktemp("sources")
+    for name in GOOD:
+        os.symlink(clips_dir / name, root / name)
+    (root / "odd.mkv").parent.mkdir(exist_ok=True)
+    write_video(root / "odd.mkv", moving_frames(90, 77, 101), codec="ffv1", pix_fmt="yuv444p")
+    (root / "empty.mp4").write_bytes(b"")
+    (root / "not_video.mp4").write_text("hello\n" * 100)
+    write_audio_only(root / "audio_only.mp4")
+    write_video(root / "short.mp4", moving_frames(20, 64, 64))
+    data = (clips_dir / "bikes.mp4").read_bytes()
+    (root / "truncated.mp4").write_bytes(data[: len(data) // 4])
+    subset = root / "llava" / "0_30_s_x"
+    subset.mkdir(parents=True)
+    with tarfile.open(subset / "0_30_s_x_videos_1.tar.gz", "w:gz") as tar:
+        add_bytes(tar, "good.mp4", (clips_dir / "carphone_distorted.mp4").read_bytes())
+        add_bytes(tar, "broken.mp4", os.urandom(5000))
+        add_bytes(tar, "../outside.mp4", data)
+    return root
+
+
+@pytest.fixture(scope="module")
+def recipe_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("recipe") / "tiny.yaml"
+    path.write_text(yaml.safe_dump(RECIPE))
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, sources, recipe_file) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    return build(load_recipe(str(recipe_file)), str(sources), out, workers=1, progress=False)
+
+
+def shard_checksums(dataset_dir: Path) -> dict:
+    return {k: v["sha256"] for k, v in json.loads((dataset_dir / "manifest.json").read_text())["shards"].items()}
+
+
+def test_documented_load_call_and_validate(built):
+    import datasets
+
+    ds = datasets.load_from_disk(str(built))
+    assert set(ds) == {"train", "test"}
+    checked, problems = validate(built)
+    assert problems == [] and checked == len(ds["train"]) + len(ds["test"]) >= 15
+    manifest = json.loads((built / "manifest.json").read_text())
+    assert manifest["encoder"]["codec"] == "libx264" and manifest["versions"]["av"]
+    assert sum(manifest["counts"]["train"].values()) == len(ds["train"])
+
+
+def test_bad_inputs_are_reported_and_the_build_finishes(built):
+    report = json.loads((built / "build_report.json").read_text())
+    reasons = {entry["source_id"]: entry["reason"] for entry in report["skipped"]}
+    for name, reason in BAD.items():
+        source_id = name.replace("_videos_1.tar.gz:", "/").replace("llava/", "")
+        matches = [r for s, r in reasons.items() if s.endswith(source_id.split("/")[-1])]
+        if any(s.split("/")[-1] == source_id.split("/")[-1] for s in reasons):
+            assert reason in matches[0], (name, matches)
+    assert any("'..'" in r for r in reasons.values())
+    assert report["written_samples"] + sum(len(e["samples"]) for e in report["skipped"]) == report["planned_samples"]
+
+
+def test_benchmark_sources_never_reach_train(built):
+    manifest = json.loads((built / "manifest.json").read_text())
+    assert not set(manifest["holdout"]["benchmark_source_ids"]) & set(manifest["holdout"]["train_source_ids"])
+
+
+def resample(sources: Path, record: dict, meta: dict):
+    return sample_clip(str(sources / record["source_id"]), meta["num_frames"] if "num_frames" in meta else 48, meta.get("density", 1), (256, 256))
+
+
+def mean_abs(a, b) -> float:
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+def records(built, split=None):
+    import datasets
+
+    ds = datasets.load_from_disk(str(built))
+    for name in ds:
+        if split is None or name == split:
+            yield from ds[name]
+
+
+def test_anomaly_interval_matches_the_pixels(built, sources):
+    seen = set()
+    for record in records(built):
+        if record["task"] != "anomaly_grounding" or record["source_id"].startswith("llava"):
+            continue
+        meta = json.loads(record["meta"])
+        clip = resample(sources, record, meta)
+        decoded = decode_mp4(record["videos"][0])
+        start, length = meta["start_frame"], meta["num_segment_frames"]
+        expected = clip.frames[meta["dense_indices"]]  # what the slots show before any pixel change
+        begin, end = (float(x) for x in record["answer"].split("-"))
+        # The answer is the segment's first slot and one past its last, on the output timeline (1 decimal).
+        assert abs(begin - start / record["fps"]) <= 0.05 + 1e-9 and abs(end - (start + length) / record["fps"]) <= 0.05 + 1e-9
+        perturbation = PERTURBATIONS[meta["perturbation"]]
+        outside = [i for i in range(48) if not start <= i < start + length]
+        worst_outside = max(mean_abs(decoded[i], expected[i]) for i in outside)
+        assert worst_outside < 8, record["id"]
+        base = clip.frames[clip.base_indices]
+        if perturbation.kind == "pixel":
+            target = perturbation.apply(expected[start : start + length], meta["params"])
+            for k, i in enumerate(range(start, start + length)):
+                assert mean_abs(decoded[i], expected[i]) > 2 * worst_outside, (record["id"], i)
+                if meta["perturbation"] != "noise":  # the encoder keeps noise's strength, not its exact pattern
+                    assert mean_abs(decoded[i], target[k]) < mean_abs(decoded[i], expected[i]), (record["id"], i)
+        elif perturbation.kind == "temporal":
+            for i in range(48):
+                assert mean_abs(decoded[i], expected[i]) < 8
+            if meta["perturbation"] == "shuffle":
+                moved = [i for i in range(start, start + length) if mean_abs(base[i], expected[i]) > 8]
+                assert all(mean_abs(decoded[i], expected[i]) < mean_abs(decoded[i], base[i]) for i in moved)
+        else:  # swap: the segment is another clip, the rest untouched
+            for i in range(start, start + length):
+                assert mean_abs(decoded[i], base[i]) > mean_abs(decoded[j := outside[0]], expected[j])
+        seen.add(meta["perturbation"])
+    assert len(seen) >= 6
+
+
+def test_each_counted_shape_is_on_its_frame(built, sources):
+    checked = 0
+    for record in records(built):
+        if record["task"] != "object_counting":
+            continue
+        meta = json.loads(record["meta"])
+        decoded = decode_mp4(record["videos"][0])
+        counts = [0, 0, 0]
+        for shape in meta["shapes"]:
+            pixel = decoded[shape["frame"], round(shape["cy"]), round(shape["cx"])].astype(int)
+            assert np.abs(pixel - shape["color"]).max() < 40, (record["id"], shape)
+            counts[["circle", "square", "triangle"].index(shape["type"])] += 1
+            checked += 1
+        assert ",".join(map(str, counts)) == record["answer"]
+    assert checked > 10
+
+
+def test_jigsaw_clips_reassemble_with_the_answer(built, sources):
+    checked = 0
+    for record in records(built):
+        if record["task"] != "temporal_jigsaw" or record["source_id"].startswith("llava"):
+            continue
+        meta = json.loads(record["meta"])
+        clip = resample(sources, record, {"num_frames": 48})
+        clips = [decode_mp4(v) for v in record["videos"]]
+        positions = [int(d) for d in record["answer"]]
+        restored = np.concatenate([clips[p - 1] for p in positions])
+        original = clip.frames[: len(restored)]
+        assert mean_abs(restored, original) < 6
+        assert positions != sorted(positions)
+        presented = np.concatenate(clips)
+        assert mean_abs(presented, original) > mean_abs(restored, original)
+        checked += 1
+    assert checked >= 3
+
+
+def test_same_build_with_two_workers_is_byte_identical(built, sources, recipe_file, tmp_path):
+    again = build(load_recipe(str(recipe_file)), str(sources), tmp_path, workers=2, progress=False)
+    assert shard_checksums(again) == shard_checksums(built)
+
+
+def run_cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "videolake.pipeline.cli", *args], capture_output=True, text=True, **kwargs)
+
+
+def start_build(recipe_file, sources, out):
+    command = [sys.executable, "-m", "videolake.pipeline.cli", "build", str(recipe_file), "--sources", str(sources), "--out", str(out), "--workers", "1", "--quiet"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_for_sidecar(out: Path, process, timeout=240):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if list(out.glob("tiny/.build/shards/*/*.json")):
+            return
+        assert process.poll() is None, "the build ended before the first shard"
+        time.sleep(0.05)
+    raise AssertionError("no shard finished in time")
+
+
+def test_kill_9_of_driver_and_workers_then_resume(built, sources, recipe_file, tmp_path):
+    process = start_build(recipe_file, sources, tmp_path)
+    wait_for_sidecar(tmp_path, process)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("tiny/.build/shards/*/*.json")}
+    assert not (tmp_path / "tiny" / "manifest.json").exists()
+    assert not (tmp_path / "tiny" / "train" / "state.json").exists()  # not loadable as complete
+    result = run_cli("build", str(recipe_file), "--sources", str(sources), "--out", str(tmp_path), "--workers", "1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("tiny/.build/shards/*/*.json")}
+    assert all(after[name] == mtime for name, mtime in done_before.items())  # finished shards were not redone
+    assert shard_checksums(tmp_path / "tiny") == shard_checksums(built)
+    assert validate(tmp_path / "tiny")[1] == []
+
+
+def test_kill_9_of_a_worker_mid_build(built, sources, recipe_file, tmp_path):
+    import psutil
+
+    process = start_build(recipe_file, sources, tmp_path)
+    wait_for_sidecar(tmp_path, process)
+    workers = [p for p in psutil.Process(process.pid).children(recursive=True) if not p.children()]
+    assert workers
+    workers[-1].kill()
+    assert process.wait(timeout=300) == 0
+    assert shard_checksums(tmp_path / "tiny") == shard_checksums(built)
+
+
+def test_validate_rederives_and_catches_a_wrong_answer(built, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    key = sorted(manifest["shards"])[0]
+    table = read_shard(copy / key).to_pylist()
+    table[0]["answer"] = "9.9-9.9" if table[0]["task"] == "anomaly_grounding" else "0,0,0" if table[0]["task"] == "object_counting" else "1" * 6
+    (copy / key).write_bytes(serialize_shard(table))
+    manifest["shards"][key]["sha256"] = sha256_file(copy / key)
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    checked, problems = validate(copy)
+    assert len(problems) == 1 and "but meta gives" in problems[0]
+    result = run_cli("validate", str(copy))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def test_user_errors_are_one_line(tmp_path):
+    for args in (["build", "no-such-recipe", "--sources", str(tmp_path), "--out", str(tmp_path)], ["validate", str(tmp_path)], ["build", "demo", "--sources", str(tmp_path / "missing"), "--out", str(tmp_path)]):
+        result = run_cli(*args)
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_different_recipe_into_the_same_folder_is_refused(built, sources, tmp_path):
+    changed = dict(RECIPE, seed=8)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(changed))
+    result = run_cli("build", str(path), "--sources", str(sources), "--out", str(built.parent), "--workers", "1", "--quiet")
+    assert result.returncode == 1 and "holds a different build" in result.stderr
