@@ -69,7 +69,7 @@ def make_client(workers: int | None, scheduler: str | None):
         except (OSError, TimeoutError) as err:
             raise VideolakeError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from err
     workers = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40)
     return Client(cluster)
 
 

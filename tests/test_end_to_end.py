@@ -300,3 +300,15 @@ def test_a_different_recipe_into_the_same_folder_is_refused(built, sources, tmp_
     path.write_text(yaml.safe_dump(changed))
     result = run_cli("build", str(path), "--sources", str(sources), "--out", str(built.parent), "--workers", "1", "--quiet")
     assert result.returncode == 1 and "holds a different build" in result.stderr
+
+
+def test_inspect_draws_contact_sheets_and_the_composition_chart(built, tmp_path):
+    from PIL import Image
+
+    result = run_cli("inspect", str(built), "--samples", "3", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    paths = [Path(line) for line in result.stdout.split()]
+    assert paths[0].name == "composition.png" and len(paths) == 4
+    for path in paths:
+        with Image.open(path) as image:
+            assert image.size[0] > 400 and image.size[1] > 300

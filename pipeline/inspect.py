@@ -1,0 +1,134 @@
+"""Pictures of a built dataset: one contact sheet per sampled record, and the composition chart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from videolake.pipeline.encode import decode_mp4
+from videolake.pipeline.shards import read_shard
+from videolake.pipeline.validate import load_manifest
+
+THUMB_WIDTH = 120
+COLUMNS = 8
+HIGHLIGHT = {"inside": (230, 40, 40), "shapes": (40, 200, 60)}
+
+
+def _thumbnail(frame: np.ndarray, border: tuple | None) -> np.ndarray:
+    from PIL import Image
+
+    h, w = frame.shape[:2]
+    height = max(2, round(h * THUMB_WIDTH / w))
+    thumb = np.asarray(Image.fromarray(frame).resize((THUMB_WIDTH, height), Image.BILINEAR)).copy()
+    if border:
+        thumb[:4], thumb[-4:], thumb[:, :4], thumb[:, -4:] = border, border, border, border
+    return thumb
+
+
+def _mosaic(rows: list[list[np.ndarray]]) -> np.ndarray:
+    height = max(t.shape[0] for row in rows for t in row)
+    pad = np.full((height + 6, THUMB_WIDTH + 6, 3), 255, np.uint8)
+    lines = []
+    for row in rows:
+        cells = []
+        for k in range(max(len(r) for r in rows)):
+            cell = pad.copy()
+            if k < len(row):
+                cell[3 : 3 + row[k].shape[0], 3:-3] = row[k]
+            cells.append(cell)
+        lines.append(np.concatenate(cells, axis=1))
+    return np.concatenate(lines, axis=0)
+
+
+def contact_sheet(record: dict, path: Path) -> Path:
+    """All frames of the record with what the answer depends on marked, the answer in the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    meta = json.loads(record["meta"])
+    videos = [decode_mp4(v) for v in record["videos"]]
+    if record["task"] == "temporal_jigsaw":
+        rows = [[_thumbnail(f, None) for f in clip] for clip in videos]
+        labels = [f"clip {k + 1} (original part {meta['presented_order'][k]})" for k in range(len(videos))]
+        note = "rows are clips in presentation order"
+    else:
+        frames = videos[0]
+        if record["task"] == "anomaly_grounding":
+            start, end = meta["start_frame"], meta["start_frame"] + meta["num_segment_frames"]
+            marked = {i: HIGHLIGHT["inside"] for i in range(start, end)}
+            note = f"red: perturbed frames {start}..{end - 1} ({meta['perturbation']})"
+        else:
+            marked = {s["frame"]: HIGHLIGHT["shapes"] for s in meta["shapes"]}
+            note = "green: frames with drawn shapes"
+        thumbs = [_thumbnail(f, marked.get(i)) for i, f in enumerate(frames)]
+        rows = [thumbs[i : i + COLUMNS] for i in range(0, len(thumbs), COLUMNS)]
+        labels = [f"{i / record['fps']:.1f}s" for i in range(0, len(thumbs), COLUMNS)]
+    mosaic = _mosaic(rows)
+    figure = plt.figure(figsize=(mosaic.shape[1] / 100 + 1.6, mosaic.shape[0] / 100 + 0.9), dpi=100)
+    axes = figure.add_axes([0.13, 0.02, 0.86, 0.86])
+    axes.imshow(mosaic)
+    axes.set_xticks([])
+    axes.set_yticks([(k + 0.5) * mosaic.shape[0] / len(rows) for k in range(len(rows))], labels, fontsize=7)
+    figure.suptitle(f"{record['id']}  {record['task']}/{record['subtype']}  answer: {record['answer']}\n{note}", fontsize=9)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def composition_chart(manifest: dict, path: Path) -> Path:
+    """Figure 4 of the paper for this dataset: tasks inside, subtypes outside, one ring per split."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    splits = manifest["counts"]
+    figure, axes = plt.subplots(1, len(splits), figsize=(5.5 * len(splits), 5.5), squeeze=False)
+    palette = {"anomaly_grounding": plt.cm.Blues, "object_counting": plt.cm.Oranges, "temporal_jigsaw": plt.cm.Greens}
+    for axis, (split, counts) in zip(axes[0], splits.items()):
+        by_task: dict[str, dict[str, int]] = {}
+        for key, value in sorted(counts.items()):
+            task, subtype, _tier = key.split("/")
+            by_task.setdefault(task, {})[subtype] = by_task.setdefault(task, {}).get(subtype, 0) + value
+        inner = [sum(v.values()) for v in by_task.values()]
+        outer, outer_labels, outer_colours = [], [], []
+        for task, subtypes in by_task.items():
+            cmap = palette.get(task, plt.cm.Greys)
+            for k, (subtype, value) in enumerate(subtypes.items()):
+                outer.append(value)
+                outer_labels.append(f"{subtype} ({value})")
+                outer_colours.append(cmap(0.35 + 0.5 * k / max(1, len(subtypes))))
+        total = sum(inner)
+        wedges, _ = axis.pie(inner, radius=0.65, colors=[palette.get(t, plt.cm.Greys)(0.8) for t in by_task], wedgeprops={"width": 0.35, "edgecolor": "white"})
+        axis.pie(outer, radius=1.0, colors=outer_colours, labels=outer_labels, wedgeprops={"width": 0.33, "edgecolor": "white"}, textprops={"fontsize": 7})
+        axis.legend(wedges, [f"{t} {v / total:.0%}" for t, v in zip(by_task, inner)], loc="lower center", bbox_to_anchor=(0.5, -0.12), fontsize=8, frameon=False)
+        axis.set_title(f"{manifest['dataset']} / {split}: {total} samples", fontsize=10)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return path
+
+
+def inspect(dataset_dir: Path, out: Path, samples: int = 6, seed: int = 0) -> list[Path]:
+    dataset_dir = Path(dataset_dir)
+    manifest = load_manifest(dataset_dir)
+    paths = [composition_chart(manifest, out / "composition.png")]
+    keys = sorted(manifest["shards"])
+    index = [(key, row) for key in keys for row in range(manifest["shards"][key]["rows"])]
+    if not index or not samples:
+        return paths
+    rng = np.random.default_rng(seed)
+    chosen = sorted(rng.choice(len(index), size=min(samples, len(index)), replace=False).tolist())
+    tables = {}
+    for position in chosen:
+        key, row = index[position]
+        if key not in tables:
+            tables[key] = read_shard(dataset_dir / key)
+        record = tables[key].slice(row, 1).to_pylist()[0]
+        paths.append(contact_sheet(record, out / f"{record['id']}.png"))
+    return paths
