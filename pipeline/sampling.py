@@ -94,18 +94,17 @@ def _sample(container, num_frames: int, density: int, max_size: tuple[int, int])
         picked.append(_rotate(image, rotation))
         times.append(time)
 
-    position = -1.0
+    position = start
     while len(picked) < total:
-        target = targets[len(picked)]
-        if target - position > SEEK_GAP_SECONDS and position >= 0:
-            container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+        if targets[len(picked)] - position > SEEK_GAP_SECONDS:
+            container.seek(int(targets[len(picked)] / stream.time_base), stream=stream, backward=True, any_frame=False)
             previous = None
-        advanced = False
+        picked_before = len(picked)
         for frame in container.decode(stream):
             if frame.pts is None:
                 continue
             time = float(frame.pts * stream.time_base)
-            position, advanced = time, True
+            position = time
             while len(picked) < total and time >= targets[len(picked)]:
                 target = targets[len(picked)]
                 if previous is not None and target - previous[0] < time - target:
@@ -113,12 +112,11 @@ def _sample(container, num_frames: int, density: int, max_size: tuple[int, int])
                 else:
                     keep(frame, time)
             previous = (time, frame)
-            if len(picked) < total and targets[len(picked)] - time > SEEK_GAP_SECONDS:
+            # Seek only once this pass has picked something: a keyframe far before the target must not loop.
+            if picked_before < len(picked) < total and targets[len(picked)] - time > SEEK_GAP_SECONDS:
                 break
         else:
             break  # end of stream
-        if not advanced:
-            break
     if len(picked) < total:
         if previous is not None and len(picked) >= total - density:  # the span's last target can fall past the final frame
             while len(picked) < total:

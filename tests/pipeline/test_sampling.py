@@ -73,3 +73,15 @@ def test_truncated_clip_is_reported(tmp_path, clips_dir):
     path.write_bytes(data[: len(data) // 3])
     with pytest.raises(SourceError):
         sample_clip(str(path))
+
+
+def test_seeking_through_a_long_clip_picks_the_same_frames_as_decoding_it_all(tmp_path, monkeypatch):
+    from videolake.pipeline import sampling
+
+    path = write_video(tmp_path / "long.mp4", moving_frames(2500, 32, 48), fps=10)  # 250 s, keyframes every 25 s
+    seeking = sample_clip(str(path))
+    assert np.diff(seeking.source_times).min() > sampling.SEEK_GAP_SECONDS  # so every target is reached by a seek
+    monkeypatch.setattr(sampling, "SEEK_GAP_SECONDS", 1e9)
+    streaming = sample_clip(str(path))
+    assert np.array_equal(seeking.source_times, streaming.source_times)
+    assert np.array_equal(seeking.frames, streaming.frames)
