@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
 
 from videolake.generators import TASKS
 from videolake.pipeline.encode import ENCODERS, encode_mp4
@@ -52,10 +49,8 @@ def floor_seconds(specs: list[SampleSpec], records: list[dict]) -> float:
     for spec, record in zip(specs, records):
         clip = sample_clip(spec.source.container, 48, 1, MAX_SIZE)
         frames = clip.base_frames()
-        lengths = [len(json.loads(record["meta"]).get("source_times", [])) or 48]
-        if spec.task == "temporal_jigsaw":
-            meta = json.loads(record["meta"])
-            lengths = [meta["segment_frames"]] * meta["segments"]
+        meta = json.loads(record["meta"])
+        lengths = [meta["segment_frames"]] * meta["segments"] if spec.task == "temporal_jigsaw" else [48]
         offset = 0
         for length in lengths:
             encode_mp4(frames[offset : offset + length], clip.fps, ENCODER)

@@ -47,15 +47,19 @@ def is_archive_name(name: str) -> bool:
 
 
 def resolve_root(spec: str, cache_dir: Path) -> Path:
-    """A local folder as is; ``hf://owner/name`` is downloaded (videos, archives, annotations) first."""
+    """A local folder as is; ``hf://OWNER/NAME[/SUBFOLDER]`` is downloaded with huggingface_hub first."""
     if spec.startswith(HUB_PREFIX):
+        parts = spec[len(HUB_PREFIX) :].strip("/").split("/")
+        if len(parts) < 2:
+            raise VideolakeError(f"expected hf://OWNER/NAME[/SUBFOLDER], got {spec}")
+        repo_id, subfolder = "/".join(parts[:2]), "/".join(parts[2:])
         from huggingface_hub import snapshot_download
 
-        repo_id = spec[len(HUB_PREFIX) :].strip("/")
         try:
-            return Path(snapshot_download(repo_id, repo_type="dataset", cache_dir=str(cache_dir)))
+            local = snapshot_download(repo_id, repo_type="dataset", cache_dir=str(cache_dir), allow_patterns=[f"{subfolder}/**"] if subfolder else None)
         except Exception as err:  # network, auth or missing repo: one line for the user
-            raise VideolakeError(f"cannot download {repo_id} from the Hub: {err}") from err
+            raise VideolakeError(f"cannot download {repo_id} from the Hub: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from err
+        return Path(local) / subfolder
     root = Path(spec).expanduser()
     if not root.is_dir():
         raise VideolakeError(f"sources folder not found: {spec}")
