@@ -14,7 +14,7 @@ how many workers ran it.
 from __future__ import annotations
 
 import json
-import math
+import logging
 import os
 import time
 from importlib import metadata
@@ -69,6 +69,7 @@ def make_client(workers: int | None, scheduler: str | None):
         except (OSError, TimeoutError) as err:
             raise VideolakeError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from err
     workers = workers or os.cpu_count() or 1
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # the progress bar says what matters
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40)
     return Client(cluster)
 
