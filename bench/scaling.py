@@ -52,20 +52,25 @@ def main() -> None:
         for copy in range(max(1, args.samples // (3 * len(clips)))):
             for clip in clips:
                 os.symlink(clip.resolve(), pool / f"{copy:03d}_{clip.name}")
-        rows, checksums = [], set()
+        rows, checksums = [], []
         for workers in [int(w) for w in args.workers.split(",")]:
             out = Path(tmp) / f"out{workers}"
             started = time.perf_counter()
             dataset = build(recipe(args.samples, args.shard_size), str(pool), out, workers=workers, encoder_name=args.encoder, progress=False)
             seconds = time.perf_counter() - started
             manifest = json.loads((dataset / "manifest.json").read_text())
-            checksums.add(json.dumps({k: v["sha256"] for k, v in manifest["shards"].items()}, sort_keys=True))
+            shards = {k: v["sha256"] for k, v in manifest["shards"].items()}
+            if checksums and shards != checksums[0]:
+                differing = sorted(k for k in shards if shards[k] != checksums[0].get(k))
+                skipped = json.loads((dataset / "build_report.json").read_text())["skipped"]
+                print(f"workers={workers}: {len(differing)} shard(s) differ from the first run, e.g. {differing[:3]}; skipped: {skipped[:3]}")
+            checksums.append(shards)
             rows.append((workers, seconds, args.samples / seconds))
         base = rows[0][2]
         print(f"{'workers':>8}{'seconds':>10}{'samples/s':>11}{'speed-up':>10}  ({args.samples} samples, {args.encoder})")
         for workers, seconds, rate in rows:
             print(f"{workers:>8}{seconds:>10.1f}{rate:>11.2f}{rate / base:>10.2f}")
-        print("identical shards across worker counts:", len(checksums) == 1)
+        print("identical shards across worker counts:", all(c == checksums[0] for c in checksums))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,63 @@ ENCODERS = {
 }
 
 
+# BT.601 limited range in 8-bit fixed point (x 256), the matrix decoders assume for untagged
+# streams. Offsets include rounding and, for chroma, a bias that keeps uint16 sums non-negative.
+YCBCR_WEIGHTS = ((66, 129, 25), (-38, -74, 112), (112, -94, -18))
+YCBCR_BIAS = (16 * 256 + 128, 128 * 256 + 128, 128 * 256 + 128)
+
+
+def rgb_to_yuv420p(frames: np.ndarray) -> np.ndarray:
+    """RGB frames as planar yuv420p images [T, H * 3 / 2, W] (the layout PyAV's from_ndarray takes).
+
+    Done here rather than by swscale inside the encoder because swscale's SIMD paths are not
+    bit-exact across CPUs, while this integer arithmetic is. uint16 arithmetic wraps, but every final value lies in [0, 65535], so the result is exact.
+    Chroma is computed from the rounded mean of each 2x2 block.
+    """
+    t, h, w, _ = frames.shape
+    r, g, b = np.moveaxis(frames, -1, 0).astype(np.uint16)
+    quads = []
+    for plane in (r, g, b):
+        total = plane[:, 0::2, 0::2] + plane[:, 1::2, 0::2]
+        total += plane[:, 0::2, 1::2]
+        total += plane[:, 1::2, 1::2]
+        total += 2
+        quads.append(total >> 2)
+    planes = np.empty((t, h * 3 // 2, w), np.uint8)
+    chroma = planes[:, h:].reshape(t, 2, h // 2, w // 2)
+    for (wr, wg, wb), bias, (pr, pg, pb), target in zip(YCBCR_WEIGHTS, YCBCR_BIAS, ((r, g, b), quads, quads), (planes[:, :h], chroma[:, 0], chroma[:, 1])):
+        value = pr * np.uint16(wr % 65536)
+        value += pg * np.uint16(wg % 65536)
+        value += pb * np.uint16(wb % 65536)
+        value += np.uint16(bias)
+        target[:] = value >> 8
+    return planes
+
+
+# x264's AVX-512 code gave different bytes for the same frames on a 16-core Xeon (the first
+# veryfast encode in a process differed from later ones); every other instruction set, and C,
+# gave identical bytes. x264's assembly is bit-exact with its C code, so leaving AVX-512 out
+# changes speed only, never the output: the bytes stay the same on every host.
+X264_WITHOUT_AVX512 = "SSE2,SSE2Fast,LZCNT,SSE3,SSSE3,SSE4.2,AVX,FMA3,BMI1,BMI2,AVX2,Cache64"
+
+
+@lru_cache(maxsize=None)
+def host_has_avx512() -> bool:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            return any(line.startswith("flags") and " avx512f" in line for line in handle)
+    except OSError:
+        return False
+
+
+def codec_options(encoder: Encoder) -> dict:
+    """The encoder's options plus the per-host settings that keep its output host-independent."""
+    options = dict(encoder.options)
+    if encoder.codec == "libx264" and host_has_avx512():
+        options["x264-params"] = f"asm={X264_WITHOUT_AVX512}"
+    return options
+
+
 def encode_mp4(frames: np.ndarray, fps: Fraction, encoder: Encoder = ENCODERS["libx264"]) -> bytes:
     """``frames``: [T, H, W, 3] uint8 RGB with even H and W."""
     buffer = io.BytesIO()
@@ -39,9 +96,9 @@ def encode_mp4(frames: np.ndarray, fps: Fraction, encoder: Encoder = ENCODERS["l
     with av.open(buffer, mode="w", format="mp4") as container:
         stream = container.add_stream(encoder.codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = dict(encoder.options)
-        for index, image in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        stream.options = codec_options(encoder)
+        for index, image in enumerate(rgb_to_yuv420p(frames)):
+            frame = av.VideoFrame.from_ndarray(image, format="yuv420p")
             frame.pts = index
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
