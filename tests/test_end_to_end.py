@@ -312,3 +312,12 @@ def test_inspect_draws_contact_sheets_and_the_composition_chart(built, tmp_path)
     for path in paths:
         with Image.open(path) as image:
             assert image.size[0] > 400 and image.size[1] > 300
+
+
+def test_an_existing_dask_cluster_builds_the_same_shards(built, sources, recipe_file, tmp_path):
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        again = build(load_recipe(str(recipe_file)), str(sources), tmp_path, scheduler=cluster.scheduler_address, progress=False)
+        assert len(cluster.workers) == 2  # the build used the cluster and left it running
+    assert shard_checksums(again) == shard_checksums(built)
