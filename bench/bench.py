@@ -98,6 +98,25 @@ def peak_rss_mib(clip: Path) -> dict:
     return {"clip": clip.name, "peak_rss_mib": round(rss, 1), "seconds": round(seconds, 2)}
 
 
+def reward_speed() -> dict:
+    """Scoring a 2,700-item VIUBench and one GRPO step's rewards (8 rollouts x batch 512)."""
+    from tests.rewards.test_score import viubench_items
+    from videolake.pipeline.score import random_predictions, score
+    from videolake.rewards import accuracy_reward
+
+    items = viubench_items()
+    guesses = random_predictions(items)
+    started = time.perf_counter()
+    score(items, guesses)
+    scoring = time.perf_counter() - started
+    picks = [items[i % len(items)] for i in range(8 * 512)]
+    completions = [f"<think>looking at the clip</think><answer>{guesses[item['id']]}</answer>" for item in picks]
+    started = time.perf_counter()
+    accuracy_reward(None, completions, task=[i["task"] for i in picks], answer=[i["answer"] for i in picks])
+    step = time.perf_counter() - started
+    return {"score_2700_items_s": round(scoring, 3), "rewards_4096_completions_s": round(step, 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=Path, required=True)
@@ -115,8 +134,11 @@ def main() -> None:
     for row in memory:
         print(f"  {row['clip']:<12}{row['peak_rss_mib']:>8} MiB {row['seconds']:>7} s")
     print(f"  ratio long/short: {memory[1]['peak_rss_mib'] / memory[0]['peak_rss_mib']:.2f}")
+    speed = reward_speed()
+    print(f"scoring 2,700 VIUBench items: {speed['score_2700_items_s']} s (target well under 1 s)")
+    print(f"rewards for one GRPO step, 8 rollouts x batch 512: {speed['rewards_4096_completions_s']} s")
     if args.json:
-        args.json.write_text(json.dumps({"throughput": rows, "memory": memory}, indent=2))
+        args.json.write_text(json.dumps({"throughput": rows, "memory": memory, "rewards": speed}, indent=2))
 
 
 if __name__ == "__main__":

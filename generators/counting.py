@@ -29,7 +29,8 @@ DEFAULT_SETTINGS = {
     "centre_region": 0.7,  # centres lie inside this central fraction of the frame
     "color": [50, 255],
 }
-PLACEMENT_ATTEMPTS = 200
+PLACEMENT_ATTEMPTS = 200  # tries per shape before the frame is laid out again
+LAYOUT_RETRIES = 12  # each retry scales every size by 0.85
 
 
 def settings_for(params: dict) -> dict:
@@ -72,31 +73,41 @@ def draw_shapes(frame: np.ndarray, shapes: list[dict]) -> np.ndarray:
     return np.asarray(image)
 
 
-def _place(rng, shape_type: str, frame_index: int, placed: list[dict], h: int, w: int, settings: dict) -> dict:
-    """Rejection-sample a shape whose centre is at least one size from every other centre.
+def _layout(rng, shape_types: list[str], frame_index: int, h: int, w: int, settings: dict) -> list[dict]:
+    """Rejection-sample every shape of one frame so centres are at least one size apart.
 
-    When a crowded frame leaves no room, the size range shrinks until the shape fits, so the
-    drawn counts never change; the sizes actually used are what ``meta`` records.
+    When a crowded frame leaves no room, the whole frame is laid out again with all sizes
+    scaled down, so the drawn counts never change; ``meta`` records the sizes actually used.
     """
     side = min(h, w)
     lo, hi = settings["size"]
     margin_x, margin_y = w * (1 - settings["centre_region"]) / 2, h * (1 - settings["centre_region"]) / 2
     c_lo, c_hi = settings["color"]
-    for attempt in range(PLACEMENT_ATTEMPTS * 10):
-        shrink = 0.9 ** (attempt // PLACEMENT_ATTEMPTS)
-        size = float(rng.uniform(lo, hi)) * side * shrink
-        cx, cy = float(rng.uniform(margin_x, w - margin_x)), float(rng.uniform(margin_y, h - margin_y))
-        if all(math.hypot(cx - o["cx"], cy - o["cy"]) >= max(size, o["size"]) for o in placed):
-            return {
-                "type": shape_type,
-                "frame": frame_index,
-                "cx": round(cx, 2),
-                "cy": round(cy, 2),
-                "size": round(size, 2),
-                "rotation": round(float(rng.uniform(0, 360)), 2),
-                "color": [int(c) for c in rng.integers(c_lo, c_hi + 1, size=3)],
-            }
-    raise ValueError(f"cannot place {len(placed) + 1} shapes on a {w}x{h} frame")
+    for retry in range(LAYOUT_RETRIES):
+        scale = 0.85**retry
+        placed: list[dict] = []
+        for shape_type in shape_types:
+            for _ in range(PLACEMENT_ATTEMPTS):
+                size = float(rng.uniform(lo, hi)) * side * scale
+                cx, cy = float(rng.uniform(margin_x, w - margin_x)), float(rng.uniform(margin_y, h - margin_y))
+                if all(math.hypot(cx - o["cx"], cy - o["cy"]) >= max(size, o["size"]) for o in placed):
+                    placed.append(
+                        {
+                            "type": shape_type,
+                            "frame": frame_index,
+                            "cx": round(cx, 2),
+                            "cy": round(cy, 2),
+                            "size": round(size, 2),
+                            "rotation": round(float(rng.uniform(0, 360)), 2),
+                            "color": [int(c) for c in rng.integers(c_lo, c_hi + 1, size=3)],
+                        }
+                    )
+                    break
+            else:
+                break  # this shape found no room: lay the frame out again, smaller
+        if len(placed) == len(shape_types):
+            return placed
+    raise ValueError(f"cannot place {len(shape_types)} shapes on a {w}x{h} frame")
 
 
 def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
@@ -110,9 +121,7 @@ def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Gener
             per_frame.setdefault(slot, []).extend([shape_type] * int(rng.integers(1, settings["max_per_frame"] + 1)))
     shapes: list[dict] = []
     for slot in sorted(per_frame):
-        placed: list[dict] = []
-        for shape_type in per_frame[slot]:
-            placed.append(_place(rng, shape_type, slot, placed, h, w, settings))
+        placed = _layout(rng, per_frame[slot], slot, h, w, settings)
         frames[slot] = draw_shapes(frames[slot], placed)
         shapes.extend(placed)
     meta = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -66,6 +67,32 @@ def inspect(dataset_dir, out, samples, seed):
 
     for path in run_inspect(dataset_dir, out or Path(dataset_dir) / "inspect", samples, seed):
         click.echo(str(path))
+
+
+@cli.command()
+@click.argument("predictions", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--dataset", "dataset_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="A built dataset, e.g. OUT/viubench.")
+@click.option("--split", default=None, help="Score one split only.")
+@click.option("--baseline", type=click.Choice(["random"]), default=None, help="Score the random guesser instead of PREDICTIONS.")
+@click.option("--out", "out_prefix", type=click.Path(path_type=Path), default=None, help="Prefix for the .json and .png outputs.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random baseline.")
+def score(predictions, dataset_dir, split, baseline, out_prefix, seed):
+    """Table-1 metrics of PREDICTIONS.jsonl (lines {"id", "prediction"}) on a built dataset."""
+    from videolake.pipeline import score as scoring
+
+    if (predictions is None) == (baseline is None):
+        raise VideolakeError("give PREDICTIONS.jsonl or --baseline random (one of them)")
+    items = scoring.load_items(dataset_dir, split)
+    guesses = scoring.random_predictions(items, seed) if baseline else scoring.load_predictions(predictions)
+    result = scoring.score(items, guesses)
+    title = f"{'random guess' if baseline else predictions.name} on {Path(dataset_dir).name}"
+    click.echo(scoring.format_table(result, title))
+    prefix = out_prefix or (Path(dataset_dir) / "scores" / "random" if baseline else predictions.with_suffix(""))
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    json_path = prefix.with_name(prefix.name + ".scores.json")
+    json_path.write_text(json.dumps(result, indent=2) + "\n")
+    chart = scoring.bar_chart(result, prefix.with_name(prefix.name + ".scores.png"), title)
+    click.echo(f"wrote {json_path} and {chart}")
 
 
 @cli.command("fetch-demo-clips")

@@ -321,3 +321,21 @@ def test_an_existing_dask_cluster_builds_the_same_shards(built, sources, recipe_
         again = build(load_recipe(str(recipe_file)), str(sources), tmp_path, scheduler=cluster.scheduler_address, progress=False)
         assert len(cluster.workers) == 2  # the build used the cluster and left it running
     assert shard_checksums(again) == shard_checksums(built)
+
+
+def test_score_cli_on_a_build(built, tmp_path):
+    import datasets
+
+    ds = datasets.load_from_disk(str(built))["test"]
+    predictions = tmp_path / "preds.jsonl"
+    predictions.write_text("".join(json.dumps({"id": r["id"], "prediction": f"<answer>{r['answer']}</answer>"}) + "\n" for r in ds))
+    result = run_cli("score", str(predictions), "--dataset", str(built), "--split", "test")
+    assert result.returncode == 0, result.stderr
+    assert "overall" in result.stdout and json.loads((tmp_path / "preds.scores.json").read_text())["overall"] == 100.0
+    assert (tmp_path / "preds.scores.png").stat().st_size > 1000
+    baseline = run_cli("score", "--dataset", str(built), "--baseline", "random", "--out", str(tmp_path / "rnd"))
+    assert baseline.returncode == 0 and (tmp_path / "rnd.scores.json").exists()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    result = run_cli("score", str(bad), "--dataset", str(built))
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1

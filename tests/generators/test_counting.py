@@ -88,3 +88,10 @@ def test_crowded_small_frames_still_fit_every_shape():
 def test_prompt_is_figure10():
     assert counting.PROMPT.startswith("Count the number of circles, squares, and triangles that appear in this video.")
     assert counting.PROMPT.endswith("your answer should be '3,1,4'.")
+
+
+def test_twelve_shapes_on_one_frame_fit_by_shrinking_the_layout():
+    for seed in range(10):
+        _, sample = run({"max_frames": 1, "max_per_frame": 4}, seed, h=252, w=448)
+        assert len({s["frame"] for s in sample.meta["shapes"]}) <= 3
+        assert sum(int(c) for c in sample.answer.split(",")) == len(sample.meta["shapes"])

@@ -1,0 +1,135 @@
+"""`videolake score`: VIUBench-style metrics for model predictions on a built dataset (Table 1).
+
+Per subtype: counting = mean over shapes of exact match; grounding = mIoU (and R@0.3/0.5/0.7);
+jigsaw = exact match. Task averages are means of their subtypes and the overall score is the
+mean over all subtypes (this reproduces Table 1's averages). ``random_predictions`` is the
+random-guess row, computed from the dataset itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from videolake import VideolakeError
+from videolake.rewards import compute_score, parse_truth_order
+from videolake.pipeline.shards import read_shard
+from videolake.pipeline.validate import load_manifest
+
+COLUMNS = ["id", "task", "subtype", "tier", "answer", "fps", "meta"]
+RECALL_THRESHOLDS = (0.3, 0.5, 0.7)
+TASK_ORDER = ("object_counting", "anomaly_grounding", "temporal_jigsaw")
+
+
+def load_items(dataset_dir: Path, split: str | None = None) -> list[dict]:
+    """The scoring columns of every record (videos are never read)."""
+    manifest = load_manifest(dataset_dir)
+    items = []
+    for key in sorted(manifest["shards"]):
+        if split and not key.startswith(f"{split}/"):
+            continue
+        items.extend(read_shard(Path(dataset_dir) / key).select(COLUMNS).to_pylist())
+    if not items:
+        raise VideolakeError(f"no records in {dataset_dir}" + (f" split {split}" if split else ""))
+    return items
+
+
+def load_predictions(path: Path) -> dict[str, str]:
+    """JSONL lines ``{"id": ..., "prediction": "..."}``; a bad line is a one-line user error."""
+    predictions = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                predictions[str(row["id"])] = row["prediction"] if isinstance(row["prediction"], str) else json.dumps(row["prediction"])
+            except (json.JSONDecodeError, KeyError, TypeError) as err:
+                raise VideolakeError(f"{path}:{number}: expected {{\"id\": ..., \"prediction\": ...}}: {err}") from err
+    return predictions
+
+
+def random_predictions(items: list[dict], seed: int = 0) -> dict[str, str]:
+    """The uninformed guesser of Table 1's first row.
+
+    Counting: each count uniform over 1..max_frames*max_per_frame of the record's tier (so exact
+    match is 1/9 easy, 1/16 hard). Jigsaw: a uniformly random order. Grounding: the whole video,
+    [0, duration] - the guess that knows nothing about the segment (its IoU is the segment's share
+    of the video, about 25% for 8-16 of 48 frames).
+    """
+    rng = np.random.default_rng(seed)
+    guesses = {}
+    for item in items:
+        meta = json.loads(item["meta"])
+        if item["task"] == "object_counting":
+            params = meta["generator"]["params"]
+            top = params.get("max_frames", 3) * params.get("max_per_frame", 3)
+            guesses[item["id"]] = ",".join(str(int(v)) for v in rng.integers(1, top + 1, size=3))
+        elif item["task"] == "temporal_jigsaw":
+            order = rng.permutation(meta["segments"]) + 1
+            guesses[item["id"]] = ("," if len(order) > 9 else "").join(map(str, order))
+        else:
+            guesses[item["id"]] = f"0.0-{meta['num_frames'] / item['fps']:.1f}"
+    return guesses
+
+
+def score(items: list[dict], predictions: dict[str, str]) -> dict:
+    per_subtype: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for item in items:
+        prediction = predictions.get(item["id"], "")
+        value = compute_score(item["task"], prediction, item["answer"], {"reward_mode": "strict"})["score"]
+        per_subtype[(item["task"], item["subtype"])].append(value)
+    subtypes = []
+    for (task, subtype), values in sorted(per_subtype.items(), key=lambda kv: (TASK_ORDER.index(kv[0][0]) if kv[0][0] in TASK_ORDER else 9, kv[0][1])):
+        row = {"task": task, "subtype": subtype, "n": len(values), "score": 100 * float(np.mean(values))}
+        if task == "anomaly_grounding":
+            row.update({f"R@{t}": 100 * float(np.mean([v >= t for v in values])) for t in RECALL_THRESHOLDS})
+        subtypes.append(row)
+    tasks = {}
+    for task in dict.fromkeys(r["task"] for r in subtypes):
+        tasks[task] = float(np.mean([r["score"] for r in subtypes if r["task"] == task]))
+    return {
+        "subtypes": subtypes,
+        "tasks": tasks,
+        "overall": float(np.mean([r["score"] for r in subtypes])),
+        "items": len(items),
+        "missing_predictions": sum(item["id"] not in predictions for item in items),
+    }
+
+
+def format_table(result: dict, title: str) -> str:
+    lines = [title, f"{'task':<20}{'subtype':<15}{'n':>6}{'score':>8}{'R@0.3':>8}{'R@0.5':>8}{'R@0.7':>8}"]
+    for row in result["subtypes"]:
+        recalls = "".join(f"{row[f'R@{t}']:>8.1f}" if f"R@{t}" in row else f"{'':>8}" for t in RECALL_THRESHOLDS)
+        lines.append(f"{row['task']:<20}{row['subtype']:<15}{row['n']:>6}{row['score']:>8.1f}{recalls}")
+    for task, value in result["tasks"].items():
+        lines.append(f"{'average':<20}{task:<15}{'':>6}{value:>8.1f}")
+    lines.append(f"{'overall':<35}{'':>6}{result['overall']:>8.1f}")
+    if result["missing_predictions"]:
+        lines.append(f"({result['missing_predictions']} of {result['items']} items had no prediction and scored 0)")
+    return "\n".join(lines)
+
+
+def bar_chart(result: dict, path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['task'].split('_')[-1]}\n{r['subtype']}" for r in result["subtypes"]] + [f"avg\n{t.split('_')[-1]}" for t in result["tasks"]] + ["overall"]
+    values = [r["score"] for r in result["subtypes"]] + list(result["tasks"].values()) + [result["overall"]]
+    colours = ["#4C72B0"] * len(result["subtypes"]) + ["#DD8452"] * len(result["tasks"]) + ["#55A868"]
+    figure, axis = plt.subplots(figsize=(max(6, 0.8 * len(values)), 4))
+    bars = axis.bar(range(len(values)), values, color=colours)
+    axis.bar_label(bars, fmt="%.1f", fontsize=7)
+    axis.set_xticks(range(len(values)), labels, fontsize=7)
+    axis.set_ylim(0, 105)
+    axis.set_ylabel("score (%)")
+    axis.set_title(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

@@ -1,0 +1,135 @@
+import json
+import math
+
+import pytest
+
+from videolake.rewards import accuracy_reward, compute_score, format_reward
+from videolake.rewards import parse, scores
+from videolake.rewards.formats import museg_format, think_answer_format
+
+
+def s(task, prediction, truth, **extra):
+    return compute_score(task, prediction, truth, extra or None)["score"]
+
+
+# --- VideoSSR: grounding ---------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "prediction",
+    ["14.5-26.2", "14.5 - 26.2 seconds", "from 14.5s to 26.2s", "The answer is 14.5-26.2.", "<answer>26.2-14.5</answer>",
+     "between 14.5 and 26.2 seconds", "[14.5, 26.2]", "<think>maybe 1-2</think><answer>14.5-26.2</answer> trailing text", "14.5 – 26.2"],
+)
+def test_grounding_accepts_real_model_phrasings(prediction):
+    assert s("anomaly_grounding", prediction, "14.5-26.2") == 1.0
+
+
+def test_grounding_iou_by_hand():
+    assert s("anomaly_grounding", "10-20", "15-25") == pytest.approx(5 / 15)
+    assert s("anomaly_grounding", "0-5", "5-10") == 0.0
+    assert s("anomaly_grounding", "3-3", "3-3") == 1.0  # zero-length, identical
+    assert s("anomaly_grounding", "3-3", "2-4") == 0.0
+    assert s("anomaly_grounding", "no idea", "2-4") == 0.0
+
+
+# --- VideoSSR: counting ----------------------------------------------------------------
+
+def test_counting_smooth_and_strict_by_hand():
+    # Figure 16's ground truth 3,2,3 against a prediction 3,3,1
+    assert s("object_counting", "3,3,1", "3,2,3") == pytest.approx((1 + 0.5 + 1 / 3) / 3, abs=1e-6)
+    assert s("object_counting", "3,3,1", "3,2,3", reward_mode="strict") == pytest.approx(1 / 3)
+    assert s("object_counting", "3, 2, 3", "3,2,3", reward_mode="strict") == 1.0
+    assert s("object_counting", "I see 3 circles, 2 squares and 3 triangles", "3,2,3") == 1.0
+    assert s("object_counting", "3,2", "3,2,3") == 0.0  # wrong number of numbers
+    assert s("object_counting", "3,2,3,4", "3,2,3") == 0.0
+
+
+def test_counting_ground_truth_zero():
+    assert s("object_counting", "0,1,1", "0,1,1") == pytest.approx(1.0)
+    assert s("object_counting", "1,1,1", "0,1,1") == pytest.approx(2 / 3)
+
+
+# --- VideoSSR: jigsaw ------------------------------------------------------------------
+
+def test_jigsaw_figure_11_and_displacement():
+    assert s("temporal_jigsaw", "341562", "341562") == 1.0
+    assert s("temporal_jigsaw", "3, 4, 1, 5, 6, 2", "341562") == 1.0
+    assert s("temporal_jigsaw", "3 4 1 5 6 2", "341562", reward_mode="strict") == 1.0
+    assert s("temporal_jigsaw", "654321", "123456") == 0.0  # reversed: E = E_max = 18
+    assert s("temporal_jigsaw", "213456", "123456") == pytest.approx(1 - 2 / 18)
+    assert s("temporal_jigsaw", "213456", "123456", reward_mode="strict") == 0.0
+    assert s("temporal_jigsaw", "113456", "123456") == 0.0  # duplicate digit: not a permutation
+    assert s("temporal_jigsaw", "1234567", "123456") == 0.0
+
+
+def test_jigsaw_ten_or_more_segments():
+    truth = "2,3,4,5,6,7,8,9,10,1"
+    assert s("temporal_jigsaw", "2, 3, 4, 5, 6, 7, 8, 9, 10, 1", truth) == 1.0
+    assert s("temporal_jigsaw", "2 3 4 5 6 7 8 9 10 1", truth, reward_mode="strict") == 1.0
+    assert s("temporal_jigsaw", "1,2,3,4,5,6,7,8,9,10", truth) == pytest.approx(1 - 18 / 50)
+
+
+# --- VideoChat-R1 ----------------------------------------------------------------------
+
+def test_think_answer_format():
+    assert think_answer_format("<think>x</think><answer>y</answer>") == 1.0
+    assert think_answer_format("  <think>x</think>\n<answer>y</answer>\n") == 1.0
+    assert think_answer_format("<answer>y</answer>") == 0.0
+    assert think_answer_format("<think>x</think><answer>y</answer> extra") == 0.0
+    assert think_answer_format("<think>x</think><think>x</think><answer>y</answer>") == 0.0
+    assert think_answer_format("<think>a</think><answer>B</answer><glue>[(1, 2)]</glue>", glue=True) == 1.0
+
+
+def test_videochat_rewards_by_hand():
+    ok = "<think>the man jumps</think><answer>2.0 to 6.0</answer>"
+    assert compute_score("temporal_grounding", ok, "4.0-8.0") == {"score": 1 + 2 / 6, "format": 1.0, "accuracy": 2 / 6}
+    assert s("multiple_choice", "<think>..</think><answer>(B)</answer>", "B") == 2.0
+    assert s("multiple_choice", "The answer is C", "B") == 0.0
+    boxes = json.dumps([[0, 0, 10, 10], [0, 0, 10, 10]])
+    assert s("tracking", "<think>t</think><answer>[0,0,10,10],[5,0,15,10]</answer>", boxes) == pytest.approx(1 + (1 + 1 / 3) / 2)
+    truth = json.dumps({"answer": "A", "segments": [[0, 2], [1, 4], [6, 8]]})  # merges to [0,4] and [6,8]
+    pred = "<think>x</think><answer>A</answer><glue>[(0, 4), (6, 7)]</glue>"
+    assert compute_score("grounding_qa", pred, truth) == {"score": 1 + 5 / 6 + 1, "format": 1.0, "iou": 5 / 6, "accuracy": 1.0}
+
+
+# --- MUSEG -----------------------------------------------------------------------------
+
+def test_museg_format_phases():
+    good = "<think>from 1.0 to 3.0, then 5.0 to 7.0</think><answer>1.0-3.0 5.0-7.0</answer>"
+    assert museg_format(good, timestamp_term=True) == 1.0
+    uncited = "<think>two events</think><answer>1.0-3.0 5.0-7.0</answer>"
+    assert museg_format(uncited, timestamp_term=True) == 0.6
+    assert museg_format(uncited, timestamp_term=False) == 1.0
+    assert museg_format("<think>x</think><answer>1.0-3.0 soon</answer>", timestamp_term=False) == 0.2
+    assert museg_format("1.0-3.0", timestamp_term=False) == 0.0
+
+
+def test_museg_matching_by_hand():
+    truth = [(0.0, 10.0), (20.0, 30.0)]
+    assert scores.global_matching([(0, 10), (20, 30)], truth) == 1.0
+    assert scores.global_matching([(0, 5)], truth) == pytest.approx(2 * 1 * 0.25 / 1.25)  # P=1, R=0.25
+    assert scores.global_matching([(0, 8), (5, 10)], [(0, 10)]) == 1.0  # merged before matching
+    assert scores.local_matching([(0, 10), (20, 30)], truth) == 1.0
+    # one prediction: it pairs with the first truth, a far dummy pairs with the second (about 0)
+    assert scores.local_matching([(0, 10)], truth) == pytest.approx(0.5, abs=0.01)
+    assert scores.generalized_iou_score((0, 2), (4, 6)) == pytest.approx((1 + 0 - 2 / 6) / 2)
+    full = s("multi_segment_grounding", "<think>0 10 20 30</think><answer>0-10 20-30</answer>", "0-10 20-30", museg_stage=1)
+    assert full == 3.0
+
+
+# --- TRL -------------------------------------------------------------------------------
+
+def test_trl_functions_take_strings_and_conversations():
+    completions = ["14.5-26.2", [{"role": "assistant", "content": "3,1,4"}], [{"role": "assistant", "content": [{"type": "text", "text": "341562"}]}]]
+    got = accuracy_reward(None, completions, task=["anomaly_grounding", "object_counting", "temporal_jigsaw"], answer=["14.5-26.2", "3,1,4", "341562"])
+    assert got == [1.0, 1.0, 1.0]
+    assert format_reward(None, ["<think>a</think><answer>b</answer>", "b"]) == [1.0, 0.0]
+
+
+def test_unknown_task_is_a_clear_error():
+    with pytest.raises(ValueError, match="no reward for data_source"):
+        compute_score("shuffled", "1", "1")
+
+
+def test_parse_rejects_absurd_numbers_without_raising():
+    assert parse.parse_interval("9" * 400 + "-1") is None or math.isfinite(sum(parse.parse_interval("9" * 400 + "-1")))
+    assert s("object_counting", "9" * 5000 + ",1,1", "1,1,1") < 1.0
