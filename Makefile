@@ -27,7 +27,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/videolake fetch-demo-clips --long $(CLIPS)
-	$(BIN)/python bench/bench.py --clips $(CLIPS)
+	$(BIN)/python -m bench.bench --clips $(CLIPS)
 
 clean:
 	rm -rf $(OUT)

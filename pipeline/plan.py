@@ -122,27 +122,32 @@ def make_plan(recipe: Recipe, sources: list[SourceRef], seed: int | None = None,
 
 
 def _split_samples(recipe: Recipe, split: str, entries, pool: list[SourceRef], seed: int) -> list[SampleSpec]:
-    """Assign sources round-robin over the pool; with disjoint_tasks each task gets its own slice."""
-    slices = {entry.task: pool for entry in entries}
+    """Assign sources round-robin over the pool, one cursor for all tasks so every source is used
+    before any repeats; with disjoint_tasks each task walks its own slice of the pool."""
+    slice_of = {entry.task: "*" for entry in entries}
+    slices = {"*": pool}
     if recipe.disjoint_tasks:
         totals: dict[str, int] = {}
         for entry in entries:
             totals[entry.task] = totals.get(entry.task, 0) + entry.count
         if len(pool) < len(totals):
             raise VideolakeError(f"split {split!r}: {len(pool)} sources cannot give {len(totals)} tasks disjoint slices")
-        grand, start = sum(totals.values()), 0
+        grand, running, start = sum(totals.values()), 0, 0
         for i, (task, total) in enumerate(totals.items()):
-            end = len(pool) if i == len(totals) - 1 else max(start + 1, start + round(len(pool) * total / grand))
-            slices[task] = pool[start:end]
+            running += total
+            remaining = len(totals) - i - 1  # later tasks need at least one source each
+            end = min(max(start + 1, round(len(pool) * running / grand)), len(pool) - remaining)
+            slices[task], slice_of[task] = pool[start:end], task
             start = end
-    cursor = {task: 0 for task in slices}
+    cursor = {key: 0 for key in slices}
     pool_position = {s.source_id: i for i, s in enumerate(pool)}
     specs, number = [], 0
     for entry in entries:
-        task_pool = slices[entry.task]
+        key = slice_of[entry.task]
+        task_pool = slices[key]
         for _ in range(entry.count):
-            position = cursor[entry.task] % len(task_pool)
-            cursor[entry.task] += 1
+            position = cursor[key] % len(task_pool)
+            cursor[key] += 1
             donor = None
             if TASKS[entry.task].needs_donor(entry.subtype):
                 if len(pool) < 2:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from videolake import VideolakeError
-from videolake.rewards import compute_score, parse_truth_order
+from videolake.rewards import compute_score
 from videolake.pipeline.shards import read_shard
 from videolake.pipeline.validate import load_manifest
 

@@ -45,15 +45,20 @@ def answer_region(text: str) -> str:
     return text
 
 
+def _last(pattern: re.Pattern, text: str) -> re.Match | None:
+    match = None
+    for match in pattern.finditer(text):  # noqa: B007 - only the last one is wanted
+        pass
+    return match
+
+
 def _number(token: str) -> float | None:
     value = float(token)
     return value if math.isfinite(value) else None
 
 
 def parse_interval(text: str) -> tuple[float, float] | None:
-    match = None
-    for match in INTERVAL.finditer(answer_region(text)):
-        pass
+    match = _last(INTERVAL, answer_region(text))
     if match is None:
         return None
     a, b = _number(match.group(1)), _number(match.group(2))
@@ -97,9 +102,7 @@ def parse_order(text: str, n: int) -> list[int] | None:
     """The predicted positions as integers (not checked to be a permutation)."""
     region = answer_region(text)
     if n <= 9:
-        match = None
-        for match in re.finditer(r"(?<!\d)\d{" + str(n) + r"}(?!\d)", region):
-            pass
+        match = _last(re.compile(r"(?<!\d)\d{" + str(n) + r"}(?!\d)"), region)
         if match is not None:
             return [int(d) for d in match.group(0)]
     return _integer_runs(region, n, ", ")

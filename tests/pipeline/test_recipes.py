@@ -113,3 +113,24 @@ def test_disjoint_tasks_use_disjoint_sources():
             by_task.setdefault(s.task, set()).add(s.source.source_id)
     assert not by_task["temporal_jigsaw"] & by_task["object_counting"]
     assert len(by_task["temporal_jigsaw"]) == 30 and len(by_task["object_counting"]) == 10
+
+
+def test_every_source_is_used_before_any_repeats():
+    recipe = parse_recipe(
+        {"name": "r", "holdout_fraction": 0.0, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 2}, {"task": "object_counting", "tier": "easy", "count": 2}]}},
+        "r",
+    )
+    plan = make_plan(recipe, pool(4))
+    assert len({s.source.source_id for sh in plan.shards for s in sh.samples}) == 4
+
+
+def test_disjoint_slices_cover_small_pools_without_empty_slices():
+    entries = [{"task": t, "tier": tier, "count": c} for t, tier, c in [("temporal_jigsaw", "easy", 1000), ("object_counting", "easy", 1), ("anomaly_grounding", "default", 1)]]
+    entries[2]["subtype"] = "mirror"
+    recipe = parse_recipe({"name": "r", "holdout_fraction": 0.0, "disjoint_tasks": True, "splits": {"train": entries}}, "r")
+    plan = make_plan(recipe, pool(3))
+    by_task = {}
+    for sh in plan.shards:
+        for s in sh.samples:
+            by_task.setdefault(s.task, set()).add(s.source.source_id)
+    assert [len(v) for v in by_task.values()] == [1, 1, 1] and len(set().union(*by_task.values())) == 3

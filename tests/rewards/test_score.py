@@ -16,7 +16,7 @@ def viubench_items(per_subtype: int = 300) -> list[dict]:
     clip = make_clip(h=96, w=160)
     items = []
     for entry in load_recipe("viubench").splits["test"]:
-        for k in range(per_subtype):
+        for _ in range(per_subtype):
             sample = TASKS[entry.task].generate(clip, entry.subtype, entry.params, np.random.default_rng(len(items)))
             meta = {**sample.meta, "generator": {"params": entry.params}}
             items.append({"id": str(len(items)), "task": entry.task, "subtype": entry.subtype, "tier": entry.tier, "answer": sample.answer, "fps": float(clip.fps), "meta": json.dumps(meta)})
