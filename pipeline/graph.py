@@ -87,14 +87,14 @@ def build(
 ) -> Path:
     dataset_dir = Path(out) / recipe.name
     cache_dir = Path(out) / ".videolake-cache"  # shared by every dataset built into OUT
-    root = resolve_root(sources, cache_dir / "hub")
+    root, under = resolve_root(sources, cache_dir / "hub")
     encoder = choose_encoder(encoder_name)
     client = make_client(workers, scheduler)
     try:
         def list_archives(paths):
             return client.gather(client.map(list_archive, [str(p) for p in paths], pure=False)) if paths else []
 
-        found, discovery_skips = discover(root, cache_dir / "archives", list_archives)
+        found, discovery_skips = discover(root, cache_dir / "archives", list_archives, under)
         plan = make_plan(recipe, found, seed, limit)
         check_holdout(plan, Path(out))
         fingerprint = plan.fingerprint(encoder.describe())

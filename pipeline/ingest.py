@@ -46,8 +46,9 @@ def is_archive_name(name: str) -> bool:
     return name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
-def resolve_root(spec: str, cache_dir: Path) -> Path:
-    """A local folder as is; ``hf://OWNER/NAME[/SUBFOLDER]`` is downloaded with huggingface_hub first."""
+def resolve_root(spec: str, cache_dir: Path) -> tuple[Path, str]:
+    """(root, subfolder to discover under it): a local folder as is; ``hf://OWNER/NAME[/SUBFOLDER]``
+    is downloaded with huggingface_hub first, and ids stay relative to the repository's root."""
     if spec.startswith(HUB_PREFIX):
         parts = spec[len(HUB_PREFIX) :].strip("/").split("/")
         if len(parts) < 2:
@@ -59,11 +60,11 @@ def resolve_root(spec: str, cache_dir: Path) -> Path:
             local = snapshot_download(repo_id, repo_type="dataset", cache_dir=str(cache_dir), allow_patterns=[f"{subfolder}/**"] if subfolder else None)
         except Exception as err:  # network, auth or missing repo: one line for the user
             raise VideolakeError(f"cannot download {repo_id} from the Hub: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from err
-        return Path(local) / subfolder
+        return Path(local), subfolder
     root = Path(spec).expanduser()
     if not root.is_dir():
         raise VideolakeError(f"sources folder not found: {spec}")
-    return root.resolve()
+    return root.resolve(), ""
 
 
 def unsafe_member_reason(member: tarfile.TarInfo) -> str | None:
@@ -101,10 +102,11 @@ def archive_source_id(root: Path, archive: Path, member: str) -> str:
     return member if folder == "." else f"{folder}/{member}"
 
 
-def discover(root: Path, cache_dir: Path | None = None, list_fn=None) -> tuple[list[SourceRef], list[Skipped]]:
-    """Every clip under ``root``, sorted by source_id; ``list_fn`` maps archives to listings (in parallel)."""
+def discover(root: Path, cache_dir: Path | None = None, list_fn=None, under: str = "") -> tuple[list[SourceRef], list[Skipped]]:
+    """Every clip under ``root / under``, ids relative to ``root``, sorted by source_id;
+    ``list_fn`` maps archives to listings (in parallel)."""
     files, archives = [], []
-    for path in sorted(root.rglob("*")):
+    for path in sorted((root / under).rglob("*")):
         if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
             continue
         if is_archive_name(path.name):

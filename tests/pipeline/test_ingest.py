@@ -84,3 +84,38 @@ def test_archive_listing_is_cached_for_resumed_builds(tmp_path, clips_dir):
 def test_missing_sources_folder_is_a_user_error(tmp_path):
     with pytest.raises(VideolakeError, match="sources folder not found"):
         resolve_root(str(tmp_path / "nope"), tmp_path)
+
+
+def test_hub_sources_download_only_the_named_subfolder(tmp_path, monkeypatch, clips_dir):
+    """The Hub path is exercised against a local snapshot: no test touches the network."""
+    import huggingface_hub
+
+    snapshot = tmp_path / "snapshot"
+    make_layout(snapshot, (clips_dir / "carphone_distorted.mp4").read_bytes())
+    calls = []
+
+    def fake_snapshot_download(repo_id, repo_type, cache_dir, allow_patterns):
+        calls.append((repo_id, repo_type, allow_patterns))
+        return str(snapshot)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    (snapshot / "other_subset").mkdir()
+    (snapshot / "other_subset" / "x.mp4").write_bytes(b"0")  # downloaded earlier: not part of this build
+    root, under = resolve_root("hf://lmms-lab/LLaVA-Video-178K/0_30_s_academic_v0_1", tmp_path / "cache")
+    assert calls == [("lmms-lab/LLaVA-Video-178K", "dataset", ["0_30_s_academic_v0_1/**"])]
+    sources, _ = discover(root, under=under)
+    # the same ids as a build from the whole layout, so holdouts agree across recipes
+    assert [s.source_id for s in sources] == ["0_30_s_academic_v0_1/academic_source/ego4d/a.mp4", "0_30_s_academic_v0_1/academic_source/ego4d/b.mp4"]
+
+
+def test_hub_failure_is_one_line(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    def offline(*args, **kwargs):
+        raise OSError("offline\nsecond line")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
+    with pytest.raises(VideolakeError, match="^cannot download a/b from the Hub: offline$"):
+        resolve_root("hf://a/b", tmp_path)
+    with pytest.raises(VideolakeError, match="expected hf://OWNER/NAME"):
+        resolve_root("hf://justone", tmp_path)
