@@ -43,6 +43,22 @@ def test_counting_smooth_and_strict_by_hand():
     assert s("object_counting", "3,2,3,4", "3,2,3") == 0.0
 
 
+def test_counting_figure_17_by_hand():
+    # ground truth 1,3,1; predicting 2,3,0 -> shapes score max(0, 1-1/1)=0, 1, max(0, 1-1/1)=0
+    assert s("object_counting", "2,3,0", "1,3,1") == pytest.approx(1 / 3)
+    assert s("object_counting", "1,4,1", "1,3,1") == pytest.approx((1 + 2 / 3 + 1) / 3)
+    assert s("object_counting", "1,3,1", "1,3,1", reward_mode="strict") == 1.0
+
+
+def test_jigsaw_figure_18_ground_truth():
+    # Figure 18: positions 1..6 show original clips 5,3,4,1,2,6 -> original 1 at position 4, 2 at 5, ... = 452316
+    from videolake.generators.jigsaw import derive_answer
+
+    assert derive_answer({"segments": 6, "presented_order": [5, 3, 4, 1, 2, 6]}) == "452316"
+    assert s("temporal_jigsaw", "452316", "452316", reward_mode="strict") == 1.0
+    assert s("temporal_jigsaw", "542316", "452316") == pytest.approx(1 - 2 / 18)
+
+
 def test_counting_ground_truth_zero():
     assert s("object_counting", "0,1,1", "0,1,1") == pytest.approx(1.0)
     assert s("object_counting", "1,1,1", "0,1,1") == pytest.approx(2 / 3)
