@@ -134,3 +134,25 @@ def test_disjoint_slices_cover_small_pools_without_empty_slices():
         for s in sh.samples:
             by_task.setdefault(s.task, set()).add(s.source.source_id)
     assert [len(v) for v in by_task.values()] == [1, 1, 1] and len(set().union(*by_task.values())) == 3
+
+
+def test_build_refuses_a_train_split_on_another_datasets_benchmark_sources(tmp_path):
+    import json
+
+    from videolake import VideolakeError
+    from videolake.pipeline.graph import check_holdout
+    from videolake.pipeline.plan import sources_digest
+
+    sources = pool(20)
+    bench = parse_recipe({"name": "bench", "holdout_fraction": 0.2, "splits": {"test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 4}]}}, "b")
+    bench_plan = make_plan(bench, sources)
+    held = sorted(s.source_id for s in bench_plan.holdout)
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "manifest.json").write_text(
+        json.dumps({"holdout": {"sources_digest": sources_digest(bench_plan.sources), "benchmark_source_ids": held, "train_source_ids": []}})
+    )
+    same = parse_recipe({"name": "train", "holdout_fraction": 0.2, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]}}, "t")
+    check_holdout(make_plan(same, sources), tmp_path)  # same fraction: disjoint by construction
+    leaky = parse_recipe({"name": "train", "holdout_fraction": 0.0, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]}}, "t")
+    with pytest.raises(VideolakeError, match="both benchmark and training data with bench"):
+        check_holdout(make_plan(leaky, sources), tmp_path)
