@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import time
 from importlib import metadata
 from pathlib import Path
@@ -70,7 +71,13 @@ def make_client(workers: int | None, scheduler: str | None):
             raise VideolakeError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from err
     workers = workers or os.cpu_count() or 1
     logging.getLogger("distributed").setLevel(logging.WARNING)  # the progress bar says what matters
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40)
+    # Worker processes inherit an ignored SIGINT, so Ctrl-C reaches only this driver, which stops
+    # the cluster and says how to resume, instead of every worker printing a traceback.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return Client(cluster)
 
 
@@ -102,7 +109,10 @@ def build(
         pending = [s for s in plan.shards if not sidecar_path(dataset_dir, s).exists()]
         run_shards(client, dataset_dir, plan, pending, encoder, progress)
     finally:
+        cluster = client.cluster  # ours when local; None for an existing --scheduler, left running
         client.close()
+        if cluster is not None:
+            cluster.close()
     finalize(dataset_dir, plan, fingerprint, encoder, discovery_skips)
     return dataset_dir
 
