@@ -262,9 +262,13 @@ def test_kill_9_of_a_worker_mid_build(built, sources, recipe_file, tmp_path):
 
     process = start_build(recipe_file, sources, tmp_path)
     wait_for_sidecar(tmp_path, process)
-    workers = [p for p in psutil.Process(process.pid).children(recursive=True) if not p.children()]
-    assert workers
-    workers[-1].kill()
+    def is_worker(p):
+        command = " ".join(p.cmdline())
+        return "spawn_main" in command and "resource_tracker" not in command
+
+    workers = [p for p in psutil.Process(process.pid).children(recursive=True) if is_worker(p)]
+    assert len(workers) == 1
+    workers[0].kill()
     assert process.wait(timeout=300) == 0
     assert shard_checksums(tmp_path / "tiny") == shard_checksums(built)
 
