@@ -24,13 +24,11 @@ class Task:
     # None: the subtype is free (the tier name); otherwise the allowed subtypes.
     subtypes: tuple[str, ...] | None
     required_density: Callable[[str, dict], int] = lambda subtype, params: 1
-
-    def needs_donor(self, subtype: str) -> bool:
-        return self.name == anomaly.TASK and PERTURBATIONS[subtype].kind == "donor"
+    needs_donor: Callable[[str], bool] = lambda subtype: False
 
 
 TASKS: dict[str, Task] = {
-    anomaly.TASK: Task(anomaly.TASK, anomaly.generate, anomaly.derive_answer, anomaly.settings_for, tuple(PERTURBATIONS), anomaly.required_density),
+    anomaly.TASK: Task(anomaly.TASK, anomaly.generate, anomaly.derive_answer, anomaly.settings_for, tuple(PERTURBATIONS), anomaly.required_density, anomaly.needs_donor),
     counting.TASK: Task(counting.TASK, counting.generate, counting.derive_answer, counting.settings_for, None),
     jigsaw.TASK: Task(jigsaw.TASK, jigsaw.generate, jigsaw.derive_answer, jigsaw.settings_for, None),
 }

@@ -11,6 +11,7 @@ from videolake.generators.base import (
     format_seconds,
     fps_from_str,
     fps_to_str,
+    merge_settings,
     sample_range,
     single_video_question,
 )
@@ -26,20 +27,16 @@ PROMPT = (
 
 
 def settings_for(params: dict) -> dict:
-    unknown = set(params) - set(DEFAULT_SETTINGS)
-    if unknown:
-        raise ValueError(f"unknown anomaly_grounding parameter(s): {', '.join(sorted(unknown))}")
-    return {**DEFAULT_SETTINGS, **params}
+    return merge_settings(TASK, DEFAULT_SETTINGS, params)
 
 
 def required_density(subtype: str, params: dict) -> int:
     """Dense frames per slot this subtype needs from the sampler (Slow/Fast need more)."""
-    if subtype not in ("slow", "fast"):
-        return 1
-    factor = settings_for(params)["speed_factor"]
-    if not isinstance(factor, int) or factor < 2:
-        raise ValueError(f"speed_factor must be an integer >= 2, got {factor!r}")
-    return factor
+    return PERTURBATIONS[subtype].density(settings_for(params))
+
+
+def needs_donor(subtype: str) -> bool:
+    return PERTURBATIONS[subtype].kind == "donor"
 
 
 def question_for(subtype: str) -> str:
@@ -59,13 +56,7 @@ def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Gener
     start = int(rng.integers(0, n - length + 1))
     applied = perturbation.sample(rng, settings, length)
 
-    if perturbation.kind == "temporal":
-        unit = perturbation.density(applied)
-        assert clip.density % unit == 0, "the sampler was asked for too few dense frames"
-        slot_indices = perturbation.index_map(n, start, length, applied)
-        dense_indices = slot_indices * (clip.density // unit)
-    else:
-        dense_indices = clip.base_indices
+    dense_indices = perturbation.dense_indices(n, start, length, applied, clip.density)
     frames = clip.frames[dense_indices]
     segment = slice(start, start + length)
     if perturbation.kind == "pixel":
@@ -101,11 +92,7 @@ def derive_answer(meta: dict) -> str:
     indices = np.asarray(meta["dense_indices"])
     if len(indices) != n or not 0 <= start < start + length <= n:
         raise ValueError("segment outside the video")
-    if perturbation.kind == "temporal":
-        unit = perturbation.density(meta["params"])
-        expected = perturbation.index_map(n, start, length, meta["params"]) * (meta["density"] // unit)
-    else:
-        expected = np.arange(n) * meta["density"]
+    expected = perturbation.dense_indices(n, start, length, meta["params"], meta["density"])
     if not np.array_equal(indices, expected):
         raise ValueError("frame index map does not match the perturbation parameters")
     return interval_answer(start, length, fps_from_str(meta["fps"]))

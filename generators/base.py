@@ -48,6 +48,14 @@ class Sample:
     system: str = SYSTEM_PROMPT
 
 
+def merge_settings(task: str, defaults: dict, params: dict) -> dict:
+    """A task's default settings overridden by ``params``; unknown names are an error, not ignored."""
+    unknown = set(params) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown {task} parameter(s): {', '.join(sorted(unknown))}")
+    return {**defaults, **params}
+
+
 def single_video_question(prompt: str) -> str:
     return f"{VIDEO_PLACEHOLDER}\n{prompt}"
 

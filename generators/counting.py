@@ -7,7 +7,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from videolake.generators.base import Sample, SampledClip, fps_to_str, single_video_question
+from videolake.generators.base import Sample, SampledClip, fps_to_str, merge_settings, single_video_question
 
 TASK = "object_counting"
 SHAPES = ("circle", "square", "triangle")
@@ -34,10 +34,7 @@ LAYOUT_RETRIES = 12  # each retry scales every size by 0.85
 
 
 def settings_for(params: dict) -> dict:
-    unknown = set(params) - set(DEFAULT_SETTINGS)
-    if unknown:
-        raise ValueError(f"unknown object_counting parameter(s): {', '.join(sorted(unknown))}")
-    return {**DEFAULT_SETTINGS, **params}
+    return merge_settings(TASK, DEFAULT_SETTINGS, params)
 
 
 def _frames_with_gap(rng, num_slots: int, count: int, gap: int) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from videolake.generators.base import VIDEO_PLACEHOLDER, Sample, SampledClip, fps_to_str
+from videolake.generators.base import VIDEO_PLACEHOLDER, Sample, SampledClip, fps_to_str, merge_settings
 
 TASK = "temporal_jigsaw"
 DEFAULT_SETTINGS = {"segments": 6}
@@ -15,10 +15,7 @@ EXAMPLE_POSITIONS = [3, 4, 1, 5, 6, 2]
 
 
 def settings_for(params: dict) -> dict:
-    unknown = set(params) - set(DEFAULT_SETTINGS)
-    if unknown:
-        raise ValueError(f"unknown temporal_jigsaw parameter(s): {', '.join(sorted(unknown))}")
-    settings = {**DEFAULT_SETTINGS, **params}
+    settings = merge_settings(TASK, DEFAULT_SETTINGS, params)
     if not isinstance(settings["segments"], int) or settings["segments"] < 2:
         raise ValueError(f"segments must be an integer >= 2, got {settings['segments']!r}")
     return settings

@@ -49,10 +49,25 @@ class Perturbation:
     sample: Callable[[np.random.Generator, dict, int], dict]
     apply: Callable | None = None  # pixel kernel
     index_map: Callable | None = None  # temporal kernel
+    changes_speed: bool = False  # index_map counts in 1/speed_factor slots (Slow, Fast)
 
     def density(self, params: dict) -> int:
-        """Dense frames per slot that ``index_map`` counts in for these parameters."""
-        return int(params.get("speed_factor", 1)) if self.kind == "temporal" else 1
+        """Dense frames per slot this perturbation needs, for its settings or its applied parameters."""
+        if not self.changes_speed:
+            return 1
+        factor = params["speed_factor"]
+        if not isinstance(factor, int) or isinstance(factor, bool) or factor < 2:
+            raise ValueError(f"speed_factor must be an integer >= 2, got {factor!r}")
+        return factor
+
+    def dense_indices(self, num_slots: int, start: int, length: int, params: dict, clip_density: int) -> np.ndarray:
+        """Which frame of a clip sampled at ``clip_density`` each output slot shows."""
+        if self.kind != "temporal":
+            return np.arange(num_slots) * clip_density
+        unit = self.density(params)
+        if clip_density % unit:
+            raise ValueError(f"a clip sampled at density {clip_density} cannot show speed factor {unit}")
+        return self.index_map(num_slots, start, length, params) * (clip_density // unit)
 
 
 def _no_params(rng, settings, length):
@@ -229,6 +244,7 @@ PERTURBATIONS: dict[str, Perturbation] = {
             "the video slows down, this means the action unfolds at an unusually slow pace, making movements appear prolonged." + SPEED_NOTE,
             _sample_speed,
             index_map=slow_index_map,
+            changes_speed=True,
         ),
         Perturbation(
             "fast",
@@ -236,6 +252,7 @@ PERTURBATIONS: dict[str, Perturbation] = {
             "the video speeds up, this means the segment plays at a high speed, compressing the action and making movements appear jerky or rushed." + SPEED_NOTE,
             _sample_speed,
             index_map=fast_index_map,
+            changes_speed=True,
         ),
         Perturbation(
             "stutter_hold",
