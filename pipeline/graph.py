@@ -13,8 +13,10 @@ how many workers ran it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from collections import Counter
 import os
 import signal
 import time
@@ -25,10 +27,10 @@ from videolake import VideolakeError, __version__
 from videolake.pipeline.encode import Encoder, choose_encoder
 from videolake.pipeline.ingest import discover, list_archive, resolve_root
 from videolake.pipeline.plan import Plan, Shard, make_plan, sources_digest
-from videolake.pipeline.recipes import BENCHMARK_SPLITS, Recipe
+from videolake.pipeline.recipes import Recipe
 from videolake.pipeline.records import make_records
-from videolake.pipeline.shards import atomic_write_bytes, atomic_write_json, serialize_shard, sha256_file, write_dataset_files
-from videolake.schemas import SCHEMA_VERSION
+from videolake.pipeline.shards import atomic_write_bytes, atomic_write_json, serialize_shard, write_dataset_files
+from videolake.schemas import SCHEMA_VERSION, composition_key
 
 STATE_DIR = ".build"
 
@@ -41,19 +43,15 @@ def build_shard(dataset_dir: Path, shard: Shard, frames: int, max_size, encoder:
     """Runs on a worker: the whole life of one shard, ending with its sidecar."""
     started = time.perf_counter()
     records, skipped = make_records(list(shard.samples), frames, max_size, encoder)
-    path = dataset_dir / shard.split / shard.filename
-    atomic_write_bytes(path, serialize_shard(records))
-    counts: dict[str, int] = {}
-    for record in records:
-        key = f"{record['task']}/{record['subtype']}/{record['tier']}"
-        counts[key] = counts.get(key, 0) + 1
+    data = serialize_shard(records)
+    atomic_write_bytes(dataset_dir / shard.split / shard.filename, data)
     sidecar = {
         "shard": shard.key,
         "rows": len(records),
         "planned": len(shard.samples),
-        "bytes": path.stat().st_size,
-        "sha256": sha256_file(path),
-        "counts": counts,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "counts": dict(Counter(composition_key(record) for record in records)),
         "skipped": skipped,
         "seconds": round(time.perf_counter() - started, 3),
     }
@@ -149,18 +147,15 @@ def claim_output(dataset_dir: Path, fingerprint: str) -> None:
 
 def check_holdout(plan: Plan, out: Path) -> None:
     """Benchmark sources never reach a train split, across every dataset built into ``out``."""
-    mine_train, mine_test = set(), set()
-    for shard in plan.shards:
-        target = mine_test if shard.split in BENCHMARK_SPLITS else mine_train
-        target.update(spec.source.source_id for spec in shard.samples)
+    mine_train, mine_test = plan.source_ids(benchmark=False), plan.source_ids(benchmark=True)
     for manifest_path in sorted(out.glob("*/manifest.json")):
         if manifest_path.parent.name == plan.recipe.name:
             continue
-        other = json.loads(manifest_path.read_text()).get("holdout", {})
-        if other.get("sources_digest") != sources_digest(plan.sources):
+        other = json.loads(manifest_path.read_text())
+        if other["sources"]["digest"] != sources_digest(plan.sources):
             continue  # another pool: nothing shared to protect
-        leaked = mine_train & set(other.get("benchmark_source_ids", []))
-        leaked |= mine_test & set(other.get("train_source_ids", []))
+        leaked = mine_train & set(other["holdout"]["benchmark_source_ids"])
+        leaked |= mine_test & set(other["holdout"]["train_source_ids"])
         if leaked:
             raise VideolakeError(
                 f"{len(leaked)} source(s) would be both benchmark and training data with {manifest_path.parent.name} "
@@ -171,7 +166,7 @@ def check_holdout(plan: Plan, out: Path) -> None:
 def package_versions() -> dict:
     import av
 
-    versions = {"videolake": __version__, "ffmpeg": ".".join(map(str, av.ffmpeg_version_info)) if isinstance(av.ffmpeg_version_info, tuple) else str(av.ffmpeg_version_info)}
+    versions = {"videolake": __version__, "ffmpeg": str(av.ffmpeg_version_info)}
     for name in ("av", "numpy", "pillow", "pyarrow", "dask", "distributed"):
         try:
             versions[name] = metadata.version(name)
@@ -182,16 +177,11 @@ def package_versions() -> dict:
 
 def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, discovery_skips) -> None:
     sidecars = [json.loads(sidecar_path(dataset_dir, s).read_text()) for s in plan.shards]
-    split_files: dict[str, list[str]] = {}
-    for shard in plan.shards:
-        split_files.setdefault(shard.split, []).append(shard.filename)
-    counts: dict[str, dict[str, int]] = {}
+    split_files: dict[str, list[tuple[str, str]]] = {}
+    counts: dict[str, Counter] = {}
     for shard, sidecar in zip(plan.shards, sidecars):
-        split_counts = counts.setdefault(shard.split, {})
-        for key, value in sidecar["counts"].items():
-            split_counts[key] = split_counts.get(key, 0) + value
-    train_ids = sorted({spec.source.source_id for sh in plan.shards if sh.split not in BENCHMARK_SPLITS for spec in sh.samples})
-    test_ids = sorted({spec.source.source_id for sh in plan.shards if sh.split in BENCHMARK_SPLITS for spec in sh.samples})
+        split_files.setdefault(shard.split, []).append((shard.filename, sidecar["sha256"]))
+        counts.setdefault(shard.split, Counter()).update(sidecar["counts"])
     skipped = [{"source_id": s.source_id, "reason": s.reason, "samples": []} for s in discovery_skips]
     skipped += [entry for sidecar in sidecars for entry in sidecar["skipped"]]
     report = {
@@ -215,11 +205,10 @@ def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, 
             "rule": "benchmark splits use the ceil(fraction * n) sources with the lowest sha256(source_id); other splits never do",
             "fraction": plan.recipe.holdout_fraction,
             "held_out": len(plan.holdout),
-            "sources_digest": sources_digest(plan.sources),
-            "benchmark_source_ids": test_ids,
-            "train_source_ids": train_ids,
+            "benchmark_source_ids": sorted(plan.source_ids(benchmark=True)),
+            "train_source_ids": sorted(plan.source_ids(benchmark=False)),
         },
-        "counts": counts,
+        "counts": {split: dict(c) for split, c in counts.items()},
         "shards": {s["shard"]: {"rows": s["rows"], "bytes": s["bytes"], "sha256": s["sha256"]} for s in sidecars},
         "encoder": encoder.describe(),
         "versions": package_versions(),

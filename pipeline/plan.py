@@ -54,6 +54,10 @@ class Plan:
     holdout: tuple[SourceRef, ...]  # sources reserved for benchmark splits
     shards: tuple[Shard, ...]
 
+    def source_ids(self, benchmark: bool) -> set[str]:
+        """Sources the benchmark splits use (``benchmark=True``) or every other split uses."""
+        return {spec.source.source_id for shard in self.shards if (shard.split in BENCHMARK_SPLITS) == benchmark for spec in shard.samples}
+
     def fingerprint(self, encoder: dict) -> str:
         """Identifies the build: a resumed build must match it exactly."""
         document = {

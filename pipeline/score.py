@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from videolake import VideolakeError
+from videolake.generators import anomaly, counting, jigsaw
 from videolake.rewards import compute_score
 from videolake.pipeline.shards import read_shard
 from videolake.pipeline.validate import load_manifest
@@ -65,14 +66,13 @@ def random_predictions(items: list[dict], seed: int = 0) -> dict[str, str]:
     for item in items:
         meta = json.loads(item["meta"])
         if item["task"] == "object_counting":
-            params = meta["generator"]["params"]
-            top = params.get("max_frames", 3) * params.get("max_per_frame", 3)
-            guesses[item["id"]] = ",".join(str(int(v)) for v in rng.integers(1, top + 1, size=3))
+            settings = counting.settings_for(meta["generator"]["params"])
+            top = settings["max_frames"] * settings["max_per_frame"]
+            guesses[item["id"]] = ",".join(str(int(v)) for v in rng.integers(1, top + 1, size=len(counting.SHAPES)))
         elif item["task"] == "temporal_jigsaw":
-            order = rng.permutation(meta["segments"]) + 1
-            guesses[item["id"]] = ("," if len(order) > 9 else "").join(map(str, order))
+            guesses[item["id"]] = jigsaw.answer_string((rng.permutation(meta["segments"]) + 1).tolist())
         else:
-            guesses[item["id"]] = f"0.0-{meta['num_frames'] / item['fps']:.1f}"
+            guesses[item["id"]] = anomaly.interval_answer(0, meta["num_frames"], item["fps"])
     return guesses
 
 

@@ -58,16 +58,19 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_dataset_files(dataset_dir: Path, split_files: dict[str, list[str]], description: str) -> None:
-    """The small JSON files that make ``datasets.load_from_disk(dataset_dir)`` return a DatasetDict."""
+def write_dataset_files(dataset_dir: Path, split_files: dict[str, list[tuple[str, str]]], description: str) -> None:
+    """The small JSON files that make ``datasets.load_from_disk(dataset_dir)`` return a DatasetDict.
+
+    ``split_files`` maps each split to its (shard file name, sha256) pairs, in order.
+    """
     for split, files in split_files.items():
         folder = dataset_dir / split
         atomic_write_json(folder / "dataset_info.json", {"description": description, "citation": "", "homepage": "", "license": ""})
-        fingerprint = hashlib.sha256("".join(sha256_file(folder / f) for f in files).encode()).hexdigest()[:16]
+        fingerprint = hashlib.sha256("".join(sha for _, sha in files).encode()).hexdigest()[:16]
         atomic_write_json(
             folder / "state.json",
             {
-                "_data_files": [{"filename": f} for f in files],
+                "_data_files": [{"filename": name} for name, _ in files],
                 "_fingerprint": fingerprint,
                 "_format_columns": None,
                 "_format_kwargs": {},

@@ -11,7 +11,7 @@ from videolake.generators import TASKS
 from videolake.generators.base import VIDEO_PLACEHOLDER, fps_from_str
 from videolake.pipeline.encode import count_frames
 from videolake.pipeline.shards import read_shard, sha256_file
-from videolake.schemas import RECORD_SCHEMA
+from videolake.schemas import RECORD_SCHEMA, composition_key
 
 MAX_REPORTED = 50
 
@@ -82,7 +82,7 @@ def validate(dataset_dir: Path) -> tuple[int, list[str]]:
             if record["id"] in seen_ids:
                 problems.append(f"{record['id']}: duplicate id")
             seen_ids.add(record["id"])
-            counts.setdefault(split, Counter())[f"{record['task']}/{record['subtype']}/{record['tier']}"] += 1
+            counts.setdefault(split, Counter())[composition_key(record)] += 1
             problems.extend(check_record(record, split))
     for split, expected in manifest["counts"].items():
         if dict(counts.get(split, {})) != expected:

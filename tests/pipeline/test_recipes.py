@@ -47,6 +47,7 @@ BASE = {"name": "x", "splits": {"train": [{"task": "temporal_jigsaw", "tier": "e
         ({"splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 1, "params": {"segmnts": 3}}]}}, "unknown temporal_jigsaw parameter"),
         ({"holdout_fraction": 1.5}, "holdout_fraction"),
         ({"max_size": [448]}, "max_size"),
+        ({"splits": {"train": [{"task": "anomaly_grounding", "subtype": "slow", "count": 1, "params": {"speed_factor": 1.5}}]}}, "speed_factor must be an integer >= 2"),
         ({"tiers": {"temporal_jigsaw": {"mine": {"segments": 1}}}, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "mine", "count": 1}]}}, "segments must be an integer >= 2"),
     ],
 )
@@ -149,7 +150,7 @@ def test_build_refuses_a_train_split_on_another_datasets_benchmark_sources(tmp_p
     held = sorted(s.source_id for s in bench_plan.holdout)
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench" / "manifest.json").write_text(
-        json.dumps({"holdout": {"sources_digest": sources_digest(bench_plan.sources), "benchmark_source_ids": held, "train_source_ids": []}})
+        json.dumps({"sources": {"digest": sources_digest(bench_plan.sources)}, "holdout": {"benchmark_source_ids": held, "train_source_ids": []}})
     )
     same = parse_recipe({"name": "train", "holdout_fraction": 0.2, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]}}, "t")
     check_holdout(make_plan(same, sources), tmp_path)  # same fraction: disjoint by construction
