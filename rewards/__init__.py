@@ -56,19 +56,12 @@ def _videochat(task: str, solution: str, truth: str) -> dict:
     else:  # grounding_qa: {"answer": "B", "segments": [[s, e], ...]}
         gt = json.loads(truth)
         fmt = formats.think_answer_format(solution, glue=True)
-        glue = _glue_region(solution)
+        glue = parse.last_block(solution, "glue")
         predicted = parse.parse_segments(glue, parse.INTERVAL) if glue else None
         iou = scores.multi_interval_iou(predicted, [tuple(s) for s in gt["segments"]]) if predicted else 0.0
         accuracy = float(parse.parse_choice(answer) == gt["answer"])
         return {"score": fmt + iou + accuracy, "format": fmt, "iou": iou, "accuracy": accuracy}
     return {"score": fmt + accuracy, "format": fmt, "accuracy": accuracy}
-
-
-def _glue_region(text: str) -> str | None:
-    lowered = text.lower()
-    end = lowered.rfind("</glue>")
-    start = lowered.rfind("<glue>", 0, end) if end != -1 else -1
-    return text[start + len("<glue>") : end] if start != -1 else None
 
 
 def _museg(solution: str, truth: str, stage: int) -> dict:

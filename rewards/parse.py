@@ -32,17 +32,20 @@ ANY_NUMBER = re.compile(NUMBER)
 CHOICE = re.compile(r"(?:answer\s*(?:is|:)\s*\(?([A-Z])\b)|(?:\(([A-Z])\))|(?:^\s*([A-Z])\s*[.):]?\s*$)|(?:^\s*([A-Z])[.)])", re.MULTILINE)
 
 
+def last_block(text: str, tag: str) -> str | None:
+    """The content of the last complete ``<tag>...</tag>`` block (tags case-insensitive), else None."""
+    lowered = text.lower()
+    end = lowered.rfind(f"</{tag}>")
+    start = lowered.rfind(f"<{tag}>", 0, end) if end != -1 else -1
+    return text[start + len(tag) + 2 : end] if start != -1 else None
+
+
 def answer_region(text: str) -> str:
     """The last complete <answer>...</answer> block's content, else the whole text."""
     if not isinstance(text, str):
         return ""
-    lowered = text.lower()
-    end = lowered.rfind("</answer>")
-    if end != -1:
-        start = lowered.rfind("<answer>", 0, end)
-        if start != -1:
-            return text[start + len("<answer>") : end]
-    return text
+    block = last_block(text, "answer")
+    return text if block is None else block
 
 
 def _last(pattern: re.Pattern, text: str) -> re.Match | None:
