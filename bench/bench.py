@@ -23,7 +23,6 @@ from videolake.pipeline.plan import SampleSpec
 from videolake.pipeline.records import make_records
 from videolake.pipeline.recipes import builtin_tiers
 from videolake.pipeline.sampling import sample_clip
-from videolake.pipeline.validate import expected_frames
 
 CLIPS = ["bikes.mp4", "carphone_pristine.mp4", "bigbuckbunny.mp4", "cityCC0.mpg", "b.mp4", "jwpIntro.mp4", "testMovie.mp4", "world.mp4"]
 TASK_SUBTYPES = {
@@ -50,7 +49,7 @@ def floor_seconds(specs: list[SampleSpec], records: list[dict]) -> float:
     for spec, record in zip(specs, records):
         clip = sample_clip(spec.source.container, 48, 1, MAX_SIZE)
         frames = clip.base_frames()
-        lengths = expected_frames(record, json.loads(record["meta"]))
+        lengths = TASKS[spec.task].video_lengths(json.loads(record["meta"]))
         offset = 0
         for length in lengths:
             encode_mp4(frames[offset : offset + length], clip.fps, ENCODER)

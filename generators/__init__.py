@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from videolake.generators import anomaly, counting, jigsaw
-from videolake.generators.base import Sample, SampledClip
+from videolake.generators.base import Sample, SampledClip, single_video_lengths
 from videolake.generators.perturbations import PERTURBATIONS
 
 
@@ -20,6 +20,7 @@ class Task:
     name: str
     generate: Callable[..., Sample]
     derive_answer: Callable[[dict], str]
+    video_lengths: Callable[[dict], list[int]]  # frames of each output video, from meta
     settings_for: Callable[[dict], dict]
     # None: the subtype is free (the tier name); otherwise the allowed subtypes.
     subtypes: tuple[str, ...] | None
@@ -28,9 +29,9 @@ class Task:
 
 
 TASKS: dict[str, Task] = {
-    anomaly.TASK: Task(anomaly.TASK, anomaly.generate, anomaly.derive_answer, anomaly.settings_for, tuple(PERTURBATIONS), anomaly.required_density, anomaly.needs_donor),
-    counting.TASK: Task(counting.TASK, counting.generate, counting.derive_answer, counting.settings_for, None),
-    jigsaw.TASK: Task(jigsaw.TASK, jigsaw.generate, jigsaw.derive_answer, jigsaw.settings_for, None),
+    anomaly.TASK: Task(anomaly.TASK, anomaly.generate, anomaly.derive_answer, single_video_lengths, anomaly.settings_for, tuple(PERTURBATIONS), anomaly.required_density, anomaly.needs_donor),
+    counting.TASK: Task(counting.TASK, counting.generate, counting.derive_answer, single_video_lengths, counting.settings_for, None),
+    jigsaw.TASK: Task(jigsaw.TASK, jigsaw.generate, jigsaw.derive_answer, jigsaw.video_lengths, jigsaw.settings_for, None),
 }
 
 __all__ = ["TASKS", "Task", "Sample", "SampledClip"]

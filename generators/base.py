@@ -48,6 +48,11 @@ class Sample:
     system: str = SYSTEM_PROMPT
 
 
+def single_video_lengths(meta: dict) -> list[int]:
+    """Frames per output video for tasks that show one video of ``num_frames`` frames."""
+    return [meta["num_frames"]]
+
+
 def merge_settings(task: str, defaults: dict, params: dict) -> dict:
     """A task's default settings overridden by ``params``; unknown names are an error, not ignored."""
     unknown = set(params) - set(defaults)

@@ -82,6 +82,10 @@ def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Gener
     return Sample(clips=clips, question=question_for(n), answer=derive_answer(meta), meta=meta)
 
 
+def video_lengths(meta: dict) -> list[int]:
+    return [meta["segment_frames"]] * meta["segments"]
+
+
 def derive_answer(meta: dict) -> str:
     """k-th entry = 1-based presentation position of original clip k, i.e. pi^-1."""
     shown = meta["presented_order"]

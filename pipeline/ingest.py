@@ -121,13 +121,13 @@ def discover(root: Path, cache_dir: Path | None = None, list_fn=None, under: str
             sources.append(SourceRef(archive_source_id(root, archive, member), str(archive), member))
         rel = archive.relative_to(root).as_posix()
         skipped.extend(Skipped(f"{rel}:{name}" if name else rel, reason) for name, reason in refused)
-    sources.sort()
-    duplicates = {a.source_id for a, b in zip(sources, sources[1:]) if a.source_id == b.source_id}
-    if duplicates:
-        skipped.extend(Skipped(d, "duplicate source id: kept the first") for d in sorted(duplicates))
-        seen: set[str] = set()
-        sources = [s for s in sources if not (s.source_id in seen or seen.add(s.source_id))]
-    return sources, skipped
+    unique: dict[str, SourceRef] = {}
+    for source in sorted(sources):
+        if source.source_id in unique:
+            skipped.append(Skipped(source.source_id, f"duplicate source id: kept {unique[source.source_id].container}"))
+        else:
+            unique[source.source_id] = source
+    return list(unique.values()), skipped
 
 
 def _cached_listings(archives: list[Path], cache_dir: Path | None, list_fn) -> list:

@@ -23,12 +23,6 @@ def load_manifest(dataset_dir: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def expected_frames(record: dict, meta: dict) -> list[int]:
-    if record["task"] == "temporal_jigsaw":
-        return [meta["segment_frames"]] * meta["segments"]
-    return [meta["num_frames"]]
-
-
 def check_record(record: dict, split: str) -> list[str]:
     """Problems with one record; empty when its answer follows from its meta and its videos fit."""
     where = record.get("id", "?")
@@ -48,9 +42,9 @@ def check_record(record: dict, split: str) -> list[str]:
         problems.append(f"{where}: {record['question'].count(VIDEO_PLACEHOLDER)} video placeholders for {len(record['videos'])} videos")
     if abs(float(fps_from_str(meta["fps"])) - record["fps"]) > 1e-9:
         problems.append(f"{where}: fps {record['fps']} but meta says {meta['fps']}")
-    frames = [count_frames(video) for video in record["videos"]]
-    if frames != expected_frames(record, meta):
-        problems.append(f"{where}: videos have {frames} frames, meta implies {expected_frames(record, meta)}")
+    frames, expected = [count_frames(video) for video in record["videos"]], TASKS[record["task"]].video_lengths(meta)
+    if frames != expected:
+        problems.append(f"{where}: videos have {frames} frames, meta implies {expected}")
     return problems
 
 

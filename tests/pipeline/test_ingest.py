@@ -119,3 +119,14 @@ def test_hub_failure_is_one_line(tmp_path, monkeypatch):
         resolve_root("hf://a/b", tmp_path)
     with pytest.raises(VideolakeError, match="expected hf://OWNER/NAME"):
         resolve_root("hf://justone", tmp_path)
+
+
+def test_a_file_and_an_archive_member_with_the_same_id_keep_one(tmp_path, clips_dir):
+    clip = (clips_dir / "carphone_distorted.mp4").read_bytes()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.mp4").write_bytes(clip)
+    with tarfile.open(tmp_path / "sub" / "x_videos_1.tar.gz", "w:gz") as tar:
+        add_bytes(tar, "a.mp4", clip)
+    sources, skipped = discover(tmp_path)
+    assert [(s.source_id, s.member) for s in sources] == [("sub/a.mp4", None)]
+    assert [s.source_id for s in skipped] == ["sub/a.mp4"] and "duplicate source id" in skipped[0].reason
