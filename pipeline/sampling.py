@@ -36,42 +36,62 @@ def _rotate(image: np.ndarray, degrees: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
 
 
-def _duration(container, stream) -> tuple[float, float]:
-    """(start, duration) in seconds from the stream, the container, or a packet scan as a last resort."""
+def _declared_span(container, stream) -> tuple[float, float] | None:
+    """(start, duration) in seconds as the stream or the container declares it, if either does."""
     start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
     if stream.duration:
         return start, float(stream.duration * stream.time_base)
     if container.duration:
         return start, container.duration / av.time_base
-    last = None
+    return None
+
+
+def _scanned_span(container) -> tuple[float, float]:
+    """(start, duration) from the packets' timestamps, for streams that declare neither."""
+    stream = container.streams.video[0]
+    first = last = None
     for packet in container.demux(stream):
         if packet.pts is not None:
+            begin = float(packet.pts * stream.time_base)
             end = float((packet.pts + (packet.duration or 0)) * stream.time_base)
+            first = begin if first is None else min(first, begin)
             last = end if last is None else max(last, end)
-    container.seek(0)
     if last is None:
         raise SourceError("no timestamps: cannot tell the duration")
-    return start, last - start
+    return first, last - first
+
+
+def _open(source: str | BinaryIO):
+    if not isinstance(source, str):
+        source.seek(0)
+    try:
+        return av.open(source)
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
+        raise SourceError(f"not a readable video: {err}") from err
 
 
 def sample_clip(source: str | BinaryIO, num_frames: int = 48, density: int = 1, max_size: tuple[int, int] = (448, 448)) -> SampledClip:
     try:
-        container = av.open(source)
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
-        raise SourceError(f"not a readable video: {err}") from err
-    with container:
-        if not container.streams.video:
-            raise SourceError("no video stream (audio-only or not a video)")
-        try:
-            return _sample(container, num_frames, density, max_size)
-        except av.error.FFmpegError as err:
-            raise SourceError(f"decode failed: {err}") from err
+        with _open(source) as container:
+            if not container.streams.video:
+                raise SourceError("no video stream (audio-only or not a video)")
+            span = _declared_span(container, container.streams.video[0])
+            if span is not None:
+                return _sample(container, span, num_frames, density, max_size)
+        # Neither stream nor container says how long it is: scan the packets, then decode afresh
+        # (some of these, like raw elementary streams, cannot seek back).
+        with _open(source) as container:
+            span = _scanned_span(container)
+        with _open(source) as container:
+            return _sample(container, span, num_frames, density, max_size)
+    except av.error.FFmpegError as err:
+        raise SourceError(f"decode failed: {err}") from err
 
 
-def _sample(container, num_frames: int, density: int, max_size: tuple[int, int]) -> SampledClip:
+def _sample(container, span: tuple[float, float], num_frames: int, density: int, max_size: tuple[int, int]) -> SampledClip:
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
-    start, duration = _duration(container, stream)
+    start, duration = span
     if duration <= 0:
         raise SourceError("zero duration")
     total = num_frames * density

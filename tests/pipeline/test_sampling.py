@@ -85,3 +85,32 @@ def test_seeking_through_a_long_clip_picks_the_same_frames_as_decoding_it_all(tm
     streaming = sample_clip(str(path))
     assert np.array_equal(seeking.source_times, streaming.source_times)
     assert np.array_equal(seeking.frames, streaming.frames)
+
+
+def test_clips_that_declare_no_duration_are_timed_from_their_packets(tmp_path, monkeypatch):
+    import io
+
+    from videolake.pipeline import sampling
+
+    path = write_video(tmp_path / "clip.mkv", moving_frames(100, 32, 48))
+    declared = sample_clip(str(path))
+    monkeypatch.setattr(sampling, "_declared_span", lambda container, stream: None)
+    for source in (str(path), io.BytesIO(path.read_bytes())):
+        scanned = sample_clip(source)
+        assert np.allclose(scanned.source_times, declared.source_times, atol=0.05)
+
+
+def test_a_raw_stream_without_timestamps_is_skipped_with_a_reason(tmp_path):
+    import av
+
+    raw = tmp_path / "raw.h264"
+    with av.open(str(raw), "w", format="h264") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 48, 32, "yuv420p"
+        for i, image in enumerate(moving_frames(60, 32, 48)):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with pytest.raises(SourceError, match="no timestamps"):
+        sample_clip(str(raw))
