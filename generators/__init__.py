@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from videolake.generators import anomaly, counting, jigsaw
+from videolake.generators import anomaly, counting, jigsaw, synthetic
 from videolake.generators.base import Sample, SampledClip, single_video_lengths
 from videolake.generators.perturbations import PERTURBATIONS
 
@@ -26,12 +26,14 @@ class Task:
     subtypes: tuple[str, ...] | None
     required_density: Callable[[str, dict], int] = lambda subtype, params: 1
     needs_donor: Callable[[str], bool] = lambda subtype: False
+    needs_source: bool = True  # False: rendered from nothing (synthetic videos)
 
 
 TASKS: dict[str, Task] = {
     anomaly.TASK: Task(anomaly.TASK, anomaly.generate, anomaly.derive_answer, single_video_lengths, anomaly.settings_for, tuple(PERTURBATIONS), anomaly.required_density, anomaly.needs_donor),
     counting.TASK: Task(counting.TASK, counting.generate, counting.derive_answer, single_video_lengths, counting.settings_for, None),
     jigsaw.TASK: Task(jigsaw.TASK, jigsaw.generate, jigsaw.derive_answer, jigsaw.video_lengths, jigsaw.settings_for, None),
+    synthetic.TASK: Task(synthetic.TASK, synthetic.generate, synthetic.derive_answer, single_video_lengths, synthetic.settings_for, tuple(synthetic.SCENARIOS), needs_source=False),
 }
 
 __all__ = ["TASKS", "Task", "Sample", "SampledClip"]

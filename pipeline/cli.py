@@ -14,12 +14,12 @@ from videolake import VideolakeError, __version__
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="videolake")
 def cli():
-    """Build verifiable video RLVR datasets from real clips."""
+    """Build verifiable video RLVR datasets from real clips and rendered synthetic videos."""
 
 
 @cli.command()
 @click.argument("recipe")
-@click.option("--sources", required=True, help="Folder of clips, a LLaVA-Video-178K download, or hf://OWNER/NAME.")
+@click.option("--sources", default=None, help="Folder of clips, a LLaVA-Video-178K download, or hf://OWNER/NAME (not needed for synthetic-only recipes).")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder; the dataset goes to OUT/<recipe name>/.")
 @click.option("--seed", type=int, default=None, help="Override the recipe's seed.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N sources (by id).")

@@ -23,7 +23,10 @@ class Encoder:
     options: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
-        return {"codec": self.codec, "options": dict(self.options), "pix_fmt": "yuv420p", "container": "mp4"}
+        described = {"codec": self.codec, "options": dict(self.options), "pix_fmt": "yuv420p", "container": "mp4"}
+        if self.codec == "libx264":
+            described["rendered_video_x264_params"] = FLAT_GRAPHICS_X264
+        return described
 
 
 ENCODERS = {
@@ -81,23 +84,33 @@ def host_has_avx512() -> bool:
         return False
 
 
-def codec_options(encoder: Encoder) -> dict:
+# Rendered videos (flat colours, mostly static background) need no sub-pixel motion refinement:
+# diamond search at subme 1 encoded them ~1.35x faster than veryfast's defaults at the same or
+# smaller size (measured on 448x448 motion scenes).
+FLAT_GRAPHICS_X264 = "me=dia:subme=1"
+
+
+def codec_options(encoder: Encoder, rendered: bool = False) -> dict:
     """The encoder's options plus the per-host settings that keep its output host-independent."""
     options = dict(encoder.options)
-    if encoder.codec == "libx264" and host_has_avx512():
-        options["x264-params"] = f"asm={X264_WITHOUT_AVX512}"
+    if encoder.codec == "libx264":
+        params = ([FLAT_GRAPHICS_X264] if rendered else []) + ([f"asm={X264_WITHOUT_AVX512}"] if host_has_avx512() else [])
+        if params:
+            options["x264-params"] = ":".join(params)
     return options
 
 
-def encode_mp4(frames: np.ndarray, fps: Fraction, encoder: Encoder = ENCODERS["libx264"]) -> bytes:
-    """``frames``: [T, H, W, 3] uint8 RGB with even H and W."""
+def encode_mp4(video, fps: Fraction, encoder: Encoder = ENCODERS["libx264"]) -> bytes:
+    """``video``: [T, H, W, 3] uint8 RGB with even H and W, or a rendered video that yields its own
+    yuv420p planes (``yuv420p_frames()``, see generators/synthetic/render.py)."""
     buffer = io.BytesIO()
-    height, width = frames.shape[1:3]
+    rendered = hasattr(video, "yuv420p_frames")
+    height, width = video.shape[1:3]
     with av.open(buffer, mode="w", format="mp4") as container:
         stream = container.add_stream(encoder.codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = codec_options(encoder)
-        for index, image in enumerate(rgb_to_yuv420p(frames)):
+        stream.options = codec_options(encoder, rendered)
+        for index, image in enumerate(video.yuv420p_frames() if rendered else rgb_to_yuv420p(video)):
             frame = av.VideoFrame.from_ndarray(image, format="yuv420p")
             frame.pts = index
             container.mux(stream.encode(frame))

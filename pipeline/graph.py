@@ -81,7 +81,7 @@ def make_client(workers: int | None, scheduler: str | None):
 
 def build(
     recipe: Recipe,
-    sources: str,
+    sources: str | None,
     out: Path,
     seed: int | None = None,
     limit: int | None = None,
@@ -92,14 +92,16 @@ def build(
 ) -> Path:
     dataset_dir = Path(out) / recipe.name
     cache_dir = Path(out) / ".videolake-cache"  # shared by every dataset built into OUT
-    root, under = resolve_root(sources, cache_dir / "hub")
+    if sources is None and recipe.needs_sources:
+        raise VideolakeError(f"recipe {recipe.name} needs video sources: pass --sources")
+    root, under = resolve_root(sources, cache_dir / "hub") if sources is not None else (None, None)
     encoder = choose_encoder(encoder_name)
     client = make_client(workers, scheduler)
     try:
         def list_archives(paths):
             return client.gather(client.map(list_archive, [str(p) for p in paths], pure=False)) if paths else []
 
-        found, discovery_skips = discover(root, cache_dir / "archives", list_archives, under)
+        found, discovery_skips = discover(root, cache_dir / "archives", list_archives, under) if root is not None else ([], [])
         plan = make_plan(recipe, found, seed, limit)
         check_holdout(plan, Path(out))
         fingerprint = plan.fingerprint(encoder.describe())

@@ -24,7 +24,7 @@ class SampleSpec:
     subtype: str
     tier: str
     split: str
-    source: SourceRef
+    source: SourceRef | None  # None: the task renders its video
     donor: SourceRef | None
     seed: int
     params: dict
@@ -56,7 +56,7 @@ class Plan:
 
     def source_ids(self, benchmark: bool) -> set[str]:
         """Sources the benchmark splits use (``benchmark=True``) or every other split uses."""
-        return {spec.source.source_id for shard in self.shards if (shard.split in BENCHMARK_SPLITS) == benchmark for spec in shard.samples}
+        return {spec.source.source_id for shard in self.shards if (shard.split in BENCHMARK_SPLITS) == benchmark for spec in shard.samples if spec.source}
 
     def fingerprint(self, encoder: dict) -> str:
         """Identifies the build: a resumed build must match it exactly."""
@@ -101,7 +101,7 @@ def sample_seed(seed: int, sample_id: str) -> int:
 def make_plan(recipe: Recipe, sources: list[SourceRef], seed: int | None = None, limit: int | None = None) -> Plan:
     seed = recipe.seed if seed is None else seed
     sources = sorted(sources)[:limit] if limit else sorted(sources)
-    if not sources:
+    if not sources and recipe.needs_sources:
         raise VideolakeError("no video sources found")
     holdout = holdout_sources(sources, recipe.holdout_fraction)
     held = {s.source_id for s in holdout}
@@ -111,13 +111,13 @@ def make_plan(recipe: Recipe, sources: list[SourceRef], seed: int | None = None,
             pool = holdout
         else:
             pool = [s for s in sources if s.source_id not in held]
-        if not pool:
+        if not pool and any(TASKS[e.task].needs_source for e in entries):
             raise VideolakeError(f"split {split!r} has no sources: {len(sources)} found, {len(holdout)} held out for benchmark splits")
         pool = sorted(pool, key=lambda s: _rank(f"{seed}:{split}:{s.source_id}"))
         specs = _split_samples(recipe, split, entries, pool, seed)
         # Samples of one source sit together so a shard decodes each source once.
         order = {s.source_id: i for i, s in enumerate(sources)}
-        specs.sort(key=lambda spec: (order[spec.source.source_id], spec.id))
+        specs.sort(key=lambda spec: (order[spec.source.source_id] if spec.source else -1, spec.id))
         count = math.ceil(len(specs) / recipe.shard_size)
         for index in range(count):
             chunk = tuple(specs[index * recipe.shard_size : (index + 1) * recipe.shard_size])
@@ -128,11 +128,12 @@ def make_plan(recipe: Recipe, sources: list[SourceRef], seed: int | None = None,
 def _split_samples(recipe: Recipe, split: str, entries, pool: list[SourceRef], seed: int) -> list[SampleSpec]:
     """Assign sources round-robin over the pool, one cursor for all tasks so every source is used
     before any repeats; with disjoint_tasks each task walks its own slice of the pool."""
-    slice_of = {entry.task: "*" for entry in entries}
+    sourced = [entry for entry in entries if TASKS[entry.task].needs_source]
+    slice_of = {entry.task: "*" for entry in sourced}
     slices = {"*": pool}
     if recipe.disjoint_tasks:
         totals: dict[str, int] = {}
-        for entry in entries:
+        for entry in sourced:
             totals[entry.task] = totals.get(entry.task, 0) + entry.count
         if len(pool) < len(totals):
             raise VideolakeError(f"split {split!r}: {len(pool)} sources cannot give {len(totals)} tasks disjoint slices")
@@ -147,6 +148,12 @@ def _split_samples(recipe: Recipe, split: str, entries, pool: list[SourceRef], s
     pool_position = {s.source_id: i for i, s in enumerate(pool)}
     specs, number = [], 0
     for entry in entries:
+        if not TASKS[entry.task].needs_source:
+            for _ in range(entry.count):
+                sample_id = f"{recipe.name}-{split}-{number:07d}"
+                specs.append(SampleSpec(sample_id, entry.task, entry.subtype, entry.tier, split, None, None, sample_seed(seed, sample_id), entry.params))
+                number += 1
+            continue
         key = slice_of[entry.task]
         task_pool = slices[key]
         for _ in range(entry.count):

@@ -48,6 +48,11 @@ class Recipe:
     splits: dict[str, list[Entry]]
     document: dict  # the resolved recipe, as recorded in the manifest
 
+    @property
+    def needs_sources(self) -> bool:
+        """False when every entry renders its videos (synthetic tasks only)."""
+        return any(TASKS[e.task].needs_source for entries in self.splits.values() for e in entries)
+
 
 def builtin_names() -> list[str]:
     folder = resources.files("videolake.manifests")

@@ -14,6 +14,7 @@ from itertools import groupby
 import numpy as np
 
 from videolake.generators import TASKS, SampledClip
+from videolake.generators.base import fps_from_str
 from videolake.pipeline.encode import Encoder, encode_mp4
 from videolake.pipeline.ingest import SourceRef, read_archive_members
 from videolake.pipeline.plan import SampleSpec
@@ -28,8 +29,10 @@ def required_density(specs) -> int:
     return math.lcm(*(TASKS[s.task].required_density(s.subtype, s.params) for s in specs))
 
 
-def record_for(spec: SampleSpec, clip: SampledClip, donor: SampledClip | None, encoder: Encoder) -> dict:
+def record_for(spec: SampleSpec, clip: SampledClip | None, donor: SampledClip | None, encoder: Encoder) -> dict:
+    """``clip`` is None for tasks that render their videos."""
     sample = TASKS[spec.task].generate(clip, spec.subtype, spec.params, np.random.default_rng(spec.seed), donor)
+    fps = fps_from_str(sample.meta["fps"])
     meta = {
         **sample.meta,
         "generator": {"task": spec.task, "subtype": spec.subtype, "tier": spec.tier, "params": spec.params, "seed": spec.seed},
@@ -42,13 +45,13 @@ def record_for(spec: SampleSpec, clip: SampledClip, donor: SampledClip | None, e
         "subtype": spec.subtype,
         "tier": spec.tier,
         "split": spec.split,
-        "source_id": spec.source.source_id,
+        "source_id": spec.source.source_id if spec.source else "",
         "system": sample.system,
         "question": sample.question,
         "answer": sample.answer,
         "reasoning": sample.reasoning,
-        "videos": [encode_mp4(frames, clip.fps, encoder) for frames in sample.clips],
-        "fps": float(clip.fps),
+        "videos": [encode_mp4(video, fps, encoder) for video in sample.clips],
+        "fps": float(fps),
         "meta": meta_json(meta),
     }
 
@@ -69,11 +72,17 @@ def _open_sources(refs: list[SourceRef]):
 def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encoder) -> tuple[list[dict], list[dict]]:
     """Records for ``specs`` in their given order, plus the skipped ones with reasons."""
     by_source: dict[str, list[SampleSpec]] = {}
-    for spec in specs:
-        by_source.setdefault(spec.source.source_id, []).append(spec)
-    refs = sorted({spec.source for spec in specs}, key=lambda r: (r.container, r.source_id))
     done: dict[str, dict] = {}
     skipped: list[dict] = []
+    for spec in specs:
+        if spec.source is None:
+            try:
+                done[spec.id] = record_for(spec, None, None, encoder)
+            except ValueError as err:
+                skipped.append({"source_id": "", "reason": f"{spec.id}: {err}", "samples": [spec.id]})
+        else:
+            by_source.setdefault(spec.source.source_id, []).append(spec)
+    refs = sorted({spec.source for spec in specs if spec.source}, key=lambda r: (r.container, r.source_id))
     donors: dict[str, SampledClip | str] = {}
     for ref, opened, error in _open_sources(refs):
         source_specs = by_source[ref.source_id]

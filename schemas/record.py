@@ -10,8 +10,6 @@ import pyarrow as pa
 
 SCHEMA_VERSION = 1
 
-TASKS = ("anomaly_grounding", "object_counting", "temporal_jigsaw")
-
 RECORD_SCHEMA = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False),
@@ -19,6 +17,7 @@ RECORD_SCHEMA = pa.schema(
         pa.field("subtype", pa.string(), nullable=False),
         pa.field("tier", pa.string(), nullable=False),
         pa.field("split", pa.string(), nullable=False),
+        # Source clip id relative to the sources root; empty for rendered (synthetic) videos.
         pa.field("source_id", pa.string(), nullable=False),
         # System prompt the task was designed with.
         pa.field("system", pa.string(), nullable=False),

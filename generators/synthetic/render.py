@@ -1,0 +1,147 @@
+"""Drawing for synthetic videos: palette-indexed frames straight to yuv420p.
+
+Frames are drawn with PIL into 8-bit palette images (one byte per pixel, no anti-aliasing), so
+turning them into the encoder's yuv420p planes is three table lookups instead of a per-pixel
+colour-matrix multiply. The tables come from the same integer BT.601 conversion real clips use,
+so a colour looks the same in both kinds of video. Rendering reads only the sample's ``meta``:
+the video is a picture of the metadata, never the other way round.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Iterator
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+# Name -> RGB. Object colours are the ones questions may name; the rest are scenery.
+OBJECT_COLOURS = {
+    "red": (220, 50, 47),
+    "orange": (245, 130, 30),
+    "yellow": (230, 195, 20),
+    "green": (50, 160, 70),
+    "blue": (40, 100, 220),
+    "purple": (140, 70, 190),
+    "cyan": (20, 180, 200),
+    "pink": (235, 110, 170),
+    "brown": (135, 85, 45),
+}
+SCENERY_COLOURS = {
+    "background": (245, 244, 238),
+    "ink": (30, 30, 30),
+    "wall": (95, 95, 95),
+    "grey": (165, 165, 165),
+    "light": (222, 222, 218),
+    "white": (255, 255, 255),
+    "card_back": (45, 75, 150),
+    "card_red": (200, 30, 40),
+    "terminal": (28, 32, 38),
+    "prompt": (120, 220, 120),
+    "text": (235, 235, 235),
+}
+COLOUR_NAMES = list(SCENERY_COLOURS) + list(OBJECT_COLOURS)
+PALETTE_RGB = np.array([{**SCENERY_COLOURS, **OBJECT_COLOURS}[name] for name in COLOUR_NAMES], np.uint8)
+INDEX = {name: i for i, name in enumerate(COLOUR_NAMES)}
+
+SHAPES = ("circle", "square", "triangle", "star", "hexagon")
+ORIENTED_SHAPES = ("tee", "arrow")  # shapes whose rotation is visible
+
+
+@lru_cache(maxsize=1)
+def _yuv_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from videolake.pipeline.encode import rgb_to_yuv420p
+
+    # Each palette colour as a flat 2x2 image: its Y, U and V through the shared conversion.
+    swatches = np.repeat(np.repeat(PALETTE_RGB[:, None, None, :], 2, axis=1), 2, axis=2)
+    planes = rgb_to_yuv420p(swatches)  # [n, 3, 2]: rows 0-1 luma, row 2 = (U, V)
+    return planes[:, 0, 0].copy(), planes[:, 2, 0].copy(), planes[:, 2, 1].copy()
+
+
+@dataclass(frozen=True)
+class PalettedVideo:
+    """A synthetic video drawn frame by frame on demand, so memory holds one frame at a time."""
+
+    num_frames: int
+    size: int
+    draw_frame: Callable[[int], Image.Image]  # frame index -> "P" image of palette indices
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (self.num_frames, self.size, self.size, 3)
+
+    def indices(self, frame: int) -> np.ndarray:
+        return np.asarray(self.draw_frame(frame))
+
+    def rgb(self, frames=None) -> np.ndarray:
+        """[T, H, W, 3] RGB (for inspection and tests); all frames unless ``frames`` lists some."""
+        chosen = range(self.num_frames) if frames is None else frames
+        return PALETTE_RGB[np.stack([self.indices(i) for i in chosen])]
+
+    def yuv420p_frames(self) -> Iterator[np.ndarray]:
+        """Planar yuv420p images [H * 3 / 2, W]; chroma from the top-left pixel of each 2x2 block."""
+        luma, cb, cr = _yuv_tables()
+        height = width = self.size
+        for frame in range(self.num_frames):
+            index = self.indices(frame)
+            planes = np.empty((height * 3 // 2, width), np.uint8)
+            planes[:height] = luma[index]
+            chroma = planes[height:].reshape(2, height // 2, width // 2)
+            corner = index[::2, ::2]
+            chroma[0], chroma[1] = cb[corner], cr[corner]
+            yield planes
+
+
+def blank(size: int, colour: str = "background") -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    image = Image.new("P", (size, size), INDEX[colour])
+    return image, ImageDraw.Draw(image)
+
+
+@lru_cache(maxsize=None)
+def font(pixels: int) -> ImageFont.FreeTypeFont:
+    """Pillow's bundled font at a given pixel size: the same glyphs on every machine."""
+    return ImageFont.load_default(size=max(6, int(pixels)))
+
+
+def text(draw: ImageDraw.ImageDraw, xy, message: str, pixels: int, colour: str = "ink", anchor: str = "mm") -> None:
+    draw.text(xy, message, fill=INDEX[colour], font=font(pixels), anchor=anchor)
+
+
+def _polygon(shape: str) -> list[tuple[float, float]]:
+    """Unit outline (radius 1, pointing up) of a polygonal shape."""
+    if shape == "square":
+        return [(-0.8, -0.8), (0.8, -0.8), (0.8, 0.8), (-0.8, 0.8)]
+    if shape == "triangle":
+        return [(0.0, -1.0), (0.87, 0.5), (-0.87, 0.5)]
+    if shape == "hexagon":
+        return [(math.cos(a), math.sin(a)) for a in np.linspace(0, 2 * math.pi, 7)[:-1]]
+    if shape == "star":
+        return [(r * math.sin(a), -r * math.cos(a)) for k, a in enumerate(np.linspace(0, 2 * math.pi, 11)[:-1]) for r in [1.0 if k % 2 == 0 else 0.45]]
+    if shape == "tee":
+        return [(-1, -1), (1, -1), (1, -0.5), (0.25, -0.5), (0.25, 1), (-0.25, 1), (-0.25, -0.5), (-1, -0.5)]
+    if shape == "arrow":
+        return [(0, -1), (0.7, -0.2), (0.25, -0.2), (0.25, 1), (-0.25, 1), (-0.25, -0.2), (-0.7, -0.2)]
+    raise ValueError(f"unknown shape {shape!r}")
+
+
+def draw_shape(draw: ImageDraw.ImageDraw, shape: str, centre, radius: float, colour: str, angle: float = 0.0) -> None:
+    """A filled shape; ``angle`` in degrees, clockwise on screen (y grows downwards)."""
+    cx, cy = centre
+    if shape == "circle":
+        draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=INDEX[colour])
+        return
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    points = [(cx + radius * (x * c - y * s), cy + radius * (x * s + y * c)) for x, y in _polygon(shape)]
+    draw.polygon(points, fill=INDEX[colour])
+
+
+def clock(ms: int) -> str:
+    """Video time as mm:ss.s, the form traces and questions quote."""
+    seconds = ms / 1000
+    return f"{int(seconds // 60):02d}:{seconds % 60:04.1f}"
+
+
+def frame_ms(frame: int, fps: int) -> int:
+    return round(frame * 1000 / fps)
