@@ -296,6 +296,7 @@ def simulate_trajectory(settings, rng):
     set_track(obj, x, y)
     events = [e for e in events if e["frame"] < frames - 1] + [event("end", frames - 1, fps, object=obj["id"])]
     meta = world("trajectory_shape", settings, frames, [obj], events)
+    meta["profile"] = kind
     meta["query"] = qa.multiple_choice("shape", f"What shape is the path the {obj['name']} travels along?", SHAPE_TEXT[kind], SHAPE_TEXT.values(), rng, count=3)
     return meta
 
@@ -373,6 +374,7 @@ def simulate_speed(settings, rng):
     set_track(obj, start[0] + along[0] * progress, start[1] + along[1] * progress)
     events = [event("checkpoint", f, fps, object=obj["id"]) for f in sorted({c for pair in _thirds(frames) for c in pair})]
     meta = world("speed_perception", settings, frames, [obj], events)
+    meta["profile"] = kind
     meta["query"] = qa.multiple_choice("speed", f"Is the {obj['name']} accelerating, decelerating, or moving at a constant speed?", SPEED_TEXT[kind], SPEED_TEXT.values(), rng, count=3)
     return meta
 
@@ -467,7 +469,7 @@ def simulate_attribute(settings, rng):
         y = np.full(frames, lane + rng.uniform(-0.05, 0.05))
         x0, drift = rng.uniform(0.3, 0.7), rng.uniform(-0.15, 0.15)
         set_track(thing, x0 + drift * np.linspace(0, 1, frames), y)
-    events = []
+    events = [event("start", 0, fps), event("end", frames - 1, fps)]
     if kind != "none":
         frame = int(rng.integers(round(frames * 0.3), round(frames * 0.7)))
         if kind == "colour":
@@ -493,7 +495,8 @@ def solve_attribute(meta):
 def narrate_attribute(meta):
     obj = subject(meta)
     steps = [Step(0, f"the {obj['name']} is on screen together with the {meta['objects'][1]['name']}.")]
-    for e in meta["events"]:
+    changes = [e for e in meta["events"] if e["type"] == "change"]
+    for e in changes:
         if e["attribute"] == "size":
             text = f"the {obj['name']} suddenly becomes {'larger' if e['to'] > obj['radius'] else 'smaller'}; its colour and shape stay the same."
         elif e["attribute"] == "colour":
@@ -502,7 +505,7 @@ def narrate_attribute(meta):
             text = f"the {obj['name']} turns into a {e['to']}; its colour and size stay the same."
         steps.append(Step(e["ms"], text))
     end_ms = frame_ms(meta["num_frames"] - 1, fps_of(meta))
-    if not meta["events"]:
+    if not changes:
         steps.append(Step(end_ms, f"the {obj['name']} still has the colour, size and shape it started with."))
     return f"I compare the {obj['name']}'s colour, size and shape over time.", steps, f"So the answer is: {solve_attribute(meta).lower()}."
 
@@ -581,7 +584,7 @@ def simulate_relative(settings, rng):
     crossings = np.flatnonzero(side[1:] != side[:-1]) + 1
     if len(crossings) == 0 or crossings[0] < 4 or crossings[-1] > frames - 5 or np.any(np.diff(crossings) < 6):
         raise Unlucky
-    events = [event("crossing", f, fps, object=mover["id"], now="right" if side[f] > 0 else "left") for f in crossings]
+    events = [event("start", 0, fps)] + [event("crossing", f, fps, object=mover["id"], now="right" if side[f] > 0 else "left") for f in crossings]
     meta = world("relative_position", settings, frames, [mover, anchor], events)
     meta["query"] = qa.open_number("crossings", f"How many times does the {mover['name']} pass the {anchor['name']} horizontally, going from one side of it to the other?")
     return meta
@@ -597,8 +600,9 @@ def narrate_relative(meta):
     mover, anchor = meta["objects"]
     first = "right" if mover["track"][0][0] > anchor["track"][0][0] else "left"
     steps = [Step(0, f"the {mover['name']} starts to the {first} of the {anchor['name']}.")]
-    steps += [Step(e["ms"], f"the {mover['name']} passes the {anchor['name']} and is now to its {e['now']} (pass {i + 1}).") for i, e in enumerate(meta["events"])]
-    return f"I watch which side of the {anchor['name']} the {mover['name']} is on.", steps, f"It passes the {anchor['name']} {len(meta['events'])} times."
+    crossings = [e for e in meta["events"] if e["type"] == "crossing"]
+    steps += [Step(e["ms"], f"the {mover['name']} passes the {anchor['name']} and is now to its {e['now']} (pass {i + 1}).") for i, e in enumerate(crossings)]
+    return f"I watch which side of the {anchor['name']} the {mover['name']} is on.", steps, f"It passes the {anchor['name']} {len(crossings)} times."
 
 
 # ---- lanes: objects bouncing left-right in horizontal lanes (9, 10) ---------------------------
@@ -615,6 +619,7 @@ def _lanes(settings, rng, speeds, speed_scales=None) -> tuple[list[dict], list[d
         scale = speed_scales[i] if speed_scales else None
         x, contacts = bounce(rng.uniform(inner, 1 - inner), speed * qa.choose(rng, [1, -1]), inner, 1 - inner, frames, settings["fps"], scale)
         set_track(obj, x, np.full(frames, lanes[i]))
+        obj["speed"] = round(float(speed), 4)  # box widths per second at the start
         events += [event("wall", f, settings["fps"], object=obj["id"], wall="left" if side == "lo" else "right") for f, side in contacts]
     return objects, events
 
@@ -731,6 +736,7 @@ def simulate_distance(settings, rng):
         events.append(event("closest" if trend == "dip" else "farthest", extreme, fps, distance=round(float(distance[extreme]), 2)))
     events.append(event("checkpoint", frames - 1, fps, distance=round(float(distance[-1]), 2)))
     meta = world("distance_estimation", settings, frames, [first, second], events)
+    meta["profile"] = trend
     meta["query"] = qa.multiple_choice("trend", f"How does the distance between the {first['name']} and the {second['name']} change over the video?", TREND_TEXT[trend], TREND_TEXT.values(), rng)
     return meta
 

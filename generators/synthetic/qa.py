@@ -10,14 +10,14 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy as np
 
 from videolake.generators.synthetic.render import clock
 
 LETTERS = "ABCDEFGH"
-TIMESTAMP = re.compile(r"\b(\d{2}):(\d{2}\.\d)\b")
+TIMESTAMP = re.compile(r"\b\d{2}:\d{2}\.\d\b")
 
 
 def choose(rng: np.random.Generator, items):
@@ -87,9 +87,9 @@ def write_trace(opening: str, steps: list[Step], conclusion: str, query: dict, a
     return "\n".join(lines)
 
 
-def trace_timestamps(trace: str) -> list[int]:
-    """Every mm:ss.s quoted in a trace, in ms, in the order written."""
-    return [round((int(m) * 60 + float(s)) * 1000) for m, s in TIMESTAMP.findall(trace)]
+def trace_timestamps(trace: str) -> list[str]:
+    """Every mm:ss.s quoted in a trace, in the order written (zero-padded, so they sort as times)."""
+    return TIMESTAMP.findall(trace)
 
 
 def permutations_near(order: list[str], rng: np.random.Generator) -> Iterable[list[str]]:
@@ -110,5 +110,3 @@ def nearby_numbers(value: int, rng: np.random.Generator, lowest: int = 0) -> Ite
         if value + offset >= lowest:
             yield str(value + offset)
 
-
-Solver = Callable[[dict], str]
