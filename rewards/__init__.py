@@ -73,9 +73,19 @@ def _museg(solution: str, truth: str, stage: int) -> dict:
     return {"score": fmt + global_score + local_score, "format": fmt, "global": global_score, "local": local_score}
 
 
+def _synthetic(solution: str, truth: str) -> dict:
+    """SynRL: exact option letter, or exact number for open counting questions; score = accuracy."""
+    if truth.isalpha():
+        accuracy = float(parse.parse_choice(solution) == truth)
+    else:
+        accuracy = float(parse.parse_number(solution) == float(truth))
+    return {"score": accuracy, "accuracy": accuracy, "format": formats.think_answer_format(solution)}
+
+
 VIDEOCHAT_TASKS = ("temporal_grounding", "multiple_choice", "tracking", "grounding_qa")
 MUSEG_TASKS = ("multi_segment_grounding",)
-ALL_TASKS = VIDEOSSR_TASKS + VIDEOCHAT_TASKS + MUSEG_TASKS
+SYNTHETIC_TASKS = ("synrl",)
+ALL_TASKS = VIDEOSSR_TASKS + VIDEOCHAT_TASKS + MUSEG_TASKS + SYNTHETIC_TASKS
 
 
 def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> dict:
@@ -87,6 +97,8 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
         return _videochat(data_source, solution, ground_truth)
     if data_source in MUSEG_TASKS:
         return _museg(solution, ground_truth, int(extra_info.get("museg_stage", 2)))
+    if data_source in SYNTHETIC_TASKS:
+        return _synthetic(solution, ground_truth)
     raise ValueError(f"no reward for data_source {data_source!r} (known: {', '.join(ALL_TASKS)})")
 
 

@@ -15,6 +15,7 @@ Accepted (the README lists these too):
 - Choice: ``(B)``, ``B.``, ``B)``, ``answer is B``, or a region that is a single letter.
 - Segments: every ``a-b`` pair in the region, in order; glue segments also take ``(a, b)``.
 - Boxes: the region's numbers taken four at a time (x1, y1, x2, y2).
+- Number (SynRL open questions): the last number in the region.
 """
 
 from __future__ import annotations
@@ -117,6 +118,11 @@ def parse_choice(text: str) -> str | None:
     if match is None:
         return None
     return next(g for g in match.groups() if g)
+
+
+def parse_number(text: str) -> float | None:
+    match = _last(ANY_NUMBER, answer_region(text))
+    return _number(match.group(1)) if match else None
 
 
 def parse_boxes(text: str) -> list[tuple[float, float, float, float]] | None:

@@ -779,11 +779,12 @@ def simulate_ordering(settings, rng):
     frames, fps = num_frames(settings, rng), settings["fps"]
     count = sample_range(rng, settings["objects"], integer=True)
     objects = make_objects(rng, count)
-    jump_frames = round(0.45 * fps / settings["speed"])
-    spacing = jump_frames + round(0.15 * fps)  # jumps never overlap, so their order is clear
-    free = frames - 6 - count * spacing
-    if free < 0:
+    gap = round(0.15 * fps)  # jumps never overlap, so their order is clear
+    spacing = min(round(0.45 * fps / settings["speed"]) + gap, (frames - 6) // count)  # shorter jumps when crowded
+    jump_frames = spacing - gap
+    if jump_frames < 8:
         raise ValueError(f"{count} jumps do not fit in {frames} frames; lengthen the clip")
+    free = frames - 6 - count * spacing
     starts = 3 + np.sort(rng.integers(0, free + 1, count)) + spacing * np.arange(count)
     order = rng.permutation(count)
     xs = np.linspace(0.2, 0.8, count)

@@ -13,8 +13,9 @@ TRUTHS = {
     "tracking": "[[0, 0, 10, 10], [2, 2, 8, 8]]",
     "grounding_qa": '{"answer": "A", "segments": [[0, 2], [6, 8]]}',
     "multi_segment_grounding": "1.0-3.0 5.0-7.0",
+    "synrl": "C",
 }
-MAXIMUM = {"anomaly_grounding": 1, "object_counting": 1, "temporal_jigsaw": 1, "temporal_grounding": 2, "multiple_choice": 2, "tracking": 2, "grounding_qa": 3, "multi_segment_grounding": 3}
+MAXIMUM = {"anomaly_grounding": 1, "object_counting": 1, "temporal_jigsaw": 1, "temporal_grounding": 2, "multiple_choice": 2, "tracking": 2, "grounding_qa": 3, "multi_segment_grounding": 3, "synrl": 1}
 PERFECT = {
     "anomaly_grounding": "14.5-26.2",
     "object_counting": "3,1,4",
@@ -24,6 +25,7 @@ PERFECT = {
     "tracking": "<think>t</think><answer>[0,0,10,10],[2,2,8,8]</answer>",
     "grounding_qa": "<think>t</think><answer>A</answer><glue>[(0, 2), (6, 8)]</glue>",
     "multi_segment_grounding": "<think>1.0 3.0 5.0 7.0</think><answer>1.0-3.0 5.0-7.0</answer>",
+    "synrl": "<think>At 00:01.2 it turns.</think><answer>C. Accelerating</answer>",
 }
 
 TAGS = st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "<glue>", "</glue>", "-", " to ", ",", "(", ")", "[", "]", "s", " "])
@@ -58,3 +60,9 @@ def test_a_perfect_answer_scores_the_maximum():
     for task, text in PERFECT.items():
         for mode in ("smooth", "strict"):
             assert compute_score(task, text, TRUTHS[task], {"reward_mode": mode, "museg_stage": 1})["score"] == MAXIMUM[task], task
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=NOISY, truth=st.integers(0, 40).map(str))
+def test_synrl_numeric_answers_score_zero_or_one(text, truth):
+    assert compute_score("synrl", text, truth)["score"] in (0.0, 1.0)

@@ -149,3 +149,12 @@ def test_unknown_task_is_a_clear_error():
 def test_parse_rejects_absurd_numbers_without_raising():
     assert parse.parse_interval("9" * 400 + "-1") is None or math.isfinite(sum(parse.parse_interval("9" * 400 + "-1")))
     assert s("object_counting", "9" * 5000 + ",1,1", "1,1,1") < 1.0
+
+
+def test_synrl_rewards_by_hand():
+    assert compute_score("synrl", "<think>...</think><answer>C. Accelerating</answer>", "C")["score"] == 1.0
+    assert compute_score("synrl", "The answer is (B)", "C")["score"] == 0.0
+    assert compute_score("synrl", "<think>it bounces 4 times</think><answer>4</answer>", "4") == {"score": 1.0, "accuracy": 1.0, "format": 1.0}
+    assert compute_score("synrl", "I counted 3 bounces, so: 4.0", "4")["score"] == 1.0  # the last number counts
+    assert compute_score("synrl", "<answer>5</answer>", "4")["score"] == 0.0
+    assert compute_score("synrl", "no idea", "4")["score"] == 0.0
