@@ -4,8 +4,8 @@
   method on the same scenes: a fresh matplotlib figure per frame saved to PNG, then the ffmpeg CLI
   (libx264 at its default preset, CRF 23) - target >= 20x; and (b) encoding the same yuv420p frames
   alone with our settings - target <= 1.5x;
-- bytes per sample against plain x264 veryfast CRF 23 on the same frames - target <= 1.0x, with
-  luma PSNR of both so the size is not bought with visible loss;
+- bytes per sample against the same frames drawn as RGB arrays and encoded the way real clips
+  are (averaged-chroma yuv420p, x264 veryfast CRF 23) - target <= 1.0x, with luma PSNR of both;
 - our throughput with one process per core (how a build runs) next to the single-process figure.
 """
 
@@ -27,7 +27,7 @@ import numpy as np
 from videolake.generators import synthetic
 from videolake.generators.synthetic import motion
 from videolake.generators.synthetic.render import OBJECT_COLOURS, _polygon
-from videolake.pipeline.encode import ENCODERS, codec_options, encode_mp4
+from videolake.pipeline.encode import ENCODERS, codec_options, encode_mp4, rgb_to_yuv420p
 
 FPS = Fraction(30)
 ENCODER = ENCODERS["libx264"]
@@ -122,11 +122,14 @@ def main() -> None:
 
     planes = [list(video(m).yuv420p_frames()) for m in metas]
     started = time.perf_counter()
-    encoded = [encode_planes(p, size, codec_options(ENCODER, rendered=True)) for p in planes]
+    encoded = [encode_planes(p, size, codec_options(ENCODER)) for p in planes]
     encode_seconds = time.perf_counter() - started
-    plain = [encode_planes(p, size, codec_options(ENCODER)) for p in planes]
     ours_err, pixels = map(sum, zip(*(luma_psnr(p, d, size) for p, d in zip(planes, encoded))))
-    plain_err, _ = map(sum, zip(*(luma_psnr(p, d, size) for p, d in zip(planes, plain))))
+    plain, plain_err = [], 0.0
+    for meta in metas:  # the same frames as RGB arrays through the real-clip path
+        rgb = video(meta).rgb()
+        plain.append(encode_mp4(rgb, FPS, ENCODER))
+        plain_err += luma_psnr(list(rgb_to_yuv420p(rgb)), plain[-1], size)[0]
     psnr = lambda err: 10 * np.log10(255**2 / (err / pixels))  # noqa: E731
 
     workers = os.cpu_count() or 1
@@ -156,8 +159,8 @@ def main() -> None:
         "speedup_vs_paper_1_process": round(paper_seconds / same_scenes_seconds, 1),
         "speedup_vs_paper_all_cores": round((frames / parallel_seconds) / (paper_frames / paper_seconds), 1),
         "bytes_per_sample": round(ours_bytes / len(metas)),
-        "bytes_vs_veryfast_crf23": round(sum(map(len, encoded)) / sum(map(len, plain)), 3),
-        "luma_psnr_db": {"ours": round(psnr(ours_err), 2), "veryfast_crf23": round(psnr(plain_err), 2)},
+        "bytes_vs_rgb_path": round(sum(map(len, encoded)) / sum(map(len, plain)), 3),
+        "luma_psnr_db": {"ours": round(psnr(ours_err), 2), "rgb_path": round(psnr(plain_err), 2)},
     }
     print(f"SynRL render+encode at {size}x{size}, 30 fps: {len(metas)} videos, {frames} frames")
     print(f"  ours, 1 process          {report['ours_fps_1_process']:8.1f} frames/s")
@@ -165,7 +168,7 @@ def main() -> None:
     print(f"  (a) paper's method       {report['paper_method_fps']:8.1f} frames/s on {len(motion_scenes)} motion scenes; ours on them {report['ours_fps_same_scenes']:.1f}")
     print(f"      speed-up             {report['speedup_vs_paper_1_process']:8.1f}x (1 process)  {report['speedup_vs_paper_all_cores']:.1f}x (all cores)   target >= 20x")
     print(f"  (b) encode only          {report['encode_only_fps']:8.1f} frames/s; ours takes {report['ours_vs_encode_only_time']:.2f}x its time   target <= 1.5x")
-    print(f"  bytes vs veryfast CRF 23 {report['bytes_vs_veryfast_crf23']:8.3f}x   target <= 1.0x  (luma PSNR {report['luma_psnr_db']['ours']} dB vs {report['luma_psnr_db']['veryfast_crf23']} dB)")
+    print(f"  bytes vs RGB-array path  {report['bytes_vs_rgb_path']:8.3f}x   target <= 1.0x  (luma PSNR {report['luma_psnr_db']['ours']} dB vs {report['luma_psnr_db']['rgb_path']} dB)")
     print(json.dumps(report))
 
 

@@ -23,10 +23,7 @@ class Encoder:
     options: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
-        described = {"codec": self.codec, "options": dict(self.options), "pix_fmt": "yuv420p", "container": "mp4"}
-        if self.codec == "libx264":
-            described["rendered_video_x264_params"] = FLAT_GRAPHICS_X264
-        return described
+        return {"codec": self.codec, "options": dict(self.options), "pix_fmt": "yuv420p", "container": "mp4"}
 
 
 ENCODERS = {
@@ -84,20 +81,13 @@ def host_has_avx512() -> bool:
         return False
 
 
-# Rendered videos (flat colours, mostly static background) need neither sub-pixel motion search
-# nor a long mb-tree lookahead. On the 18 SynRL scenarios at 448x448 these settings encoded 1.6x
-# faster than veryfast's defaults at 2% fewer bytes (luma PSNR 48.9 dB instead of 51.6 dB, both
-# far above visible loss); `make bench` re-measures all three figures.
-FLAT_GRAPHICS_X264 = "me=dia:subme=0:rc-lookahead=3"
 
 
-def codec_options(encoder: Encoder, rendered: bool = False) -> dict:
+def codec_options(encoder: Encoder) -> dict:
     """The encoder's options plus the per-host settings that keep its output host-independent."""
     options = dict(encoder.options)
-    if encoder.codec == "libx264":
-        params = ([FLAT_GRAPHICS_X264] if rendered else []) + ([f"asm={X264_WITHOUT_AVX512}"] if host_has_avx512() else [])
-        if params:
-            options["x264-params"] = ":".join(params)
+    if encoder.codec == "libx264" and host_has_avx512():
+        options["x264-params"] = f"asm={X264_WITHOUT_AVX512}"
     return options
 
 
@@ -110,7 +100,7 @@ def encode_mp4(video, fps: Fraction, encoder: Encoder = ENCODERS["libx264"]) -> 
     with av.open(buffer, mode="w", format="mp4") as container:
         stream = container.add_stream(encoder.codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = codec_options(encoder, rendered)
+        stream.options = codec_options(encoder)
         for index, image in enumerate(video.yuv420p_frames() if rendered else rgb_to_yuv420p(video)):
             frame = av.VideoFrame.from_ndarray(image, format="yuv420p")
             frame.pts = index

@@ -1,10 +1,10 @@
-"""Drawing for synthetic videos: palette-indexed frames straight to yuv420p.
+"""Drawing for synthetic videos: palette-indexed frames, converted to yuv420p where they changed.
 
-Frames are drawn with PIL into 8-bit palette images (one byte per pixel, no anti-aliasing), so
-turning them into the encoder's yuv420p planes is three table lookups instead of a per-pixel
-colour-matrix multiply. The tables come from the same integer BT.601 conversion real clips use,
-so a colour looks the same in both kinds of video. Rendering reads only the sample's ``meta``:
-the video is a picture of the metadata, never the other way round.
+Frames are drawn with PIL into 8-bit palette images (one byte per pixel, no anti-aliasing). A
+synthetic frame differs from the previous one only around the moving things, so only that box
+goes through the same integer BT.601 conversion real clips use: the planes are exactly those of
+the whole RGB frame, at a fraction of the cost. Rendering reads only the sample's ``meta``: the
+video is a picture of the metadata, never the other way round.
 """
 
 from __future__ import annotations
@@ -50,16 +50,6 @@ SHAPES = ("circle", "square", "triangle", "star", "hexagon")
 ORIENTED_SHAPES = ("tee", "arrow")  # shapes whose rotation is visible
 
 
-@lru_cache(maxsize=1)
-def _yuv_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from videolake.pipeline.encode import rgb_to_yuv420p
-
-    # Each palette colour as a flat 2x2 image: its Y, U and V through the shared conversion.
-    swatches = np.repeat(np.repeat(PALETTE_RGB[:, None, None, :], 2, axis=1), 2, axis=2)
-    planes = rgb_to_yuv420p(swatches)  # [n, 3, 2]: rows 0-1 luma, row 2 = (U, V)
-    return planes[:, 0, 0].copy(), planes[:, 2, 0].copy(), planes[:, 2, 1].copy()
-
-
 @dataclass(frozen=True)
 class PalettedVideo:
     """A synthetic video drawn frame by frame on demand, so memory holds one frame at a time."""
@@ -81,37 +71,48 @@ class PalettedVideo:
         return PALETTE_RGB[np.stack([self.indices(i) for i in chosen])]
 
     def yuv420p_frames(self) -> Iterator[np.ndarray]:
-        """Planar yuv420p images [H * 3 / 2, W]; chroma from the top-left pixel of each 2x2 block.
+        """Planar yuv420p images [H * 3 / 2, W], identical to converting ``rgb()`` whole.
 
         Most pixels of a synthetic frame equal the previous frame's, so after the first frame only
-        the (even-aligned) box around the changed pixels is looked up again; the result is the same
-        as converting every frame whole.
+        the (even-aligned) box around the changed pixels is converted again.
         """
-        luma, cb, cr = _yuv_tables()
+        from videolake.pipeline.encode import rgb_to_yuv420p
+
         height = width = self.size
         previous, planes = None, None
         for frame in range(self.num_frames):
             index = self.indices(frame)
             if previous is None:
-                box = (0, height, 0, width)
+                boxes = [(0, height, 0, width)]
+                planes = np.empty((height * 3 // 2, width), np.uint8)
             else:
-                changed = index != previous
-                rows = np.flatnonzero(changed.any(axis=1))
-                if rows.size == 0:
+                boxes = _changed_boxes(index != previous)
+                if not boxes:
                     yield planes  # unchanged frame: the encoder copies it, nothing mutates it
                     continue
-                cols = np.flatnonzero(changed.any(axis=0))
-                box = (rows[0] & ~1, (rows[-1] + 2) & ~1, cols[0] & ~1, (cols[-1] + 2) & ~1)
-            planes = np.empty((height * 3 // 2, width), np.uint8) if previous is None else planes.copy()
-            top, bottom, left, right = box
-            region = index[top:bottom, left:right]
-            planes[top:bottom, left:right] = np.take(luma, region)  # np.take is ~4x faster than fancy indexing
+                planes = planes.copy()
             chroma = planes[height:].reshape(2, height // 2, width // 2)
-            corner = region[::2, ::2]
-            chroma[0, top // 2 : bottom // 2, left // 2 : right // 2] = np.take(cb, corner)
-            chroma[1, top // 2 : bottom // 2, left // 2 : right // 2] = np.take(cr, corner)
+            for top, bottom, left, right in boxes:
+                box = rgb_to_yuv420p(PALETTE_RGB[index[None, top:bottom, left:right]])[0]
+                planes[top:bottom, left:right] = box[: bottom - top]
+                chroma[:, top // 2 : bottom // 2, left // 2 : right // 2] = box[bottom - top :].reshape(2, (bottom - top) // 2, (right - left) // 2)
             previous = index
             yield planes
+
+
+def _changed_boxes(changed: np.ndarray, gap: int = 8) -> list[tuple[int, int, int, int]]:
+    """Even-aligned (top, bottom, left, right) boxes covering the changed pixels, one per band of
+    changed rows (objects in separate lanes get separate small boxes)."""
+    rows = np.flatnonzero(changed.any(axis=1))
+    if rows.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(rows) > gap)
+    boxes = []
+    for first, last in zip(np.r_[rows[0], rows[breaks + 1]], np.r_[rows[breaks], rows[-1]]):
+        top, bottom = first & ~1, (last + 2) & ~1
+        cols = np.flatnonzero(changed[top:bottom].any(axis=0))
+        boxes.append((top, bottom, cols[0] & ~1, (cols[-1] + 2) & ~1))
+    return boxes
 
 
 def blank(size: int, colour: str = "background") -> tuple[Image.Image, ImageDraw.ImageDraw]:
