@@ -26,8 +26,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/videolake fetch-demo-clips --long $(CLIPS)
 	$(BIN)/python -m bench.bench --clips $(CLIPS)
+	$(BIN)/python -m bench.synthetic
 
 clean:
 	rm -rf $(OUT)

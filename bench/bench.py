@@ -20,8 +20,8 @@ from videolake.generators import TASKS
 from videolake.pipeline.encode import ENCODERS, encode_mp4
 from videolake.pipeline.ingest import SourceRef
 from videolake.pipeline.plan import SampleSpec
-from videolake.pipeline.records import make_records
 from videolake.pipeline.recipes import builtin_tiers
+from videolake.pipeline.records import make_records
 from videolake.pipeline.sampling import sample_clip
 
 CLIPS = ["bikes.mp4", "carphone_pristine.mp4", "bigbuckbunny.mp4", "cityCC0.mpg", "b.mp4", "jwpIntro.mp4", "testMovie.mp4", "world.mp4"]
@@ -99,9 +99,10 @@ def peak_rss_mib(clip: Path) -> dict:
 
 def reward_speed() -> dict:
     """Scoring a 2,700-item VIUBench and one GRPO step's rewards (8 rollouts x batch 512)."""
-    from tests.rewards.test_score import viubench_items
     from videolake.pipeline.score import random_predictions, score
     from videolake.rewards import accuracy_reward
+
+    from tests.rewards.test_score import viubench_items
 
     items = viubench_items()
     guesses = random_predictions(items)

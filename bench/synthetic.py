@@ -23,11 +23,15 @@ from fractions import Fraction
 
 import av
 import numpy as np
-
 from videolake.generators import synthetic
 from videolake.generators.synthetic import motion
 from videolake.generators.synthetic.render import OBJECT_COLOURS, _polygon
-from videolake.pipeline.encode import ENCODERS, codec_options, encode_mp4, rgb_to_yuv420p
+from videolake.pipeline.encode import (
+    ENCODERS,
+    codec_options,
+    encode_mp4,
+    rgb_to_yuv420p,
+)
 
 FPS = Fraction(30)
 ENCODER = ENCODERS["libx264"]
@@ -73,8 +77,8 @@ def matplotlib_method(metas: list[dict], size: int) -> float:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.patches as patches
     import matplotlib.pyplot as plt
+    from matplotlib import patches
 
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     started = time.perf_counter()
@@ -130,7 +134,7 @@ def main() -> None:
         rgb = video(meta).rgb()
         plain.append(encode_mp4(rgb, FPS, ENCODER))
         plain_err += luma_psnr(list(rgb_to_yuv420p(rgb)), plain[-1], size)[0]
-    psnr = lambda err: 10 * np.log10(255**2 / (err / pixels))  # noqa: E731
+    psnr = lambda err: 10 * np.log10(255**2 / (err / pixels))
 
     workers = os.cpu_count() or 1
     started = time.perf_counter()

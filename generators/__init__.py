@@ -7,8 +7,8 @@ an answer from ``meta``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from videolake.generators import anomaly, counting, jigsaw, synthetic
 from videolake.generators.base import Sample, SampledClip, single_video_lengths
@@ -36,4 +36,4 @@ TASKS: dict[str, Task] = {
     synthetic.TASK: Task(synthetic.TASK, synthetic.generate, synthetic.derive_answer, single_video_lengths, synthetic.settings_for, tuple(synthetic.SCENARIOS), needs_source=False),
 }
 
-__all__ = ["TASKS", "Task", "Sample", "SampledClip"]
+__all__ = ["TASKS", "Sample", "SampledClip", "Task"]

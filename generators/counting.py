@@ -6,8 +6,13 @@ import math
 
 import numpy as np
 from PIL import Image, ImageDraw
-
-from videolake.generators.base import Sample, SampledClip, fps_to_str, merge_settings, single_video_question
+from videolake.generators.base import (
+    Sample,
+    SampledClip,
+    fps_to_str,
+    merge_settings,
+    single_video_question,
+)
 
 TASK = "object_counting"
 SHAPES = ("circle", "square", "triangle")

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-
-from videolake.generators.base import VIDEO_PLACEHOLDER, Sample, SampledClip, fps_to_str, merge_settings
+from videolake.generators.base import (
+    VIDEO_PLACEHOLDER,
+    Sample,
+    SampledClip,
+    fps_to_str,
+    merge_settings,
+)
 
 TASK = "temporal_jigsaw"
 DEFAULT_SETTINGS = {"segments": 6}

@@ -11,12 +11,11 @@ stored in ``meta`` so the sample can be replayed from (source, params) alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageFilter
-
 from videolake.generators.base import sample_range
 
 SPEED_NOTE = (

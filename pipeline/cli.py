@@ -27,12 +27,18 @@ def cli():
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786.")
 @click.option("--encoder", type=click.Choice(["auto", "libx264", "h264_nvenc"]), default="auto", show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet):
+@click.option("--polish-endpoint", default=None, help="OpenAI-compatible base URL (e.g. http://localhost:8000/v1) to reword reasoning traces; off by default. Key from $VIDEOLAKE_POLISH_API_KEY.")
+@click.option("--polish-model", default=None, help="Model name for --polish-endpoint.")
+def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet, polish_endpoint, polish_model):
     """Build RECIPE (a name from manifests/ or a YAML file) into OUT."""
     from videolake.pipeline.graph import build as run_build
+    from videolake.pipeline.polish import Polisher
     from videolake.pipeline.recipes import load_recipe
 
-    dataset_dir = run_build(load_recipe(recipe), sources, out, seed, limit, workers, scheduler, encoder, progress=not quiet)
+    if bool(polish_endpoint) != bool(polish_model):
+        raise VideolakeError("--polish-endpoint and --polish-model go together")
+    polisher = Polisher(polish_endpoint, polish_model) if polish_endpoint else None
+    dataset_dir = run_build(load_recipe(recipe), sources, out, seed, limit, workers, scheduler, encoder, progress=not quiet, polisher=polisher)
     from videolake.pipeline.validate import load_manifest
 
     manifest = load_manifest(dataset_dir)
@@ -46,7 +52,8 @@ def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet)
 @click.argument("dataset_dir", type=click.Path(path_type=Path))
 def validate(dataset_dir):
     """Check schema, checksums, and re-derive every answer from its metadata."""
-    from videolake.pipeline.validate import MAX_REPORTED, validate as run_validate
+    from videolake.pipeline.validate import MAX_REPORTED
+    from videolake.pipeline.validate import validate as run_validate
 
     checked, problems = run_validate(dataset_dir)
     for problem in problems[:MAX_REPORTED]:

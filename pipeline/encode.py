@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import av
 import numpy as np
@@ -72,7 +72,7 @@ def rgb_to_yuv420p(frames: np.ndarray) -> np.ndarray:
 X264_WITHOUT_AVX512 = "SSE2,SSE2Fast,LZCNT,SSE3,SSSE3,SSE4.2,AVX,FMA3,BMI1,BMI2,AVX2,Cache64"
 
 
-@lru_cache(maxsize=None)
+@cache
 def host_has_avx512() -> bool:
     try:
         with open("/proc/cpuinfo") as handle:
@@ -121,7 +121,7 @@ def count_frames(data: bytes) -> int:
         return container.streams.video[0].frames
 
 
-@lru_cache(maxsize=None)
+@cache
 def nvenc_works() -> bool:
     """True when this host can open and run h264_nvenc (a GPU with a working driver)."""
     try:

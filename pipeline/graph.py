@@ -16,21 +16,28 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import Counter
 import os
 import signal
 import time
+from collections import Counter
 from importlib import metadata
 from pathlib import Path
 
-from videolake import VideolakeError, __version__
 from videolake.pipeline.encode import Encoder, choose_encoder
 from videolake.pipeline.ingest import discover, list_archive, resolve_root
 from videolake.pipeline.plan import Plan, Shard, make_plan, sources_digest
+from videolake.pipeline.polish import Polisher
 from videolake.pipeline.recipes import Recipe
 from videolake.pipeline.records import make_records
-from videolake.pipeline.shards import atomic_write_bytes, atomic_write_json, serialize_shard, write_dataset_files
+from videolake.pipeline.shards import (
+    atomic_write_bytes,
+    atomic_write_json,
+    serialize_shard,
+    write_dataset_files,
+)
 from videolake.schemas import SCHEMA_VERSION, composition_key
+
+from videolake import VideolakeError, __version__
 
 STATE_DIR = ".build"
 
@@ -39,10 +46,10 @@ def sidecar_path(dataset_dir: Path, shard: Shard) -> Path:
     return dataset_dir / STATE_DIR / "shards" / shard.split / f"{shard.filename}.json"
 
 
-def build_shard(dataset_dir: Path, shard: Shard, frames: int, max_size, encoder: Encoder) -> dict:
+def build_shard(dataset_dir: Path, shard: Shard, frames: int, max_size, encoder: Encoder, polisher: Polisher | None = None) -> dict:
     """Runs on a worker: the whole life of one shard, ending with its sidecar."""
     started = time.perf_counter()
-    records, skipped = make_records(list(shard.samples), frames, max_size, encoder)
+    records, skipped = make_records(list(shard.samples), frames, max_size, encoder, polisher)
     data = serialize_shard(records)
     atomic_write_bytes(dataset_dir / shard.split / shard.filename, data)
     sidecar = {
@@ -89,6 +96,7 @@ def build(
     scheduler: str | None = None,
     encoder_name: str = "auto",
     progress: bool = True,
+    polisher: Polisher | None = None,
 ) -> Path:
     dataset_dir = Path(out) / recipe.name
     cache_dir = Path(out) / ".videolake-cache"  # shared by every dataset built into OUT
@@ -104,10 +112,10 @@ def build(
         found, discovery_skips = discover(root, cache_dir / "archives", list_archives, under) if root is not None else ([], [])
         plan = make_plan(recipe, found, seed, limit)
         check_holdout(plan, Path(out))
-        fingerprint = plan.fingerprint(encoder.describe())
+        fingerprint = plan.fingerprint(encoder.describe(), polisher.describe() if polisher else None)
         claim_output(dataset_dir, fingerprint)
         pending = [s for s in plan.shards if not sidecar_path(dataset_dir, s).exists()]
-        run_shards(client, dataset_dir, plan, pending, encoder, progress)
+        run_shards(client, dataset_dir, plan, pending, encoder, progress, polisher)
     finally:
         cluster = client.cluster  # ours when local; None for an existing --scheduler, left running
         client.close()
@@ -117,7 +125,7 @@ def build(
     return dataset_dir
 
 
-def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[Shard], encoder: Encoder, progress: bool) -> None:
+def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[Shard], encoder: Encoder, progress: bool, polisher: Polisher | None = None) -> None:
     from dask.distributed import as_completed
     from tqdm import tqdm
 
@@ -125,7 +133,7 @@ def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[Shard], enco
         return
     recipe = plan.recipe
     futures = [
-        client.submit(build_shard, dataset_dir, shard, recipe.frames, recipe.max_size, encoder, key=f"shard-{recipe.name}-{shard.split}-{shard.index}-{os.getpid()}", retries=1)
+        client.submit(build_shard, dataset_dir, shard, recipe.frames, recipe.max_size, encoder, polisher, key=f"shard-{recipe.name}-{shard.split}-{shard.index}-{os.getpid()}", retries=1)
         for shard in pending
     ]
     done_before = len(plan.shards) - len(pending)

@@ -12,9 +12,9 @@ import json
 import os
 import tarfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 from videolake import VideolakeError
 

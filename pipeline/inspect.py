@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.shards import read_shard
 from videolake.pipeline.validate import load_manifest
@@ -42,6 +41,61 @@ def _mosaic(rows: list[list[np.ndarray]]) -> np.ndarray:
     return np.concatenate(lines, axis=0)
 
 
+def _key_frames(meta: dict, limit: int = 10) -> list[int]:
+    """The first and last frame, logged event frames and the middle of each operation (where its
+    motion shows), thinned evenly to ``limit``."""
+    last = meta["num_frames"] - 1
+    middles = {(op["start_frame"] + op["end_frame"]) // 2 for op in meta.get("operations", [])}
+    events = sorted({0, last} | middles | {min(e["frame"], last) for e in meta["events"] if e["type"] != "operation"})
+    if len(events) <= limit:
+        return events
+    return [events[round(i)] for i in np.linspace(0, len(events) - 1, limit)]
+
+
+def synthetic_strip(record: dict, path: Path) -> Path:
+    """Key frames of a rendered video in a row, and its event timeline drawn under them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    meta = json.loads(record["meta"])
+    frames = decode_mp4(record["videos"][0])
+    keys = _key_frames(meta)
+    fps, duration = record["fps"], meta["num_frames"] / record["fps"]
+    figure = plt.figure(figsize=(1.5 * len(keys) + 0.4, 4.2), dpi=100)
+    for k, frame in enumerate(keys):
+        axes = figure.add_axes([0.02 + 0.96 * k / len(keys), 0.42, 0.96 / len(keys) - 0.005, 0.4])
+        axes.imshow(frames[frame])
+        axes.set_xticks([])
+        axes.set_yticks([])
+        axes.set_title(f"{frame / fps:.2f}s", fontsize=7)
+    timeline = figure.add_axes([0.04, 0.1, 0.92, 0.2])
+    for phase, (start, end) in meta.get("reveal", {}).items():
+        shown = meta["shown"] == phase
+        timeline.axvspan(start / fps, end / fps, color="tab:green" if shown else "lightgrey", alpha=0.5)
+        timeline.text((start + end) / 2 / fps, 0.85, f"{phase} {'shown' if shown else 'hidden'}", ha="center", fontsize=6)
+    for op in meta.get("operations", []):
+        timeline.axvspan(op["start_frame"] / fps, op["end_frame"] / fps, color="tab:orange", alpha=0.35)
+        timeline.text((op["start_frame"] + op["end_frame"]) / 2 / fps, 0.45, f"op {op['index']}", ha="center", fontsize=6)
+    for event in meta["events"]:
+        if event["type"] not in ("operation", "reveal"):
+            timeline.axvline(event["ms"] / 1000, color="tab:red", linewidth=1)
+            timeline.text(event["ms"] / 1000, 0.1, event["type"], rotation=90, fontsize=5, va="bottom")
+    for frame in keys:
+        timeline.plot(frame / fps, 0.0, marker="^", color="black", markersize=4)
+    timeline.set_xlim(0, duration)
+    timeline.set_ylim(0, 1)
+    timeline.set_yticks([])
+    timeline.set_xlabel("seconds (triangles: frames shown above; red: logged events)", fontsize=7)
+    question = meta["query"]["text"].splitlines()[0]
+    figure.suptitle(f"{record['id']}  {record['subtype']}  answer: {record['answer']}\n{question[:140]}", fontsize=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
 def contact_sheet(record: dict, path: Path) -> Path:
     """All frames of the record with what the answer depends on marked, the answer in the title."""
     import matplotlib
@@ -49,6 +103,8 @@ def contact_sheet(record: dict, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if record["task"] == "synrl":
+        return synthetic_strip(record, path)
     meta = json.loads(record["meta"])
     videos = [decode_mp4(v) for v in record["videos"]]
     if record["task"] == "temporal_jigsaw":
@@ -89,7 +145,7 @@ def composition_chart(manifest: dict, path: Path) -> Path:
 
     splits = manifest["counts"]
     figure, axes = plt.subplots(1, len(splits), figsize=(5.5 * len(splits), 5.5), squeeze=False)
-    palette = {"anomaly_grounding": plt.cm.Blues, "object_counting": plt.cm.Oranges, "temporal_jigsaw": plt.cm.Greens}
+    palette = {"anomaly_grounding": plt.cm.Blues, "object_counting": plt.cm.Oranges, "temporal_jigsaw": plt.cm.Greens, "synrl": plt.cm.Purples}
     for axis, (split, counts) in zip(axes[0], splits.items()):
         by_task: dict[str, dict[str, int]] = {}
         for key, value in sorted(counts.items()):

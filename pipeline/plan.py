@@ -11,10 +11,11 @@ import json
 import math
 from dataclasses import dataclass
 
-from videolake import VideolakeError
 from videolake.generators import TASKS
 from videolake.pipeline.ingest import SourceRef
 from videolake.pipeline.recipes import BENCHMARK_SPLITS, Recipe
+
+from videolake import VideolakeError
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Plan:
         """Sources the benchmark splits use (``benchmark=True``) or every other split uses."""
         return {spec.source.source_id for shard in self.shards if (shard.split in BENCHMARK_SPLITS) == benchmark for spec in shard.samples if spec.source}
 
-    def fingerprint(self, encoder: dict) -> str:
+    def fingerprint(self, encoder: dict, polish: dict | None = None) -> str:
         """Identifies the build: a resumed build must match it exactly."""
         document = {
             "recipe": self.recipe.document,
@@ -66,6 +67,8 @@ class Plan:
             "sources": sources_digest(self.sources),
             "encoder": encoder,
         }
+        if polish:
+            document["polish"] = polish
         return sha256_text(json.dumps(document, sort_keys=True))
 
 

@@ -12,12 +12,12 @@ import math
 from itertools import groupby
 
 import numpy as np
-
 from videolake.generators import TASKS, SampledClip
 from videolake.generators.base import fps_from_str
 from videolake.pipeline.encode import Encoder, encode_mp4
 from videolake.pipeline.ingest import SourceRef, read_archive_members
 from videolake.pipeline.plan import SampleSpec
+from videolake.pipeline.polish import Polisher, polish
 from videolake.pipeline.sampling import SourceError, sample_clip
 
 
@@ -29,16 +29,21 @@ def required_density(specs) -> int:
     return math.lcm(*(TASKS[s.task].required_density(s.subtype, s.params) for s in specs))
 
 
-def record_for(spec: SampleSpec, clip: SampledClip | None, donor: SampledClip | None, encoder: Encoder) -> dict:
+def record_for(spec: SampleSpec, clip: SampledClip | None, donor: SampledClip | None, encoder: Encoder, polisher: Polisher | None = None) -> dict:
     """``clip`` is None for tasks that render their videos."""
     sample = TASKS[spec.task].generate(clip, spec.subtype, spec.params, np.random.default_rng(spec.seed), donor)
     fps = fps_from_str(sample.meta["fps"])
+    reasoning, audit = sample.reasoning, None
+    if polisher and reasoning:
+        reasoning, audit = polish(reasoning, polisher)
     meta = {
         **sample.meta,
         "generator": {"task": spec.task, "subtype": spec.subtype, "tier": spec.tier, "params": spec.params, "seed": spec.seed},
         "donor_source_id": spec.donor.source_id if spec.donor else None,
         "encoder": encoder.codec,
     }
+    if audit:
+        meta["reasoning_polish"] = audit
     return {
         "id": spec.id,
         "task": spec.task,
@@ -49,7 +54,7 @@ def record_for(spec: SampleSpec, clip: SampledClip | None, donor: SampledClip | 
         "system": sample.system,
         "question": sample.question,
         "answer": sample.answer,
-        "reasoning": sample.reasoning,
+        "reasoning": reasoning,
         "videos": [encode_mp4(video, fps, encoder) for video in sample.clips],
         "fps": float(fps),
         "meta": meta_json(meta),
@@ -69,7 +74,7 @@ def _open_sources(refs: list[SourceRef]):
             yield by_member[member], (io.BytesIO(data) if data is not None else None), error
 
 
-def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encoder) -> tuple[list[dict], list[dict]]:
+def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encoder, polisher: Polisher | None = None) -> tuple[list[dict], list[dict]]:
     """Records for ``specs`` in their given order, plus the skipped ones with reasons."""
     by_source: dict[str, list[SampleSpec]] = {}
     done: dict[str, dict] = {}
@@ -77,7 +82,7 @@ def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encode
     for spec in specs:
         if spec.source is None:
             try:
-                done[spec.id] = record_for(spec, None, None, encoder)
+                done[spec.id] = record_for(spec, None, None, encoder, polisher)
             except ValueError as err:
                 skipped.append({"source_id": "", "reason": f"{spec.id}: {err}", "samples": [spec.id]})
         else:
@@ -98,7 +103,7 @@ def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encode
         for spec in source_specs:
             try:
                 donor = _donor_clip(spec.donor, donors, frames, max_size) if spec.donor else None
-                done[spec.id] = record_for(spec, clip, donor, encoder)
+                done[spec.id] = record_for(spec, clip, donor, encoder, polisher)
             except (SourceError, ValueError) as err:
                 skipped.append({"source_id": ref.source_id, "reason": f"{spec.id}: {err}", "samples": [spec.id]})
     return [done[s.id] for s in specs if s.id in done], skipped

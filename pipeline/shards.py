@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 
 import pyarrow as pa
-
 from videolake.schemas import RECORD_SCHEMA
 
 ROWS_PER_BATCH = 16

@@ -127,4 +127,4 @@ def format_reward(prompts, completions, **columns) -> list[float]:
     return [formats.think_answer_format(completion_text(c)) for c in completions]
 
 
-__all__ = ["compute_score", "accuracy_reward", "format_reward", "ALL_TASKS"]
+__all__ = ["ALL_TASKS", "accuracy_reward", "compute_score", "format_reward"]

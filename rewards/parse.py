@@ -51,7 +51,7 @@ def answer_region(text: str) -> str:
 
 def _last(pattern: re.Pattern, text: str) -> re.Match | None:
     match = None
-    for match in pattern.finditer(text):  # noqa: B007 - only the last one is wanted
+    for match in pattern.finditer(text):
         pass
     return match
 

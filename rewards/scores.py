@@ -3,7 +3,7 @@ per function; every function returns a finite float and never raises on parsed i
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 Interval = tuple[float, float]
 

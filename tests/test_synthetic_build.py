@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from videolake import VideolakeError
 from videolake.generators import synthetic
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.graph import build
@@ -16,6 +14,8 @@ from videolake.pipeline.plan import make_plan
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.shards import read_shard, sha256_file
 from videolake.pipeline.validate import validate
+
+from videolake import VideolakeError
 
 SIZE = 128
 
@@ -62,7 +62,7 @@ def test_mixed_build_validates_and_loads(built):
 
 def test_synthetic_shards_identical_with_two_workers(built, recipe_file, clips_dir, tmp_path):
     again = build(load_recipe(str(recipe_file)), str(clips_dir), tmp_path, workers=2, progress=False)
-    checksums = lambda d: {p.name: sha256_file(p) for p in sorted((d / "train").glob("*.arrow"))}  # noqa: E731
+    checksums = lambda d: {p.name: sha256_file(p) for p in sorted((d / "train").glob("*.arrow"))}
     assert checksums(again) == checksums(built)
 
 
@@ -93,5 +93,15 @@ def test_builtin_synrl_recipes_plan_without_sources(name, total):
 
 def test_rl_and_sft_recipes_draw_different_videos():
     rl, sft = (make_plan(load_recipe(n), []) for n in ("synrl-rl", "synrl-sft"))
-    seeds = lambda plan: {spec.seed for shard in plan.shards for spec in shard.samples}  # noqa: E731
+    seeds = lambda plan: {spec.seed for shard in plan.shards for spec in shard.samples}
     assert not seeds(rl) & seeds(sft)
+
+
+def test_inspect_draws_key_frames_and_the_event_timeline(built, tmp_path):
+    from PIL import Image
+    from videolake.pipeline.inspect import synthetic_strip
+
+    record = next(r for r in synthetic_records(built) if r["subtype"] == "grid_shell")
+    path = synthetic_strip(record, tmp_path / "strip.png")
+    width, height = Image.open(path).size
+    assert width > 600 and height > 300

@@ -8,11 +8,10 @@ the question from the per-frame data (short-term) or by replaying the operations
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
-
 from videolake.generators.base import Sample, merge_settings, single_video_question
 from videolake.generators.synthetic import games, motion, qa
 from videolake.generators.synthetic.longterm import MODES

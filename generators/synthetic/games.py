@@ -14,7 +14,13 @@ from fractions import Fraction
 from videolake.generators.base import sample_range
 from videolake.generators.synthetic import qa
 from videolake.generators.synthetic.longterm import Game
-from videolake.generators.synthetic.render import INDEX, OBJECT_COLOURS, SHAPES, draw_shape, text
+from videolake.generators.synthetic.render import (
+    INDEX,
+    OBJECT_COLOURS,
+    SHAPES,
+    draw_shape,
+    text,
+)
 
 ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}
 
@@ -257,8 +263,8 @@ class ChipCups(Game):
                 self._chip(draw, (cx + (k % 2 - 0.5) * size * 0.085, cy - size * (0.2 + 0.085 * (k // 2))), chip, size)
 
     def draw_op(self, draw, op, before, progress, size):
-        above = lambda cup: (self._cup_centre(size, cup)[0], size * 0.3)  # noqa: E731 - a point above a cup
-        inside = lambda cup: self._cup_centre(size, cup)  # noqa: E731
+        above = lambda cup: (self._cup_centre(size, cup)[0], size * 0.3)
+        inside = lambda cup: self._cup_centre(size, cup)
         if op["op"] == "add":
             path = [(above(op["cup"])[0], -size * 0.05), above(op["cup"]), inside(op["cup"])]
         elif op["op"] == "remove":
@@ -498,7 +504,7 @@ class MathTrail(Game):
         strokes = STROKES[op["symbol"]]
         cell = size * 0.36
         origin = ((size - cell * 0.7) / 2, (size - cell) / 2)
-        to_px = lambda p: (origin[0] + p[0] * cell * 0.7, origin[1] + p[1] * cell)  # noqa: E731
+        to_px = lambda p: (origin[0] + p[0] * cell * 0.7, origin[1] + p[1] * cell)
         lengths = [[math.dist(a, b) for a, b in zip(s, s[1:])] for s in strokes]
         total = sum(sum(leg) for leg in lengths)
         remaining = progress * total

@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-
 from videolake.generators.base import sample_range
 from videolake.generators.synthetic import qa
 from videolake.generators.synthetic.qa import Step

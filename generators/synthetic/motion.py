@@ -17,11 +17,19 @@ import math
 from fractions import Fraction
 
 import numpy as np
-
 from videolake.generators.base import sample_range
 from videolake.generators.synthetic import qa
 from videolake.generators.synthetic.qa import Step
-from videolake.generators.synthetic.render import INDEX, OBJECT_COLOURS, ORIENTED_SHAPES, SHAPES, PalettedVideo, blank, draw_shape, frame_ms
+from videolake.generators.synthetic.render import (
+    INDEX,
+    OBJECT_COLOURS,
+    ORIENTED_SHAPES,
+    SHAPES,
+    PalettedVideo,
+    blank,
+    draw_shape,
+    frame_ms,
+)
 
 WALL = 0.02  # wall thickness in box units; objects move inside [WALL + r, 1 - WALL - r]
 MOVING = 1e-4  # per-frame displacement below which an object counts as still (tracks keep 4 decimals)

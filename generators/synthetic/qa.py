@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
-
 from videolake.generators.synthetic.render import clock
 
 LETTERS = "ABCDEFGH"

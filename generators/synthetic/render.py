@@ -10,9 +10,9 @@ video is a picture of the metadata, never the other way round.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable, Iterator
+from functools import cache, lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -120,7 +120,7 @@ def blank(size: int, colour: str = "background") -> tuple[Image.Image, ImageDraw
     return image, ImageDraw.Draw(image)
 
 
-@lru_cache(maxsize=None)
+@cache
 def font(pixels: int) -> ImageFont.FreeTypeFont:
     """Pillow's bundled font at a given pixel size: the same glyphs on every machine."""
     return ImageFont.load_default(size=max(6, int(pixels)))

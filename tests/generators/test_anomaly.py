@@ -2,9 +2,9 @@ import json
 
 import numpy as np
 import pytest
-
 from videolake.generators import anomaly
 from videolake.generators.perturbations import PERTURBATIONS
+
 from tests.conftest import make_clip
 
 

@@ -2,8 +2,8 @@ import math
 
 import numpy as np
 import pytest
-
 from videolake.generators import counting
+
 from tests.conftest import make_clip
 
 EASY = {"max_frames": 3, "max_per_frame": 3}

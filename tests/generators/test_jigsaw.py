@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from videolake.generators import jigsaw
+
 from tests.conftest import make_clip
 
 FIGURE_11 = (

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from videolake.generators import perturbations as P
+
 from tests.conftest import textured_frames
 
 

@@ -6,10 +6,14 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-
 from videolake.generators import synthetic
 from videolake.generators.synthetic import games, motion, qa
-from videolake.generators.synthetic.render import INDEX, OBJECT_COLOURS, PALETTE_RGB, clock
+from videolake.generators.synthetic.render import (
+    INDEX,
+    OBJECT_COLOURS,
+    PALETTE_RGB,
+    clock,
+)
 from videolake.pipeline.encode import decode_mp4, encode_mp4
 
 SCENARIOS = list(synthetic.SCENARIOS)

@@ -3,9 +3,14 @@ from fractions import Fraction
 
 import av
 import numpy as np
-
 from videolake.generators.perturbations import channel_swap
-from videolake.pipeline.encode import ENCODERS, choose_encoder, count_frames, decode_mp4, encode_mp4
+from videolake.pipeline.encode import (
+    ENCODERS,
+    choose_encoder,
+    count_frames,
+    decode_mp4,
+    encode_mp4,
+)
 from videolake.pipeline.sampling import sample_clip
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from videolake.pipeline.sampling import SourceError, output_size, sample_clip
+
 from tests.media import moving_frames, write_audio_only, write_video
 
 

@@ -1,7 +1,7 @@
 """Property tests: arbitrary model output never raises and stays in the documented range."""
 
-from hypothesis import given, settings, strategies as st
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from videolake.rewards import compute_score
 
 TRUTHS = {

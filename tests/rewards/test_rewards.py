@@ -2,9 +2,13 @@ import json
 import math
 
 import pytest
-
-from videolake.rewards import accuracy_reward, compute_score, format_reward
-from videolake.rewards import parse, scores
+from videolake.rewards import (
+    accuracy_reward,
+    compute_score,
+    format_reward,
+    parse,
+    scores,
+)
 from videolake.rewards.formats import museg_format, think_answer_format
 
 

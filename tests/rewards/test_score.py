@@ -4,10 +4,10 @@ import json
 
 import numpy as np
 import pytest
-
 from videolake.generators import TASKS
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.score import format_table, random_predictions, score
+
 from tests.conftest import make_clip
 
 

@@ -1,0 +1,81 @@
+"""Optional wording polish of reasoning traces by an external LLM, checked before it is kept.
+
+Off by default. With ``--polish-endpoint`` (any OpenAI-compatible ``/chat/completions`` server)
+each trace is sent for rewording; the result is kept only if it still quotes every timestamp in
+the same order, names every object, card, file, cup and number the original names, and ends with
+the original ``Answer:`` line. Otherwise the metadata-built trace stays. Either way the record's
+``meta["reasoning_polish"]`` says what happened, so a polished dataset remains auditable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from videolake.generators.synthetic.qa import trace_timestamps
+
+INSTRUCTION = (
+    "Rewrite this step-by-step reasoning about a video so it reads naturally, as a person watching "
+    "the video would think. Keep every timestamp (mm:ss.s) in the same order, every object, card, "
+    "file and cup name, every number, and keep the last line 'Answer: ...' exactly. Reply with the "
+    "rewritten reasoning only."
+)
+ENTITY = re.compile(
+    r"\b\d{2}:\d{2}\.\d\b"  # timestamps
+    r"|\b(?:red|orange|yellow|green|blue|purple|cyan|pink|brown) (?:circle|square|triangle|star|hexagon|tee|arrow)\b"
+    r"|\b(?:Ace|Jack|Queen|King|\d+) of (?:Spades|Hearts|Diamonds|Clubs)\b"
+    r"|\b[\w-]+\.(?:md|py|txt|csv|yaml|js|html|pdf|cfg|css)\b|\bMakefile\b"
+    r"|\bCup [A-Z]\b|\b[a-d][1-4]\b"
+    r"|(?<![\w.:])\d+(?:\.\d+)?(?![\w:])"
+)
+
+
+@dataclass(frozen=True)
+class Polisher:
+    endpoint: str  # base URL, e.g. http://localhost:8000/v1
+    model: str
+    timeout: float = 60.0
+
+    def describe(self) -> dict:
+        return {"endpoint": self.endpoint, "model": self.model}
+
+    def reword(self, trace: str) -> str:
+        body = json.dumps({"model": self.model, "temperature": 0, "messages": [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": trace}]}).encode()
+        headers = {"Content-Type": "application/json"}
+        if os.environ.get("VIDEOLAKE_POLISH_API_KEY"):
+            headers["Authorization"] = f"Bearer {os.environ['VIDEOLAKE_POLISH_API_KEY']}"
+        request = urllib.request.Request(self.endpoint.rstrip("/") + "/chat/completions", data=body, headers=headers)
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            return json.loads(response.read())["choices"][0]["message"]["content"].strip()
+
+
+def facts(trace: str) -> set[str]:
+    return set(ENTITY.findall(trace))
+
+
+def check_polish(original: str, polished: str) -> str | None:
+    """Why ``polished`` loses something of ``original``; None when it keeps everything."""
+    if trace_timestamps(polished) != trace_timestamps(original):
+        return "timestamps changed or reordered"
+    missing = facts(original) - facts(polished)
+    if missing:
+        return f"dropped {', '.join(sorted(missing)[:3])}"
+    if polished.splitlines()[-1:] != original.splitlines()[-1:]:
+        return "the final Answer line changed"
+    return None
+
+
+def polish(trace: str, polisher: Polisher) -> tuple[str, dict]:
+    """(trace to store, audit record); a failed call or check keeps the original trace."""
+    try:
+        candidate = polisher.reword(trace)
+    except (urllib.error.URLError, TimeoutError, OSError, KeyError, IndexError, ValueError) as err:
+        return trace, {**polisher.describe(), "kept": False, "reason": f"request failed: {err}"}
+    problem = check_polish(trace, candidate)
+    if problem:
+        return trace, {**polisher.describe(), "kept": False, "reason": problem}
+    return candidate, {**polisher.describe(), "kept": True}

@@ -1,0 +1,92 @@
+"""The optional LLM polish: kept only when every fact survives; tested against a local fake server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import numpy as np
+import pytest
+import yaml
+from videolake.generators import synthetic
+from videolake.pipeline.graph import build
+from videolake.pipeline.polish import Polisher, check_polish, polish
+from videolake.pipeline.recipes import load_recipe
+from videolake.pipeline.shards import read_shard
+from videolake.pipeline.validate import validate
+
+
+def trace(name="grid_shell", seed=0) -> str:
+    return synthetic.generate(None, name, {}, np.random.default_rng(seed)).reasoning
+
+
+def friendlier(text: str) -> str:
+    """A faithful rewording: same facts, different connecting words."""
+    lines = text.splitlines()
+    return "\n".join(["Let me watch carefully."] + [line.replace("I note", "I write down") for line in lines[:-1]] + lines[-1:])
+
+
+def test_check_accepts_faithful_rewording_and_names_what_a_bad_one_loses():
+    original = trace()
+    assert check_polish(original, friendlier(original)) is None
+    lines = original.splitlines()
+    last_timed = max(i for i, line in enumerate(lines) if line.startswith("At "))
+    assert check_polish(original, "\n".join(line for i, line in enumerate(lines) if i != last_timed)) == "timestamps changed or reordered"
+    assert check_polish(original, original.replace("a1", "a2").replace("b1", "b2").replace("c1", "c2").replace("d1", "d2")) is not None
+    assert check_polish(original, original.rsplit("\n", 1)[0] + "\nAnswer: Z") == "the final Answer line changed"
+
+
+class FakeLLM(BaseHTTPRequestHandler):
+    mode = "faithful"
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        original = body["messages"][-1]["content"]
+        content = friendlier(original) if FakeLLM.mode == "faithful" else "The answer is obvious.\nAnswer: A"
+        payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = HTTPServer(("127.0.0.1", 0), FakeLLM)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    httpd.shutdown()
+
+
+def test_polish_keeps_faithful_and_rejects_unfaithful(server):
+    original = trace("card_pile", 1)
+    FakeLLM.mode = "faithful"
+    kept, audit = polish(original, Polisher(server, "fake"))
+    assert kept == friendlier(original) and audit["kept"] is True
+    FakeLLM.mode = "careless"
+    kept, audit = polish(original, Polisher(server, "fake"))
+    assert kept == original and audit["kept"] is False and "timestamps" in audit["reason"]
+
+
+def test_unreachable_endpoint_keeps_the_original():
+    original = trace()
+    kept, audit = polish(original, Polisher("http://127.0.0.1:9/v1", "fake", timeout=2))
+    assert kept == original and audit["kept"] is False and audit["reason"].startswith("request failed")
+
+
+def test_build_with_polish_records_the_audit_and_validates(server, tmp_path):
+    FakeLLM.mode = "faithful"
+    recipe = {"name": "polished", "splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 2, "params": {"size": 64}}]}}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    out = build(load_recipe(str(tmp_path / "r.yaml")), None, tmp_path / "out", workers=1, progress=False, polisher=Polisher(server, "fake"))
+    assert validate(out) == (2, [])
+    rows = read_shard(next((out / "train").glob("*.arrow"))).to_pylist()
+    for row in rows:
+        assert row["reasoning"].startswith("Let me watch carefully.")
+        assert json.loads(row["meta"])["reasoning_polish"] == {"endpoint": server, "model": "fake", "kept": True}
