@@ -124,7 +124,7 @@ def main() -> None:
     ours_bytes = sum(render_and_encode(m) for m in metas)
     ours_seconds = time.perf_counter() - started
 
-    planes = [list(video(m).yuv420p_frames()) for m in metas]
+    planes = [[p.copy() for p in video(m).yuv420p_frames()] for m in metas]
     started = time.perf_counter()
     encoded = [encode_planes(p, size, codec_options(ENCODER)) for p in planes]
     encode_seconds = time.perf_counter() - started

@@ -74,7 +74,9 @@ class PalettedVideo:
         """Planar yuv420p images [H * 3 / 2, W], identical to converting ``rgb()`` whole.
 
         Most pixels of a synthetic frame equal the previous frame's, so after the first frame only
-        the (even-aligned) box around the changed pixels is converted again.
+        the (even-aligned) boxes around the changed pixels are converted again, in place: each
+        yielded array is valid until the next one is requested (the encoder copies it at once;
+        copy it to keep it).
         """
         from videolake.pipeline.encode import rgb_to_yuv420p
 
@@ -88,9 +90,8 @@ class PalettedVideo:
             else:
                 boxes = _changed_boxes(index != previous)
                 if not boxes:
-                    yield planes  # unchanged frame: the encoder copies it, nothing mutates it
+                    yield planes
                     continue
-                planes = planes.copy()
             chroma = planes[height:].reshape(2, height // 2, width // 2)
             for top, bottom, left, right in boxes:
                 box = rgb_to_yuv420p(PALETTE_RGB[index[None, top:bottom, left:right]])[0]
