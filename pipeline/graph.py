@@ -18,8 +18,10 @@ import json
 import logging
 import os
 import signal
+import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -115,7 +117,8 @@ def build(
         fingerprint = plan.fingerprint(encoder.describe(), polisher.describe() if polisher else None)
         claim_output(dataset_dir, fingerprint)
         pending = [s for s in plan.shards if not sidecar_path(dataset_dir, s).exists()]
-        run_shards(client, dataset_dir, plan, pending, encoder, progress, polisher)
+        with interrupt_guard() as interrupted:
+            run_shards(client, dataset_dir, plan, pending, encoder, progress, polisher, interrupted)
     finally:
         cluster = client.cluster  # ours when local; None for an existing --scheduler, left running
         client.close()
@@ -125,7 +128,30 @@ def build(
     return dataset_dir
 
 
-def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[Shard], encoder: Encoder, progress: bool, polisher: Polisher | None = None) -> None:
+@contextmanager
+def interrupt_guard():
+    """Ctrl-C stops the build even if Dask's client machinery catches the KeyboardInterrupt
+    (seen: an interrupted build that ran on to exit 0): the handler also sets a flag, checked
+    after every finished shard and once more before the manifest is written."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted  # signals reach only the main thread; nothing to guard
+        return
+
+    def on_sigint(signum, frame):
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield interrupted
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[Shard], encoder: Encoder, progress: bool, polisher: Polisher | None = None, interrupted: threading.Event | None = None) -> None:
     from dask.distributed import as_completed
     from tqdm import tqdm
 
@@ -141,6 +167,8 @@ def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[Shard], enco
         for future in as_completed(futures):
             future.result()
             bar.update(1)
+            if interrupted is not None and interrupted.is_set():
+                raise KeyboardInterrupt
 
 
 def claim_output(dataset_dir: Path, fingerprint: str) -> None:
