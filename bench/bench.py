@@ -99,10 +99,9 @@ def peak_rss_mib(clip: Path) -> dict:
 
 def reward_speed() -> dict:
     """Scoring a 2,700-item VIUBench and one GRPO step's rewards (8 rollouts x batch 512)."""
+    from tests.rewards.test_score import viubench_items
     from videolake.pipeline.score import random_predictions, score
     from videolake.rewards import accuracy_reward
-
-    from tests.rewards.test_score import viubench_items
 
     items = viubench_items()
     guesses = random_predictions(items)

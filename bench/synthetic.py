@@ -23,15 +23,11 @@ from fractions import Fraction
 
 import av
 import numpy as np
+
 from videolake.generators import synthetic
 from videolake.generators.synthetic import motion
-from videolake.generators.synthetic.render import OBJECT_COLOURS, _polygon
-from videolake.pipeline.encode import (
-    ENCODERS,
-    codec_options,
-    encode_mp4,
-    rgb_to_yuv420p,
-)
+from videolake.generators.synthetic.render import OBJECT_COLOURS, PALETTE_RGB, shape_points
+from videolake.pipeline.encode import ENCODERS, encode_mp4, encode_yuv420p, paletted_to_yuv420p, rgb_to_yuv420p
 
 FPS = Fraction(30)
 ENCODER = ENCODERS["libx264"]
@@ -43,20 +39,6 @@ def scenes(size: int, seeds: range) -> list[dict]:
 
 def video(meta: dict):
     return synthetic.SCENARIOS[meta["scenario"]].render(meta)
-
-
-def encode_planes(planes: list[np.ndarray], size: int, options: dict) -> bytes:
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=FPS)
-        stream.width = stream.height = size
-        stream.pix_fmt, stream.options = "yuv420p", options
-        for index, image in enumerate(planes):
-            frame = av.VideoFrame.from_ndarray(image, format="yuv420p")
-            frame.pts = index
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return buffer.getvalue()
 
 
 def luma_psnr(reference: list[np.ndarray], data: bytes, size: int) -> tuple[float, int]:
@@ -98,9 +80,7 @@ def matplotlib_method(metas: list[dict], size: int) -> float:
                     if state["shape"] == "circle":
                         axes.add_patch(patches.Circle((x, y), state["radius"], color=colour))
                     else:
-                        c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
-                        points = [(x + state["radius"] * (px * c - py * s), y + state["radius"] * (px * s + py * c)) for px, py in _polygon(state["shape"])]
-                        axes.add_patch(patches.Polygon(points, color=colour))
+                        axes.add_patch(patches.Polygon(shape_points(state["shape"], (x, y), state["radius"], angle), color=colour))
                 figure.savefig(os.path.join(folder, f"{frame:05d}.png"))
                 plt.close(figure)
             subprocess.run(
@@ -124,9 +104,9 @@ def main() -> None:
     ours_bytes = sum(render_and_encode(m) for m in metas)
     ours_seconds = time.perf_counter() - started
 
-    planes = [[p.copy() for p in video(m).yuv420p_frames()] for m in metas]
+    planes = [[p.copy() for p in paletted_to_yuv420p(video(m).index_frames(), PALETTE_RGB)] for m in metas]
     started = time.perf_counter()
-    encoded = [encode_planes(p, size, codec_options(ENCODER)) for p in planes]
+    encoded = [encode_yuv420p(p, size, size, FPS, ENCODER) for p in planes]
     encode_seconds = time.perf_counter() - started
     ours_err, pixels = map(sum, zip(*(luma_psnr(p, d, size) for p, d in zip(planes, encoded))))
     plain, plain_err = [], 0.0

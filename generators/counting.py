@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 from PIL import Image, ImageDraw
+
 from videolake.generators.base import (
     Sample,
     SampledClip,

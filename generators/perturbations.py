@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter
+
 from videolake.generators.base import sample_range
 
 SPEED_NOTE = (

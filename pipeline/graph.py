@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
+from videolake import VideolakeError, __version__
 from videolake.pipeline.encode import Encoder, choose_encoder
 from videolake.pipeline.ingest import discover, list_archive, resolve_root
 from videolake.pipeline.plan import Plan, Shard, make_plan, sources_digest
@@ -38,8 +39,6 @@ from videolake.pipeline.shards import (
     write_dataset_files,
 )
 from videolake.schemas import SCHEMA_VERSION, composition_key
-
-from videolake import VideolakeError, __version__
 
 STATE_DIR = ".build"
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.shards import read_shard
 from videolake.pipeline.validate import load_manifest

@@ -11,11 +11,10 @@ import json
 import math
 from dataclasses import dataclass
 
+from videolake import VideolakeError
 from videolake.generators import TASKS
 from videolake.pipeline.ingest import SourceRef
 from videolake.pipeline.recipes import BENCHMARK_SPLITS, Recipe
-
-from videolake import VideolakeError
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from videolake.generators import TASKS
 
 from videolake import VideolakeError
+from videolake.generators import TASKS
 
 RECIPE_KEYS = {"name", "description", "seed", "frames", "max_size", "shard_size", "holdout_fraction", "disjoint_tasks", "splits", "tiers"}
 ENTRY_KEYS = {"task", "subtype", "tier", "count", "params"}

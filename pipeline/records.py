@@ -12,6 +12,7 @@ import math
 from itertools import groupby
 
 import numpy as np
+
 from videolake.generators import TASKS, SampledClip
 from videolake.generators.base import fps_from_str
 from videolake.pipeline.encode import Encoder, encode_mp4

@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 import av
 import numpy as np
+
 from videolake.generators.base import SampledClip
 
 SPAN = (0.05, 0.95)

@@ -13,12 +13,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from videolake import VideolakeError
 from videolake.generators import anomaly, counting, jigsaw
 from videolake.pipeline.shards import read_shard
 from videolake.pipeline.validate import load_manifest
 from videolake.rewards import compute_score
-
-from videolake import VideolakeError
 
 COLUMNS = ["id", "task", "subtype", "tier", "answer", "fps", "meta"]
 RECALL_THRESHOLDS = (0.3, 0.5, 0.7)

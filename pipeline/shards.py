@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pyarrow as pa
+
 from videolake.schemas import RECORD_SCHEMA
 
 ROWS_PER_BATCH = 16

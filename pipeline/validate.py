@@ -6,13 +6,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from videolake import VideolakeError
 from videolake.generators import TASKS
 from videolake.generators.base import VIDEO_PLACEHOLDER, fps_from_str
 from videolake.pipeline.encode import count_frames
 from videolake.pipeline.shards import read_shard, sha256_file
 from videolake.schemas import RECORD_SCHEMA, composition_key
-
-from videolake import VideolakeError
 
 MAX_REPORTED = 50
 

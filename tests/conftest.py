@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from videolake.generators.base import SampledClip
 
 REPO = Path(__file__).resolve().parents[1]

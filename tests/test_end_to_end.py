@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+
+from tests.media import add_bytes, moving_frames, write_audio_only, write_video
 from videolake.generators.perturbations import PERTURBATIONS
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.graph import build
@@ -23,8 +25,6 @@ from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.sampling import sample_clip
 from videolake.pipeline.shards import read_shard, serialize_shard, sha256_file
 from videolake.pipeline.validate import validate
-
-from tests.media import add_bytes, moving_frames, write_audio_only, write_video
 
 GOOD = ["bikes.mp4", "carphone_pristine.mp4", "testMovie.mp4", "jwpIntro.mp4", "b.mp4", "cityCC0.mpg"]
 BAD = {

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+
+from videolake import VideolakeError
 from videolake.generators import synthetic
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.graph import build
@@ -16,8 +18,6 @@ from videolake.pipeline.plan import make_plan
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.shards import read_shard, sha256_file
 from videolake.pipeline.validate import validate
-
-from videolake import VideolakeError
 
 SIZE = 128
 
@@ -101,6 +101,7 @@ def test_rl_and_sft_recipes_draw_different_videos():
 
 def test_inspect_draws_key_frames_and_the_event_timeline(built, tmp_path):
     from PIL import Image
+
     from videolake.pipeline.inspect import synthetic_strip
 
     record = next(r for r in synthetic_records(built) if r["subtype"] == "grid_shell")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
 from videolake.generators.base import Sample, merge_settings, single_video_question
 from videolake.generators.synthetic import games, motion, qa
 from videolake.generators.synthetic.longterm import MODES

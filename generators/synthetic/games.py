@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from itertools import pairwise
+from typing import ClassVar
 
 from videolake.generators.base import sample_range
 from videolake.generators.synthetic import qa
@@ -420,7 +422,7 @@ def number_text(value: Fraction) -> str:
 
 class MathTrail(Game):
     name = "math_trail"
-    shown_for = {"forward": ("initial",), "historical": ("initial",)}
+    shown_for: ClassVar[dict] = {"forward": ("initial",), "historical": ("initial",)}
 
     def initial(self, settings, rng):
         return ""
@@ -505,12 +507,12 @@ class MathTrail(Game):
         cell = size * 0.36
         origin = ((size - cell * 0.7) / 2, (size - cell) / 2)
         to_px = lambda p: (origin[0] + p[0] * cell * 0.7, origin[1] + p[1] * cell)
-        lengths = [[math.dist(a, b) for a, b in zip(s, s[1:])] for s in strokes]
+        lengths = [[math.dist(a, b) for a, b in pairwise(s)] for s in strokes]
         total = sum(sum(leg) for leg in lengths)
         remaining = progress * total
         ball = to_px(strokes[0][0])
         for stroke, legs in zip(strokes, lengths):
-            for (a, b), leg in zip(zip(stroke, stroke[1:]), legs):
+            for (a, b), leg in zip(pairwise(stroke), legs):
                 if remaining <= 0:
                     break
                 t = min(1.0, remaining / leg)
@@ -627,7 +629,7 @@ POSITIONS = ["top-left", "top-middle", "top-right", "middle-left", "centre", "mi
 
 class SlidingPuzzle(Game):
     name = "sliding_puzzle"
-    shown_for = {"retrodictive": ("final",), "forward": ("initial",), "historical": ("final",)}
+    shown_for: ClassVar[dict] = {"retrodictive": ("final",), "forward": ("initial",), "historical": ("final",)}
 
     def initial(self, settings, rng):
         return [int(v) for v in rng.permutation(SIDE * SIDE)]

@@ -17,8 +17,10 @@ and evaluates the question on the replayed state.
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 import numpy as np
+
 from videolake.generators.base import sample_range
 from videolake.generators.synthetic import qa
 from videolake.generators.synthetic.qa import Step
@@ -33,7 +35,7 @@ class Game:
 
     name: str
     # Which reveal is shown per mode; historical picks one at random when both are listed.
-    shown_for = {"forward": ("initial",), "retrodictive": ("final",), "historical": ("initial", "final")}
+    shown_for: ClassVar[dict] = {"forward": ("initial",), "retrodictive": ("final",), "historical": ("initial", "final")}
 
     def initial(self, settings, rng):
         raise NotImplementedError

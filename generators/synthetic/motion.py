@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
+
 from videolake.generators.base import sample_range
 from videolake.generators.synthetic import qa
 from videolake.generators.synthetic.qa import Step
@@ -190,7 +192,7 @@ def simulate_collisions(settings, rng):
     names = {"x": {"lo": "left", "hi": "right"}, "y": {"lo": "top", "hi": "bottom"}}
     events = [event("wall", f, fps, object=obj["id"], wall=names[axis][side]) for axis, hits in (("x", x_hits), ("y", y_hits)) for f, side in hits]
     hit_frames = sorted(e["frame"] for e in events)
-    if not events or any(b - a < 3 for a, b in zip(hit_frames, hit_frames[1:])) or hit_frames[0] < 3 or hit_frames[-1] > frames - 4:
+    if not events or any(b - a < 3 for a, b in pairwise(hit_frames)) or hit_frames[0] < 3 or hit_frames[-1] > frames - 4:
         raise Unlucky  # corner hits and hits at the very edges of the clip are ambiguous to count
     meta = world("collision_count", settings, frames, [obj], events)
     meta["query"] = qa.open_number("count", f"The {obj['name']} moves inside a walled box. How many times does it bounce off a wall?")
@@ -362,7 +364,7 @@ def _progress(kind: str, u: np.ndarray, gap: float) -> np.ndarray:
 
 def _thirds(frames: int) -> list[tuple[int, int]]:
     cuts = [round(k * (frames - 1) / 3) for k in range(4)]
-    return list(zip(cuts, cuts[1:]))
+    return list(pairwise(cuts))
 
 
 def _path_length(points: np.ndarray, start: int, end: int) -> float:

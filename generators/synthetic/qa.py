@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+
 from videolake.generators.synthetic.render import clock
 
 LETTERS = "ABCDEFGH"

@@ -1,10 +1,9 @@
-"""Drawing for synthetic videos: palette-indexed frames, converted to yuv420p where they changed.
+"""Drawing for synthetic videos: palette-indexed frames, drawn on demand.
 
-Frames are drawn with PIL into 8-bit palette images (one byte per pixel, no anti-aliasing). A
-synthetic frame differs from the previous one only around the moving things, so only that box
-goes through the same integer BT.601 conversion real clips use: the planes are exactly those of
-the whole RGB frame, at a fraction of the cost. Rendering reads only the sample's ``meta``: the
-video is a picture of the metadata, never the other way round.
+Frames are drawn with PIL into 8-bit palette images (one byte per pixel, no anti-aliasing), which
+the encoder converts to yuv420p only where a frame changed (``encode.paletted_to_yuv420p``).
+Rendering reads only the sample's ``meta``: the video is a picture of the metadata, never the
+other way round.
 """
 
 from __future__ import annotations
@@ -70,50 +69,14 @@ class PalettedVideo:
         chosen = range(self.num_frames) if frames is None else frames
         return PALETTE_RGB[np.stack([self.indices(i) for i in chosen])]
 
-    def yuv420p_frames(self) -> Iterator[np.ndarray]:
-        """Planar yuv420p images [H * 3 / 2, W], identical to converting ``rgb()`` whole.
+    @property
+    def palette(self) -> np.ndarray:
+        return PALETTE_RGB
 
-        Most pixels of a synthetic frame equal the previous frame's, so after the first frame only
-        the (even-aligned) boxes around the changed pixels are converted again, in place: each
-        yielded array is valid until the next one is requested (the encoder copies it at once;
-        copy it to keep it).
-        """
-        from videolake.pipeline.encode import rgb_to_yuv420p
-
-        height = width = self.size
-        previous, planes = None, None
+    def index_frames(self) -> Iterator[np.ndarray]:
+        """Palette-index frames in order (the encoder converts them, see encode.paletted_to_yuv420p)."""
         for frame in range(self.num_frames):
-            index = self.indices(frame)
-            if previous is None:
-                boxes = [(0, height, 0, width)]
-                planes = np.empty((height * 3 // 2, width), np.uint8)
-            else:
-                boxes = _changed_boxes(index != previous)
-                if not boxes:
-                    yield planes
-                    continue
-            chroma = planes[height:].reshape(2, height // 2, width // 2)
-            for top, bottom, left, right in boxes:
-                box = rgb_to_yuv420p(PALETTE_RGB[index[None, top:bottom, left:right]])[0]
-                planes[top:bottom, left:right] = box[: bottom - top]
-                chroma[:, top // 2 : bottom // 2, left // 2 : right // 2] = box[bottom - top :].reshape(2, (bottom - top) // 2, (right - left) // 2)
-            previous = index
-            yield planes
-
-
-def _changed_boxes(changed: np.ndarray, gap: int = 8) -> list[tuple[int, int, int, int]]:
-    """Even-aligned (top, bottom, left, right) boxes covering the changed pixels, one per band of
-    changed rows (objects in separate lanes get separate small boxes)."""
-    rows = np.flatnonzero(changed.any(axis=1))
-    if rows.size == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(rows) > gap)
-    boxes = []
-    for first, last in zip(np.r_[rows[0], rows[breaks + 1]], np.r_[rows[breaks], rows[-1]]):
-        top, bottom = first & ~1, (last + 2) & ~1
-        cols = np.flatnonzero(changed[top:bottom].any(axis=0))
-        boxes.append((top, bottom, cols[0] & ~1, (cols[-1] + 2) & ~1))
-    return boxes
+            yield self.indices(frame)
 
 
 def blank(size: int, colour: str = "background") -> tuple[Image.Image, ImageDraw.ImageDraw]:
@@ -164,15 +127,20 @@ def _polygon(shape: str) -> list[tuple[float, float]]:
     raise ValueError(f"unknown shape {shape!r}")
 
 
+def shape_points(shape: str, centre, radius: float, angle: float) -> list[tuple[float, float]]:
+    """Vertices of a polygonal shape; ``angle`` in degrees, clockwise on screen (y grows downwards)."""
+    cx, cy = centre
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    return [(cx + radius * (x * c - y * s), cy + radius * (x * s + y * c)) for x, y in _polygon(shape)]
+
+
 def draw_shape(draw: ImageDraw.ImageDraw, shape: str, centre, radius: float, colour: str, angle: float = 0.0) -> None:
-    """A filled shape; ``angle`` in degrees, clockwise on screen (y grows downwards)."""
+    """A filled shape (see ``shape_points`` for the angle)."""
     cx, cy = centre
     if shape == "circle":
         draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=INDEX[colour])
         return
-    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-    points = [(cx + radius * (x * c - y * s), cy + radius * (x * s + y * c)) for x, y in _polygon(shape)]
-    draw.polygon(points, fill=INDEX[colour])
+    draw.polygon(shape_points(shape, centre, radius, angle), fill=INDEX[colour])
 
 
 def clock(ms: int) -> str:

@@ -2,10 +2,10 @@ import json
 
 import numpy as np
 import pytest
-from videolake.generators import anomaly
-from videolake.generators.perturbations import PERTURBATIONS
 
 from tests.conftest import make_clip
+from videolake.generators import anomaly
+from videolake.generators.perturbations import PERTURBATIONS
 
 
 def run(subtype, seed=0, params=None, density=None):

@@ -2,9 +2,9 @@ import math
 
 import numpy as np
 import pytest
-from videolake.generators import counting
 
 from tests.conftest import make_clip
+from videolake.generators import counting
 
 EASY = {"max_frames": 3, "max_per_frame": 3}
 HARD = {"max_frames": 4, "max_per_frame": 4}

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from videolake.generators import jigsaw
 
 from tests.conftest import make_clip
+from videolake.generators import jigsaw
 
 FIGURE_11 = (
     "This video is presented as 6 separate clips, which are in a shuffled order. Your task is to determine the correct "

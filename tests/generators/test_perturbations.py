@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from videolake.generators import perturbations as P
 
 from tests.conftest import textured_frames
+from videolake.generators import perturbations as P
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+
 from videolake.generators import synthetic
 from videolake.generators.synthetic import games, motion, qa
 from videolake.generators.synthetic.render import (
@@ -337,9 +338,10 @@ def test_object_colours_stay_distinguishable_after_encoding():
 
 
 def test_incremental_yuv_equals_whole_frame_conversion():
-    from videolake.pipeline.encode import rgb_to_yuv420p
+    from videolake.pipeline.encode import paletted_to_yuv420p, rgb_to_yuv420p
 
     for name in ("velocity_comparison", "file_system"):
         video = make(name, 2, size=96).clips[0]
         whole = rgb_to_yuv420p(video.rgb())
-        assert np.array_equal(np.stack([planes.copy() for planes in video.yuv420p_frames()]), whole)
+        incremental = [planes.copy() for planes in paletted_to_yuv420p(video.index_frames(), video.palette)]
+        assert np.array_equal(np.stack(incremental), whole)

@@ -3,6 +3,7 @@ from fractions import Fraction
 
 import av
 import numpy as np
+
 from videolake.generators.perturbations import channel_swap
 from videolake.pipeline.encode import (
     ENCODERS,

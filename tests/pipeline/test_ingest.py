@@ -3,15 +3,15 @@ import os
 import tarfile
 
 import pytest
+
+from tests.media import add_bytes
+from videolake import VideolakeError
 from videolake.pipeline.ingest import (
     discover,
     list_archive,
     read_archive_members,
     resolve_root,
 )
-
-from tests.media import add_bytes
-from videolake import VideolakeError
 
 
 def make_layout(root, clip_bytes):

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import numpy as np
 import pytest
 import yaml
+
 from videolake.generators import synthetic
 from videolake.pipeline.graph import build
 from videolake.pipeline.polish import Polisher, check_polish, polish

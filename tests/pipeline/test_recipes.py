@@ -1,4 +1,5 @@
 import pytest
+
 from videolake.pipeline.ingest import SourceRef
 from videolake.pipeline.plan import holdout_sources, make_plan
 from videolake.pipeline.recipes import (
@@ -144,10 +145,9 @@ def test_disjoint_slices_cover_small_pools_without_empty_slices():
 def test_build_refuses_a_train_split_on_another_datasets_benchmark_sources(tmp_path):
     import json
 
+    from videolake import VideolakeError
     from videolake.pipeline.graph import check_holdout
     from videolake.pipeline.plan import sources_digest
-
-    from videolake import VideolakeError
 
     sources = pool(20)
     bench = parse_recipe({"name": "bench", "holdout_fraction": 0.2, "splits": {"test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 4}]}}, "b")

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from videolake.pipeline.sampling import SourceError, output_size, sample_clip
 
 from tests.media import moving_frames, write_audio_only, write_video
+from videolake.pipeline.sampling import SourceError, output_size, sample_clip
 
 
 def test_output_size_keeps_aspect_with_even_sides():

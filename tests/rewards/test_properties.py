@@ -2,6 +2,7 @@
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from videolake.rewards import compute_score
 
 TRUTHS = {

@@ -2,6 +2,7 @@ import json
 import math
 
 import pytest
+
 from videolake.rewards import (
     accuracy_reward,
     compute_score,

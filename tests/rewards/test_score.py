@@ -4,11 +4,11 @@ import json
 
 import numpy as np
 import pytest
+
+from tests.conftest import make_clip
 from videolake.generators import TASKS
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.score import format_table, random_predictions, score
-
-from tests.conftest import make_clip
 
 
 def viubench_items(per_subtype: int = 300) -> list[dict]:
