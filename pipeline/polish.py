@@ -16,7 +16,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from videolake.generators.synthetic import games
 from videolake.generators.synthetic.qa import trace_timestamps
+from videolake.generators.synthetic.render import OBJECT_COLOURS, ORIENTED_SHAPES, SHAPES
 
 INSTRUCTION = (
     "Rewrite this step-by-step reasoning about a video so it reads naturally, as a person watching "
@@ -24,13 +26,19 @@ INSTRUCTION = (
     "file and cup name, every number, and keep the last line 'Answer: ...' exactly. Reply with the "
     "rewritten reasoning only."
 )
+
+def _alternatives(words) -> str:
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+# What a faithful rewording must keep, from the generators' own vocabularies.
 ENTITY = re.compile(
-    r"\b\d{2}:\d{2}\.\d\b"  # timestamps
-    r"|\b(?:red|orange|yellow|green|blue|purple|cyan|pink|brown) (?:circle|square|triangle|star|hexagon|tee|arrow)\b"
-    r"|\b(?:Ace|Jack|Queen|King|\d+) of (?:Spades|Hearts|Diamonds|Clubs)\b"
-    r"|\b[\w-]+\.(?:md|py|txt|csv|yaml|js|html|pdf|cfg|css)\b|\bMakefile\b"
-    r"|\bCup [A-Z]\b|\b[a-d][1-4]\b"
-    r"|(?<![\w.:])\d+(?:\.\d+)?(?![\w:])"
+    rf"\b\d{{2}}:\d{{2}}\.\d\b"  # timestamps
+    rf"|\b(?:{_alternatives(OBJECT_COLOURS)}) (?:{_alternatives(SHAPES + ORIENTED_SHAPES)})\b"
+    rf"|\b(?:{_alternatives(list(games.RANK_NAMES.values()) + games.RANKS)}) of (?:{_alternatives(games.SUITS.values())})\b"
+    rf"|(?<![\w.])(?:{_alternatives(games.FILE_NAMES)})(?![\w.])"
+    rf"|\bCup [A-Z]\b|\b(?:{_alternatives(games.CELLS)})\b"
+    r"|(?<![\w.:])\d+(?:\.\d+)?(?![\w:])"  # numbers
 )
 
 

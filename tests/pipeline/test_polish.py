@@ -36,6 +36,8 @@ def test_check_accepts_faithful_rewording_and_names_what_a_bad_one_loses():
     assert check_polish(original, "\n".join(line for i, line in enumerate(lines) if i != last_timed)) == "timestamps changed or reordered"
     assert check_polish(original, original.replace("a1", "a2").replace("b1", "b2").replace("c1", "c2").replace("d1", "d2")) is not None
     assert check_polish(original, original.rsplit("\n", 1)[0] + "\nAnswer: Z") == "the final Answer line changed"
+    cards = trace("card_pile", 1)
+    assert check_polish(cards, cards.replace(" of Spades", " of Shovels").replace(" of Hearts", " of Shovels")).startswith("dropped")
 
 
 class FakeLLM(BaseHTTPRequestHandler):
