@@ -16,6 +16,7 @@ import numpy as np
 
 from videolake import VideolakeError
 from videolake.generators import anomaly, counting, jigsaw
+from videolake.generators.synthetic.qa import LETTERS
 from videolake.pipeline.shards import read_shard
 from videolake.pipeline.validate import load_manifest
 from videolake.rewards import compute_score
@@ -59,7 +60,8 @@ def random_predictions(items: list[dict], seed: int = 0) -> dict[str, str]:
     Counting: each count uniform over 1..max_frames*max_per_frame of the record's tier (so exact
     match is 1/9 easy, 1/16 hard). Jigsaw: a uniformly random order. Grounding: the whole video,
     [0, duration] - the guess that knows nothing about the segment (its IoU is the segment's share
-    of the video, about 25% for 8-16 of 48 frames).
+    of the video, about 25% for 8-16 of 48 frames). SynRL: a uniformly random option letter, or a
+    uniform digit 0-9 for open counting questions.
     """
     rng = np.random.default_rng(seed)
     guesses = {}
@@ -71,8 +73,13 @@ def random_predictions(items: list[dict], seed: int = 0) -> dict[str, str]:
             guesses[item["id"]] = ",".join(str(int(v)) for v in rng.integers(1, top + 1, size=len(counting.SHAPES)))
         elif item["task"] == "temporal_jigsaw":
             guesses[item["id"]] = jigsaw.answer_string((rng.permutation(meta["segments"]) + 1).tolist())
-        else:
+        elif item["task"] == "anomaly_grounding":
             guesses[item["id"]] = anomaly.interval_answer(0, meta["num_frames"], item["fps"])
+        elif item["task"] == "synrl":
+            options = meta["query"]["options"]
+            guesses[item["id"]] = LETTERS[int(rng.integers(len(options)))] if options else str(int(rng.integers(0, 10)))
+        else:
+            raise VideolakeError(f"no random baseline for task {item['task']!r}")
     return guesses
 
 

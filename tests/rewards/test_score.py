@@ -54,3 +54,24 @@ def test_grounding_recall_thresholds_by_hand():
     result = score(items, {"a": "0-6", "b": "0-4"})  # IoU 0.6 and 0.4
     row = result["subtypes"][0]
     assert row["score"] == pytest.approx(50.0) and row["R@0.3"] == 100 and row["R@0.5"] == 50 and row["R@0.7"] == 0
+
+
+def test_synrl_items_score_per_type_and_the_random_guess_is_chance():
+    from videolake.generators import synthetic
+
+    items = []
+    for name in ("direction", "speed_perception", "grid_shell"):
+        for seed in range(300):
+            sample = synthetic.generate(None, name, {}, np.random.default_rng(seed))
+            items.append({"id": f"{name}-{seed}", "task": "synrl", "subtype": name, "tier": "default", "answer": sample.answer, "fps": 30.0, "meta": json.dumps(sample.meta)})
+    assert score(items, {item["id"]: item["answer"] for item in items})["overall"] == pytest.approx(100.0)
+    by = {r["subtype"]: r["score"] for r in score(items, random_predictions(items, seed=1))["subtypes"]}
+    assert by["direction"] == pytest.approx(25.0, abs=7.5) and by["grid_shell"] == pytest.approx(25.0, abs=7.5)  # 4 options, 3 standard errors
+    assert by["speed_perception"] == pytest.approx(100 / 3, abs=8.2)  # 3 options
+
+
+def test_random_baseline_refuses_a_task_it_does_not_know():
+    from videolake import VideolakeError
+
+    with pytest.raises(VideolakeError, match="no random baseline"):
+        random_predictions([{"id": "x", "task": "tracking", "meta": "{}", "fps": 1.0}])
