@@ -42,6 +42,23 @@ def _mosaic(rows: list[list[np.ndarray]]) -> np.ndarray:
     return np.concatenate(lines, axis=0)
 
 
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (no display on build machines)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(figure, path: Path, **options) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, **options)
+    pyplot().close(figure)
+    return path
+
+
 def _key_frames(meta: dict, limit: int = 10) -> list[int]:
     """The first and last frame, logged event frames and the middle of each operation (where its
     motion shows), thinned evenly to ``limit``."""
@@ -55,10 +72,7 @@ def _key_frames(meta: dict, limit: int = 10) -> list[int]:
 
 def synthetic_strip(record: dict, path: Path) -> Path:
     """Key frames of a rendered video in a row, and its event timeline drawn under them."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     meta = json.loads(record["meta"])
     frames = decode_mp4(record["videos"][0])
@@ -91,18 +105,12 @@ def synthetic_strip(record: dict, path: Path) -> Path:
     timeline.set_xlabel("seconds (triangles: frames shown above; red: logged events)", fontsize=7)
     question = meta["query"]["text"].splitlines()[0]
     figure.suptitle(f"{record['id']}  {record['subtype']}  answer: {record['answer']}\n{question[:140]}", fontsize=8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def contact_sheet(record: dict, path: Path) -> Path:
     """All frames of the record with what the answer depends on marked, the answer in the title."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     if record["task"] == "synrl":
         return synthetic_strip(record, path)
@@ -131,18 +139,12 @@ def contact_sheet(record: dict, path: Path) -> Path:
     axes.set_xticks([])
     axes.set_yticks([(k + 0.5) * mosaic.shape[0] / len(rows) for k in range(len(rows))], labels, fontsize=7)
     figure.suptitle(f"{record['id']}  {record['task']}/{record['subtype']}  answer: {record['answer']}\n{note}", fontsize=9)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def composition_chart(manifest: dict, path: Path) -> Path:
     """Figure 4 of the paper for this dataset: tasks inside, subtypes outside, one ring per split."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     splits = manifest["counts"]
     figure, axes = plt.subplots(1, len(splits), figsize=(5.5 * len(splits), 5.5), squeeze=False)
@@ -165,10 +167,7 @@ def composition_chart(manifest: dict, path: Path) -> Path:
         axis.pie(outer, radius=1.0, colors=outer_colours, labels=outer_labels, wedgeprops={"width": 0.33, "edgecolor": "white"}, textprops={"fontsize": 7})
         axis.legend(wedges, [f"{t} {v / total:.0%}" for t, v in zip(by_task, inner)], loc="lower center", bbox_to_anchor=(0.5, -0.12), fontsize=8, frameon=False)
         axis.set_title(f"{manifest['dataset']} / {split}: {total} samples", fontsize=10)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=100, bbox_inches="tight")
 
 
 def inspect(dataset_dir: Path, out: Path, samples: int = 6, seed: int = 0) -> list[Path]:

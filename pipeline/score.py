@@ -17,6 +17,7 @@ import numpy as np
 from videolake import VideolakeError
 from videolake.generators import anomaly, counting, jigsaw
 from videolake.generators.synthetic.qa import LETTERS
+from videolake.pipeline.inspect import pyplot, save_figure
 from videolake.pipeline.shards import read_shard
 from videolake.pipeline.validate import load_manifest
 from videolake.rewards import compute_score
@@ -121,10 +122,7 @@ def format_table(result: dict, title: str) -> str:
 
 
 def bar_chart(result: dict, path: Path, title: str) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     labels = [f"{r['task'].split('_')[-1]}\n{r['subtype']}" for r in result["subtypes"]] + [f"avg\n{t.split('_')[-1]}" for t in result["tasks"]] + ["overall"]
     values = [r["score"] for r in result["subtypes"]] + list(result["tasks"].values()) + [result["overall"]]
@@ -137,6 +135,4 @@ def bar_chart(result: dict, path: Path, title: str) -> Path:
     axis.set_ylabel("score (%)")
     axis.set_title(title, fontsize=10)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=100)
