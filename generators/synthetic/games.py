@@ -226,7 +226,7 @@ class ChipCups(Game):
     def fallback_values(self, meta, state_index, query, rng):
         chips = meta["states"][state_index][query["cup"]]
         if query["kind"] == "count":
-            yield from qa.nearby_numbers(len(chips), rng)
+            yield from qa.nearby_numbers(len(chips))
         for value in CHIP_VALUES:
             yield chips_text(sorted(chips + [value]))
 
@@ -349,7 +349,7 @@ class FileSystem(Game):
     def fallback_values(self, meta, state_index, query, rng):
         files = meta["states"][state_index]["files"]
         yield from ("Yes", "No")
-        yield from qa.nearby_numbers(len(files), rng)
+        yield from qa.nearby_numbers(len(files))
         for name in FILE_NAMES:
             yield files_text(sorted(set(files) ^ {name}))
 
@@ -482,7 +482,7 @@ class MathTrail(Game):
                 yield number_text(evaluate(changed))
             except (ZeroDivisionError, ValueError):
                 continue
-        yield from qa.nearby_numbers(int(evaluate(symbols)), rng, lowest=-10**9)
+        yield from qa.nearby_numbers(int(evaluate(symbols)), lowest=-10**9)
 
     def describe_state(self, state):
         return f"the symbols so far read {state}" if state else "nothing has been drawn"

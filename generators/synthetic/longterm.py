@@ -24,7 +24,7 @@ import numpy as np
 from videolake.generators.base import sample_range
 from videolake.generators.synthetic import qa
 from videolake.generators.synthetic.qa import Step
-from videolake.generators.synthetic.render import PalettedVideo, blank, frame_ms, text
+from videolake.generators.synthetic.render import PalettedVideo, blank, fps_of, frame_ms, text
 
 MODES = ("forward", "retrodictive", "historical")
 PAUSE_SECONDS = 0.25
@@ -164,7 +164,7 @@ class Game:
 
     def narrate(self, meta: dict):
         states = self.replay(meta)
-        final_ms = frame_ms(meta["reveal"]["final"][0], int(meta["fps"].split("/")[0]))
+        final_ms = frame_ms(meta["reveal"]["final"][0], fps_of(meta))
         steps = []
         if meta["shown"] == "initial":
             opening = "I note the initial state, then follow every operation in order."

@@ -14,7 +14,6 @@ each object and no motion, and nothing is drawn that accumulates (no trails, no 
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from itertools import pairwise
 
 import numpy as np
@@ -30,6 +29,7 @@ from videolake.generators.synthetic.render import (
     PalettedVideo,
     blank,
     draw_shape,
+    fps_of,
     frame_ms,
 )
 
@@ -88,10 +88,6 @@ def track(obj: dict) -> np.ndarray:
     return np.asarray(obj["track"], float)
 
 
-def fps_of(meta: dict) -> int:
-    return int(Fraction(meta["fps"]))
-
-
 def event(kind: str, frame: int, fps: int, **details) -> dict:
     return {"type": kind, "frame": int(frame), "ms": frame_ms(frame, fps), **details}
 
@@ -139,7 +135,7 @@ def heading_name(dx: float, dy: float) -> str:
     return "down" if dy > 0 else "up"
 
 
-def lane_speeds(obj: dict, frames: slice) -> float:
+def lane_speed(obj: dict, frames: slice) -> float:
     """Median horizontal speed (box widths per frame) of a lane object over some frames."""
     steps = np.abs(np.diff(track(obj)[frames, 0]))
     return float(np.median(steps))
@@ -660,7 +656,7 @@ def simulate_acceleration(settings, rng):
 
 def _lane_speed_ratio(obj, frames: int) -> float:
     (a, b), _, (c, d) = _thirds(frames)
-    return lane_speeds(obj, slice(c, d + 1)) / max(lane_speeds(obj, slice(a, b + 1)), 1e-9)
+    return lane_speed(obj, slice(c, d + 1)) / max(lane_speed(obj, slice(a, b + 1)), 1e-9)
 
 
 def solve_acceleration(meta):
@@ -671,8 +667,10 @@ def solve_acceleration(meta):
 def narrate_acceleration(meta):
     frames, fps = meta["num_frames"], fps_of(meta)
     (a, b), _, (c, d) = _thirds(frames)
-    steps = [Step(frame_ms(b, fps), "over the first third, " + "; ".join(f"the {o['name']} moves {lane_speeds(o, slice(a, b + 1)) * fps:.2f} widths per second" for o in meta["objects"]) + ".")]
-    steps.append(Step(frame_ms(d, fps), "over the last third, " + "; ".join(f"the {o['name']} moves {lane_speeds(o, slice(c, d + 1)) * fps:.2f} widths per second" for o in meta["objects"]) + "."))
+    steps = [
+        Step(frame_ms(end, fps), f"over the {which} third, " + "; ".join(f"the {o['name']} moves {lane_speed(o, slice(start, end + 1)) * fps:.2f} widths per second" for o in meta["objects"]) + ".")
+        for which, (start, end) in (("first", (a, b)), ("last", (c, d)))
+    ]
     return "I compare each object's speed early and late in the clip.", steps, f"Only the {solve_acceleration(meta)} {meta['changing']}; the others keep their speed."
 
 
@@ -698,7 +696,7 @@ def simulate_velocity(settings, rng):
 
 
 def solve_velocity(meta):
-    speeds = [lane_speeds(o, slice(None)) for o in meta["objects"]]
+    speeds = [lane_speed(o, slice(None)) for o in meta["objects"]]
     return _ranking(meta["objects"][i]["name"] for i in np.argsort(-np.asarray(speeds), kind="stable"))
 
 
@@ -706,7 +704,7 @@ def narrate_velocity(meta):
     fps, frames = fps_of(meta), meta["num_frames"]
     seconds = (frames - 1) / fps
     steps = [Step(0, "all objects start sliding along their lanes, bouncing off the side walls.")]
-    steps.append(Step(frame_ms(frames - 1, fps), "by the end, " + "; ".join(f"the {o['name']} has covered {lane_speeds(o, slice(None)) * (frames - 1):.2f} widths ({lane_speeds(o, slice(None)) * fps:.2f} per second)" for o in meta["objects"]) + "."))
+    steps.append(Step(frame_ms(frames - 1, fps), "by the end, " + "; ".join(f"the {o['name']} has covered {lane_speed(o, slice(None)) * (frames - 1):.2f} widths ({lane_speed(o, slice(None)) * fps:.2f} per second)" for o in meta["objects"]) + "."))
     return f"I measure how much ground each object covers in the {seconds:.1f} seconds.", steps, f"Fastest to slowest: {solve_velocity(meta)}."
 
 

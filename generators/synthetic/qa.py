@@ -103,7 +103,7 @@ def permutations_near(order: list[str], rng: np.random.Generator) -> Iterable[li
         yield list(others[i])
 
 
-def nearby_numbers(value: int, rng: np.random.Generator, lowest: int = 0) -> Iterable[str]:
+def nearby_numbers(value: int, lowest: int = 0) -> Iterable[str]:
     """Off-by-one-or-two miscounts first, then further ones."""
     offsets = [1, -1, 2, -2, 3, -3, 4, 5, 6]
     for offset in offsets:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache, lru_cache
 
 import numpy as np
@@ -147,6 +148,11 @@ def clock(ms: int) -> str:
     """Video time as mm:ss.s, the form traces and questions quote."""
     seconds = ms / 1000
     return f"{int(seconds // 60):02d}:{seconds % 60:04.1f}"
+
+
+def fps_of(meta: dict) -> int:
+    """A rendered video's integer frame rate from its meta's "30/1"."""
+    return int(Fraction(meta["fps"]))
 
 
 def frame_ms(frame: int, fps: int) -> int:
