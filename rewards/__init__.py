@@ -12,60 +12,83 @@ Model output that cannot be parsed scores 0; these functions never raise on mode
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from videolake.rewards import formats, parse, scores
-
-VIDEOSSR_TASKS = ("anomaly_grounding", "object_counting", "temporal_jigsaw")
-
 
 def parse_truth_order(ground_truth: str) -> list[int]:
     text = ground_truth.strip()
     return [int(v) for v in text.split(",")] if "," in text else [int(d) for d in text]
 
 
-def _videossr(task: str, solution: str, truth: str, strict: bool) -> dict:
-    if task == "anomaly_grounding":
-        predicted, gt = parse.parse_interval(solution), parse.parse_interval(truth)
-        value = scores.interval_iou(predicted, gt) if predicted else 0.0
-    elif task == "object_counting":
-        gt = [int(v) for v in truth.split(",")]
-        predicted = parse.parse_counts(solution, len(gt))
-        rule = scores.counting_strict if strict else scores.counting_smooth
-        value = rule(predicted, gt) if predicted else 0.0
-    else:
-        gt = parse_truth_order(truth)
-        predicted = parse.parse_order(solution, len(gt))
-        rule = scores.jigsaw_strict if strict else scores.jigsaw_smooth
-        value = rule(predicted, gt) if predicted else 0.0
+def _strict(extra_info: dict) -> bool:
+    return extra_info.get("reward_mode", "smooth") == "strict"
+
+
+def truth_interval(truth: str) -> tuple[float, float]:
+    interval = parse.parse_interval(truth)
+    if interval is None:
+        raise ValueError(f"ground truth {truth!r} is not an interval")
+    return interval
+
+
+def anomaly_grounding(solution: str, truth: str, extra_info: dict) -> dict:
+    predicted = parse.parse_interval(solution)
+    value = scores.interval_iou(predicted, truth_interval(truth)) if predicted else 0.0
     return {"score": value, "accuracy": value, "parsed": float(predicted is not None)}
 
 
-def _videochat(task: str, solution: str, truth: str) -> dict:
-    answer = parse.answer_region(solution)
-    if task == "temporal_grounding":
-        fmt = formats.think_answer_format(solution)
-        predicted, gt = parse.parse_interval(answer), parse.parse_interval(truth)
-        accuracy = scores.interval_iou(predicted, gt) if predicted else 0.0
-    elif task == "multiple_choice":
-        fmt = formats.think_answer_format(solution)
-        accuracy = float(parse.parse_choice(answer) == truth.strip())
-    elif task == "tracking":
-        fmt = formats.think_answer_format(solution)
-        predicted = parse.parse_boxes(answer)
-        accuracy = scores.tracking_iou(predicted, [tuple(b) for b in json.loads(truth)]) if predicted else 0.0
-    else:  # grounding_qa: {"answer": "B", "segments": [[s, e], ...]}
-        gt = json.loads(truth)
-        fmt = formats.think_answer_format(solution, glue=True)
-        glue = parse.last_block(solution, "glue")
-        predicted = parse.parse_segments(glue, parse.INTERVAL) if glue else None
-        iou = scores.multi_interval_iou(predicted, [tuple(s) for s in gt["segments"]]) if predicted else 0.0
-        accuracy = float(parse.parse_choice(answer) == gt["answer"])
-        return {"score": fmt + iou + accuracy, "format": fmt, "iou": iou, "accuracy": accuracy}
+def object_counting(solution: str, truth: str, extra_info: dict) -> dict:
+    gt = [int(v) for v in truth.split(",")]
+    predicted = parse.parse_counts(solution, len(gt))
+    rule = scores.counting_strict if _strict(extra_info) else scores.counting_smooth
+    value = rule(predicted, gt) if predicted else 0.0
+    return {"score": value, "accuracy": value, "parsed": float(predicted is not None)}
+
+
+def temporal_jigsaw(solution: str, truth: str, extra_info: dict) -> dict:
+    gt = parse_truth_order(truth)
+    predicted = parse.parse_order(solution, len(gt))
+    rule = scores.jigsaw_strict if _strict(extra_info) else scores.jigsaw_smooth
+    value = rule(predicted, gt) if predicted else 0.0
+    return {"score": value, "accuracy": value, "parsed": float(predicted is not None)}
+
+
+def temporal_grounding(solution: str, truth: str, extra_info: dict) -> dict:
+    fmt = formats.think_answer_format(solution)
+    predicted = parse.parse_interval(solution)
+    accuracy = scores.interval_iou(predicted, truth_interval(truth)) if predicted else 0.0
     return {"score": fmt + accuracy, "format": fmt, "accuracy": accuracy}
 
 
-def _museg(solution: str, truth: str, stage: int) -> dict:
-    fmt = formats.museg_format(solution, timestamp_term=stage == 1)
+def multiple_choice(solution: str, truth: str, extra_info: dict) -> dict:
+    fmt = formats.think_answer_format(solution)
+    accuracy = float(parse.parse_choice(solution) == truth.strip())
+    return {"score": fmt + accuracy, "format": fmt, "accuracy": accuracy}
+
+
+def tracking(solution: str, truth: str, extra_info: dict) -> dict:
+    """Ground truth JSON ``[[x1, y1, x2, y2], ...]``, one box per asked frame."""
+    gt = [tuple(b) for b in json.loads(truth)]
+    fmt = formats.tracking_format(solution, len(gt))
+    predicted = parse.parse_boxes(solution)
+    accuracy = scores.tracking_iou(predicted, gt) if predicted else 0.0
+    return {"score": fmt + accuracy, "format": fmt, "accuracy": accuracy}
+
+
+def grounding_qa(solution: str, truth: str, extra_info: dict) -> dict:
+    """Ground truth JSON ``{"answer": "B", "segments": [[s, e], ...]}``."""
+    gt = json.loads(truth)
+    fmt = formats.glue_format(solution)
+    glue = parse.last_block(solution, "glue")
+    predicted = parse.parse_glue(glue) if glue is not None else None
+    iou = scores.multi_interval_iou(predicted, [tuple(s) for s in gt["segments"]]) if predicted else 0.0
+    accuracy = float(parse.parse_choice(solution) == gt["answer"])
+    return {"score": fmt + iou + accuracy, "format": fmt, "iou": iou, "accuracy": accuracy}
+
+
+def multi_segment_grounding(solution: str, truth: str, extra_info: dict) -> dict:
+    fmt = formats.museg_format(solution, timestamp_term=int(extra_info.get("museg_stage", 2)) == 1)
     predicted = parse.parse_segments(solution)
     gt = parse.parse_segments(truth) or []
     global_score = scores.global_matching(predicted, gt) if predicted else 0.0
@@ -73,7 +96,7 @@ def _museg(solution: str, truth: str, stage: int) -> dict:
     return {"score": fmt + global_score + local_score, "format": fmt, "global": global_score, "local": local_score}
 
 
-def _synthetic(solution: str, truth: str) -> dict:
+def synrl(solution: str, truth: str, extra_info: dict) -> dict:
     """SynRL: exact option letter, or exact number for open counting questions; score = accuracy."""
     if truth.isalpha():
         accuracy = float(parse.parse_choice(solution) == truth)
@@ -82,24 +105,30 @@ def _synthetic(solution: str, truth: str) -> dict:
     return {"score": accuracy, "accuracy": accuracy, "format": formats.think_answer_format(solution)}
 
 
-VIDEOCHAT_TASKS = ("temporal_grounding", "multiple_choice", "tracking", "grounding_qa")
-MUSEG_TASKS = ("multi_segment_grounding",)
-SYNTHETIC_TASKS = ("synrl",)
-ALL_TASKS = VIDEOSSR_TASKS + VIDEOCHAT_TASKS + MUSEG_TASKS + SYNTHETIC_TASKS
+# One entry per task: data_source -> reward(solution, ground_truth, extra_info) -> {"score": ..., ...}.
+REWARDS: dict[str, Callable[[str, str, dict], dict]] = {
+    fn.__name__: fn
+    for fn in (
+        anomaly_grounding,
+        object_counting,
+        temporal_jigsaw,
+        temporal_grounding,
+        multiple_choice,
+        tracking,
+        grounding_qa,
+        multi_segment_grounding,
+        synrl,
+    )
+}
+ALL_TASKS = tuple(REWARDS)
+REWARD_MODES = ("smooth", "strict")
 
 
 def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> dict:
-    extra_info = extra_info or {}
+    if data_source not in REWARDS:
+        raise ValueError(f"no reward for data_source {data_source!r} (known: {', '.join(ALL_TASKS)})")
     solution = solution_str if isinstance(solution_str, str) else ""
-    if data_source in VIDEOSSR_TASKS:
-        return _videossr(data_source, solution, ground_truth, extra_info.get("reward_mode", "smooth") == "strict")
-    if data_source in VIDEOCHAT_TASKS:
-        return _videochat(data_source, solution, ground_truth)
-    if data_source in MUSEG_TASKS:
-        return _museg(solution, ground_truth, int(extra_info.get("museg_stage", 2)))
-    if data_source in SYNTHETIC_TASKS:
-        return _synthetic(solution, ground_truth)
-    raise ValueError(f"no reward for data_source {data_source!r} (known: {', '.join(ALL_TASKS)})")
+    return REWARDS[data_source](solution, ground_truth, extra_info or {})
 
 
 def completion_text(completion) -> str:

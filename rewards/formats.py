@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-from videolake.rewards.parse import SEGMENT
-
-SEGMENT_TOKEN = re.compile(r"\d{1,15}(?:\.\d{1,15})?-\d{1,15}(?:\.\d{1,15})?")
-TIMESTAMP = re.compile(r"(?<![\d.])\d{1,15}(?:\.\d{1,15})?(?![\d])")
+from videolake.rewards import parse
 
 
 def _blocks(text: str, names: tuple[str, ...]) -> list[str] | None:
@@ -27,30 +22,38 @@ def _blocks(text: str, names: tuple[str, ...]) -> list[str] | None:
     return contents if not rest else None
 
 
-def think_answer_format(text: str, glue: bool = False) -> float:
-    """VideoChat-R1: 1.0 for ``<think>..</think><answer>..</answer>`` (then ``<glue>..</glue>`` for
-    grounding QA), else 0.0. (The paper's Eq. 3 prints the two cases swapped; we follow its text.)"""
-    names = ("think", "answer", "glue") if glue else ("think", "answer")
-    return 1.0 if isinstance(text, str) and _blocks(text, names) is not None else 0.0
+def think_answer_format(text: str) -> float:
+    """VideoChat-R1: 1.0 for ``<think>..</think><answer>..</answer>`` and nothing else, else 0.0.
+    (The paper's Eq. 3 prints the two cases swapped; we follow its text.)"""
+    return 1.0 if isinstance(text, str) and _blocks(text, ("think", "answer")) is not None else 0.0
+
+
+def tracking_format(text: str, boxes: int) -> float:
+    """VideoChat-R1 tracking: think/answer, and the answer is a list of exactly ``boxes`` boxes."""
+    blocks = _blocks(text, ("think", "answer")) if isinstance(text, str) else None
+    found = parse.parse_boxes(blocks[1]) if blocks is not None else None
+    return 1.0 if found is not None and len(found) == boxes else 0.0
+
+
+def glue_format(text: str) -> float:
+    """VideoChat-R1 grounding QA: think/answer/glue, and the glue reads as ``[(s, e), ...]``."""
+    blocks = _blocks(text, ("think", "answer", "glue")) if isinstance(text, str) else None
+    return 1.0 if blocks is not None and parse.parse_glue(blocks[2]) is not None else 0.0
 
 
 def museg_format(text: str, timestamp_term: bool) -> float:
-    """MUSEG: 1.0 when one think and one answer block hold segments that all parse; 0.2 when a
-    segment does not parse; with the stage-1 timestamp term, 0.6 when an answer timestamp does
-    not appear between 1 and 10 times in the think text; 0.0 without the two blocks."""
+    """MUSEG: 1.0 when one think and one answer block hold ``s-e`` tokens that all read; 0.2 when one
+    does not; with the stage-1 timestamp term, 0.6 when an answer timestamp (as ``str(float(t))``)
+    does not occur between 1 and 10 times in the think text; 0.0 without the two blocks."""
     blocks = _blocks(text, ("think", "answer")) if isinstance(text, str) else None
     if blocks is None:
         return 0.0
     think, answer = blocks
-    tokens = answer.split()
-    if not tokens or not all(SEGMENT_TOKEN.fullmatch(t) for t in tokens):
+    pairs = parse.segment_tokens(answer)
+    if pairs is None:
         return 0.2
     if timestamp_term:
-        cited = {}
-        for stamp in TIMESTAMP.findall(think):
-            cited[stamp] = cited.get(stamp, 0) + 1
-        for match in SEGMENT.finditer(answer):
-            for stamp in match.group(1), match.group(2):
-                if not 1 <= cited.get(stamp, 0) <= 10:
-                    return 0.6
+        for stamp in dict.fromkeys(str(float(t)) for pair in pairs for t in pair):
+            if not 1 <= think.count(stamp) <= 10:
+                return 0.6
     return 1.0

@@ -6,15 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 Interval = tuple[float, float]
+UNION_EPSILON = 1e-9  # VideoSSR grounding: below this the union counts as empty
+MUSEG_EPSILON = 1e-6  # MUSEG smooths precision, recall and F1 with it
+MUSEG_FAR_SEGMENT = (1e9, 1e9 + 1)  # MUSEG pads the shorter list with this segment
 
 
 def interval_iou(a: Interval, b: Interval) -> float:
-    """IoU of two [start, end] intervals (VideoSSR Eq. 4). Zero-length: 1.0 if identical, else 0.0."""
+    """IoU of two [start, end] intervals (VideoSSR Eq. 4); 0.0 when the union is empty, as the authors'."""
     intersection = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    if union <= 0:
-        return 1.0 if a == b else 0.0
-    return intersection / union
+    union = (a[1] - a[0]) + (b[1] - b[0]) - intersection
+    return intersection / union if union > UNION_EPSILON else 0.0
 
 
 def counting_smooth(predicted: Sequence[int], truth: Sequence[int]) -> float:
@@ -36,14 +37,13 @@ def is_permutation(order: Sequence[int], n: int) -> bool:
 
 
 def jigsaw_smooth(predicted: Sequence[int], truth: Sequence[int]) -> float:
-    """1 - displacement / E_max with E_max = floor(n^2 / 2), the reversed sequence (Eqs. 7-8), in [0, 1].
-
-    Both are position strings (entry k = position of original clip k), so pos(k, P) is entry k.
-    """
+    """VideoSSR Eqs. 7-8: 1 - sum over symbols k of |pos(k, P_hat) - pos(k, P_gt)| / floor(n^2 / 2),
+    where pos(k, P) is the index of symbol k in the answer string P; the reversed string scores 0."""
     n = len(truth)
     if len(predicted) != n or not is_permutation(predicted, n) or n < 2:
         return 0.0
-    displacement = sum(abs(p - t) for p, t in zip(predicted, truth))
+    predicted_index = {symbol: i for i, symbol in enumerate(predicted)}
+    displacement = sum(abs(predicted_index[symbol] - i) for i, symbol in enumerate(truth))
     return 1.0 - displacement / (n * n // 2)
 
 
@@ -52,22 +52,20 @@ def jigsaw_strict(predicted: Sequence[int], truth: Sequence[int]) -> float:
 
 
 def box_iou(a, b) -> float:
-    """IoU of two (x1, y1, x2, y2) boxes; coordinates in any order per axis."""
-    ax1, ax2 = sorted((a[0], a[2]))
-    ay1, ay2 = sorted((a[1], a[3]))
-    bx1, bx2 = sorted((b[0], b[2]))
-    by1, by2 = sorted((b[1], b[3]))
-    iw, ih = max(0.0, min(ax2, bx2) - max(ax1, bx1)), max(0.0, min(ay2, by2) - max(ay1, by1))
+    """IoU of two (x1, y1, x2, y2) boxes; a box with x2 < x1 or y2 < y1 overlaps nothing (as the
+    authors' formula gives for it), an empty union scores 0."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    if a[2] < a[0] or a[3] < a[1] or b[2] < b[0] or b[3] < b[1]:
+        return 0.0
     inter = iw * ih
-    union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
-    if union <= 0:
-        return 1.0 if (ax1, ay1, ax2, ay2) == (bx1, by1, bx2, by2) else 0.0
-    return inter / union
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def tracking_iou(predicted, truth) -> float:
-    """Mean box IoU over the ground-truth frames; missing predicted frames score 0 (VideoChat-R1)."""
-    if not truth:
+    """Mean box IoU over the asked frames; 0 unless there is exactly one box per asked frame (VideoChat-R1)."""
+    if not truth or len(predicted) != len(truth):
         return 0.0
     return sum(box_iou(p, t) for p, t in zip(predicted, truth)) / len(truth)
 
@@ -97,38 +95,32 @@ def multi_interval_iou(predicted: Sequence[Interval], truth: Sequence[Interval])
 
 
 def global_matching(predicted: Sequence[Interval], truth: Sequence[Interval]) -> float:
-    """MUSEG global reward: F1 of the merged prediction's overlap with the ground truth, in [0, 1]."""
-    p = merge_intervals(predicted)
-    t = merge_intervals(truth)
+    """MUSEG global reward: F1 of the merged prediction's overlap with the merged ground truth, with
+    the authors' 1e-6 smoothing, in [0, 1). (The authors leave overlapping ground truth unmerged,
+    which lets the score pass 1; we merge it.)"""
+    p, t = merge_intervals(predicted), merge_intervals(truth)
     overlap = _overlap(p, t)
-    predicted_length, truth_length = sum(e - s for s, e in p), sum(e - s for s, e in t)
-    if overlap <= 0 or predicted_length <= 0 or truth_length <= 0:
-        return 0.0
-    precision, recall = overlap / predicted_length, overlap / truth_length
-    return 2 * precision * recall / (precision + recall)
+    precision = overlap / (sum(e - s for s, e in p) + MUSEG_EPSILON)
+    recall = overlap / (sum(e - s for s, e in t) + MUSEG_EPSILON)
+    return 2 * precision * recall / (precision + recall + MUSEG_EPSILON)
 
 
 def generalized_iou_score(a: Interval, b: Interval) -> float:
-    """(1 + IoU - (enclosure - union) / enclosure) / 2, in [0, 1]."""
+    """(1 + IoU - (enclosure - union) / enclosure) / 2, in [0, 1]; 0 for two empty intervals."""
     inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
     union = (a[1] - a[0]) + (b[1] - b[0]) - inter
     enclosure = max(a[1], b[1]) - min(a[0], b[0])
-    if enclosure <= 0:
-        return 1.0 if a == b else 0.0
-    iou = inter / union if union > 0 else 0.0
-    return (1 + iou - (enclosure - union) / enclosure) / 2
+    if union <= 0 or enclosure <= 0:
+        return 0.0
+    return (1 + inter / union - (enclosure - union) / enclosure) / 2
 
 
 def local_matching(predicted: Sequence[Interval], truth: Sequence[Interval]) -> float:
-    """MUSEG local reward: i-th prediction against i-th truth (both sorted), the shorter list padded
-    with far-away dummy segments, mean GIoU score over the pairs, in [0, 1]."""
-    p, t = sorted(predicted), sorted(truth)
-    if not p or not t:
+    """MUSEG local reward: the i-th prediction against the i-th ground-truth segment, in the order
+    each was written, the shorter list padded with a segment far away; mean GIoU score, in [0, 1]."""
+    if not predicted or not truth:
         return 0.0
-    far = 10 * (max(e for _, e in list(p) + list(t)) + 1)
-    pad = [(far + 10 * i, far + 10 * i + 1) for i in range(abs(len(p) - len(t)))]
-    if len(p) < len(t):
-        p = p + pad
-    else:
-        t = t + pad
-    return sum(generalized_iou_score(a, b) for a, b in zip(p, t)) / len(p)
+    size = max(len(predicted), len(truth))
+    p = list(predicted) + [MUSEG_FAR_SEGMENT] * (size - len(predicted))
+    t = list(truth) + [MUSEG_FAR_SEGMENT] * (size - len(truth))
+    return sum(generalized_iou_score(a, b) for a, b in zip(p, t)) / size

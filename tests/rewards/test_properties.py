@@ -1,5 +1,6 @@
 """Property tests: arbitrary model output never raises and stays in the documented range."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ PERFECT = {
     "temporal_jigsaw": "341562",
     "temporal_grounding": "<think>t</think><answer>4.0 to 8.0</answer>",
     "multiple_choice": "<think>t</think><answer>B</answer>",
-    "tracking": "<think>t</think><answer>[0,0,10,10],[2,2,8,8]</answer>",
+    "tracking": "<think>t</think><answer>[[0,0,10,10],[2,2,8,8]]</answer>",
     "grounding_qa": "<think>t</think><answer>A</answer><glue>[(0, 2), (6, 8)]</glue>",
     "multi_segment_grounding": "<think>1.0 3.0 5.0 7.0</think><answer>1.0-3.0 5.0-7.0</answer>",
     "synrl": "<think>At 00:01.2 it turns.</think><answer>C. Accelerating</answer>",
@@ -60,7 +61,8 @@ def test_huge_strings_score_in_range(task, unit):
 def test_a_perfect_answer_scores_the_maximum():
     for task, text in PERFECT.items():
         for mode in ("smooth", "strict"):
-            assert compute_score(task, text, TRUTHS[task], {"reward_mode": mode, "museg_stage": 1})["score"] == MAXIMUM[task], task
+            # MUSEG's F1 keeps the authors' 1e-6 smoothing, so its maximum is approached, not reached
+            assert compute_score(task, text, TRUTHS[task], {"reward_mode": mode, "museg_stage": 1})["score"] == pytest.approx(MAXIMUM[task], abs=1e-5), task
 
 
 @settings(max_examples=150, deadline=None)

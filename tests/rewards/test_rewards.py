@@ -10,7 +10,7 @@ from videolake.rewards import (
     parse,
     scores,
 )
-from videolake.rewards.formats import museg_format, think_answer_format
+from videolake.rewards.formats import glue_format, museg_format, think_answer_format
 
 
 def s(task, prediction, truth, **extra):
@@ -21,7 +21,7 @@ def s(task, prediction, truth, **extra):
 
 @pytest.mark.parametrize(
     "prediction",
-    ["14.5-26.2", "14.5 - 26.2 seconds", "from 14.5s to 26.2s", "The answer is 14.5-26.2.", "<answer>26.2-14.5</answer>",
+    ["14.5-26.2", "14.5 - 26.2 seconds", "from 14.5s to 26.2s", "The answer is 14.5-26.2.", "<answer>14.5-26.2</answer>",
      "between 14.5 and 26.2 seconds", "[14.5, 26.2]", "<think>maybe 1-2</think><answer>14.5-26.2</answer> trailing text", "14.5 – 26.2"],
 )
 def test_grounding_accepts_real_model_phrasings(prediction):
@@ -31,7 +31,8 @@ def test_grounding_accepts_real_model_phrasings(prediction):
 def test_grounding_iou_by_hand():
     assert s("anomaly_grounding", "10-20", "15-25") == pytest.approx(5 / 15)
     assert s("anomaly_grounding", "0-5", "5-10") == 0.0
-    assert s("anomaly_grounding", "3-3", "3-3") == 1.0  # zero-length, identical
+    assert s("anomaly_grounding", "3-3", "3-3") == 0.0  # empty union: the authors' 0
+    assert s("anomaly_grounding", "26.2-14.5", "14.5-26.2") == 0.0  # reversed: not an interval (authors: 0)
     assert s("anomaly_grounding", "3-3", "2-4") == 0.0
     assert s("anomaly_grounding", "no idea", "2-4") == 0.0
 
@@ -97,7 +98,11 @@ def test_think_answer_format():
     assert think_answer_format("<answer>y</answer>") == 0.0
     assert think_answer_format("<think>x</think><answer>y</answer> extra") == 0.0
     assert think_answer_format("<think>x</think><think>x</think><answer>y</answer>") == 0.0
-    assert think_answer_format("<think>a</think><answer>B</answer><glue>[(1, 2)]</glue>", glue=True) == 1.0
+    assert glue_format("<think>a</think><answer>B</answer><glue>[(1, 2)]</glue>") == 1.0
+    assert glue_format("<think>a</think><answer>B</answer><glue>[(1, 2), (3.5, 4),]</glue>") == 1.0
+    assert glue_format("<think>a</think><answer>B</answer><glue>around the middle</glue>") == 0.0
+    assert glue_format("<think>a</think><answer>B</answer><glue>[(2, 1)]</glue>") == 0.0  # reversed
+    assert glue_format("<think>a</think><answer>B</answer>") == 0.0
 
 
 def test_videochat_rewards_by_hand():
@@ -106,7 +111,12 @@ def test_videochat_rewards_by_hand():
     assert s("multiple_choice", "<think>..</think><answer>(B)</answer>", "B") == 2.0
     assert s("multiple_choice", "The answer is C", "B") == 0.0
     boxes = json.dumps([[0, 0, 10, 10], [0, 0, 10, 10]])
-    assert s("tracking", "<think>t</think><answer>[0,0,10,10],[5,0,15,10]</answer>", boxes) == pytest.approx(1 + (1 + 1 / 3) / 2)
+    assert s("tracking", "<think>t</think><answer>[[0,0,10,10],[5,0,15,10]]</answer>", boxes) == pytest.approx(1 + (1 + 1 / 3) / 2)
+    # the authors give 0 unless there is exactly one box per asked frame: extra boxes are not free
+    three = "<think>t</think><answer>[[0,0,10,10],[0,0,10,10],[0,0,10,10]]</answer>"
+    assert compute_score("tracking", three, boxes) == {"score": 0.0, "format": 0.0, "accuracy": 0.0}
+    assert compute_score("tracking", "<think>t</think><answer>[[0,0,10,10]]</answer>", boxes)["score"] == 0.0
+    assert s("tracking", "<think>t</think><answer>0,0,10,10,0,0,10,10</answer>", boxes) == 0.0  # not a list of boxes
     truth = json.dumps({"answer": "A", "segments": [[0, 2], [1, 4], [6, 8]]})  # merges to [0,4] and [6,8]
     pred = "<think>x</think><answer>A</answer><glue>[(0, 4), (6, 7)]</glue>"
     assert compute_score("grounding_qa", pred, truth) == {"score": 1 + 5 / 6 + 1, "format": 1.0, "iou": 5 / 6, "accuracy": 1.0}
@@ -126,15 +136,21 @@ def test_museg_format_phases():
 
 def test_museg_matching_by_hand():
     truth = [(0.0, 10.0), (20.0, 30.0)]
-    assert scores.global_matching([(0, 10), (20, 30)], truth) == 1.0
-    assert scores.global_matching([(0, 5)], truth) == pytest.approx(2 * 1 * 0.25 / 1.25)  # P=1, R=0.25
-    assert scores.global_matching([(0, 8), (5, 10)], [(0, 10)]) == 1.0  # merged before matching
+    assert scores.global_matching([(0, 10), (20, 30)], truth) == pytest.approx(1.0, abs=1e-5)  # the authors' 1e-6 smoothing
+    assert scores.global_matching([(0, 5)], truth) == pytest.approx(2 * 1 * 0.25 / 1.25, abs=1e-5)  # P=1, R=0.25
+    assert scores.global_matching([(0, 8), (5, 10)], [(0, 10)]) == pytest.approx(1.0, abs=1e-5)  # merged before matching
+    # overlapping ground truth is merged too (the authors' F1 passes 1 here)
+    assert scores.global_matching([(0, 10)], [(0, 10), (0, 10)]) == pytest.approx(1.0, abs=1e-5)  # theirs: 4/3
     assert scores.local_matching([(0, 10), (20, 30)], truth) == 1.0
-    # one prediction: it pairs with the first truth, a far dummy pairs with the second (about 0)
-    assert scores.local_matching([(0, 10)], truth) == pytest.approx(0.5, abs=0.01)
+    # one prediction: it pairs with the first truth; a segment at 1e9 pairs with the second (score ~ 0)
+    assert scores.local_matching([(0, 10)], truth) == pytest.approx(0.5, abs=1e-7)
+    # pairs follow the order written, not sorted: the swapped answer pairs (20-30, 0-10) and (0-10, 20-30)
+    assert scores.local_matching([(20, 30), (0, 10)], truth) == pytest.approx((1 + 0 - 10 / 30) / 2)
     assert scores.generalized_iou_score((0, 2), (4, 6)) == pytest.approx((1 + 0 - 2 / 6) / 2)
-    full = s("multi_segment_grounding", "<think>0 10 20 30</think><answer>0-10 20-30</answer>", "0-10 20-30", museg_stage=1)
-    assert full == 3.0
+    full = s("multi_segment_grounding", "<think>0.0 10.0 20.0 30.0</think><answer>0-10 20-30</answer>", "0-10 20-30", museg_stage=1)
+    assert full == pytest.approx(3.0, abs=1e-5)
+    # the timestamp term looks for str(float(t)) in the reasoning, as the authors' does: "0" is not "0.0"
+    assert museg_format("<think>0 10 20 30</think><answer>0-10 20-30</answer>", timestamp_term=True) == 0.6
 
 
 # --- TRL -------------------------------------------------------------------------------
