@@ -16,8 +16,9 @@ TASK = "temporal_jigsaw"
 DEFAULT_SETTINGS = {"segments": 6}
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
-# The worked example of Figure 11; longer videos extend it by swapping each further pair.
-EXAMPLE_POSITIONS = [3, 4, 1, 5, 6, 2]
+# The worked examples of the reference prompts (Figure 11's 6-clip and the released 8-clip wording);
+# other lengths extend the 6-clip example by swapping each further pair.
+REFERENCE_EXAMPLES = {6: [3, 4, 1, 5, 6, 2], 8: [5, 1, 8, 2, 7, 4, 6, 3]}
 
 
 def settings_for(params: dict) -> dict:
@@ -34,23 +35,26 @@ def answer_string(positions: list[int]) -> str:
 
 
 def _example(n: int) -> list[int]:
-    example = EXAMPLE_POSITIONS[:n] if n >= 6 else list(range(2, n + 1)) + [1]
+    if n in REFERENCE_EXAMPLES:
+        return list(REFERENCE_EXAMPLES[n])
     if n < 6:
-        return example
+        return list(range(2, n + 1)) + [1]
+    example = list(REFERENCE_EXAMPLES[6])
     for first in range(7, n + 1, 2):
         example += [first + 1, first] if first + 1 <= n else [first]
     return example
 
 
 def prompt(n: int) -> str:
-    """Figure 11's wording for n clips (n = 6 reproduces the paper's text exactly)."""
+    """Figure 11's wording for n clips (n = 6 and n = 8 reproduce the reference prompts exactly)."""
     example = _example(n)
     steps = [f"the clip at position {example[0]} of this video is the true beginning (the 1st clip of the original video)"]
     for rank, position in enumerate(example[1:-1], start=2):
         steps.append(f"the clip at position {position} is the {ORDINALS.get(rank, f'{rank}th')} part")
     steps.append(f"and finally the clip at position {example[-1]} is the {ORDINALS.get(n, f'{n}th')} part")
     if n <= 9:
-        form = f"a {NUMBER_WORDS[n]}-digit number"
+        article = "an" if NUMBER_WORDS[n][0] in "aeiou" else "a"
+        form = f"{article} {NUMBER_WORDS[n]}-digit number"
     else:
         form = f"{n} comma-separated numbers"
     return (

@@ -144,10 +144,12 @@ def mirror(segment, params):
     return np.ascontiguousarray(segment[:, :, ::-1])
 
 
-def _rotate_quarter(turns: int):
+def _rotate_quarter(clockwise_turns: int):
+    """Quarter turns clockwise as seen on screen (np.rot90 turns counter-clockwise for positive k)."""
+
     def kernel(segment, params):
         h, w = segment.shape[1:3]
-        rotated = np.rot90(segment, k=turns, axes=(1, 2))
+        rotated = np.rot90(segment, k=-clockwise_turns, axes=(1, 2))
         if rotated.shape[1:3] == (h, w):
             return np.ascontiguousarray(rotated)
         return np.stack([_fit_into(Image.fromarray(np.ascontiguousarray(f)), w, h) for f in rotated])
@@ -236,8 +238,8 @@ PERTURBATIONS: dict[str, Perturbation] = {
         Perturbation("rotate180", "pixel", "the video is rotated 180 degrees.", _no_params, apply=rotate180),
         Perturbation("zoom_out", "pixel", "the video is zoomed out.", _sampler_scale("zoom_out_scale"), apply=zoom_out),
         Perturbation("mirror", "pixel", "The video is mirrored horizontally.", _no_params, apply=mirror),
-        Perturbation("rotate90", "pixel", "the video is rotated 90 degrees.", _no_params, apply=_rotate_quarter(1)),
-        Perturbation("rotate270", "pixel", "the video is rotated 270 degrees.", _no_params, apply=_rotate_quarter(3)),
+        Perturbation("rotate90", "pixel", "the video is rotated 90 degrees clockwise.", _no_params, apply=_rotate_quarter(clockwise_turns=1)),
+        Perturbation("rotate270", "pixel", "the video is rotated 270 degrees clockwise.", _no_params, apply=_rotate_quarter(clockwise_turns=3)),
         Perturbation(
             "slow",
             "temporal",
@@ -268,6 +270,6 @@ PERTURBATIONS: dict[str, Perturbation] = {
             _sample_shuffle,
             index_map=shuffle_index_map,
         ),
-        Perturbation("swap", "donor", "the content suddenly switches to a segment from a different video.", _no_params),
+        Perturbation("swap", "donor", "the clip is replaced by a clip from another video.", _no_params),
     ]
 }

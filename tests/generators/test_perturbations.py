@@ -1,4 +1,5 @@
 import numpy as np
+from PIL import Image
 import pytest
 
 from tests.conftest import textured_frames
@@ -30,8 +31,20 @@ def test_rotate90_letterboxes_non_square_frames(segment):
     out = P.PERTURBATIONS["rotate90"].apply(segment, {})
     assert out.shape == segment.shape
     assert out[:, :, :4].max() == 0 and out[:, :, -4:].max() == 0  # black bars left and right
-    square = textured_frames(2, 32, 32)
-    assert np.array_equal(P.PERTURBATIONS["rotate270"].apply(square, {}), np.rot90(square, k=3, axes=(1, 2)))
+
+
+def test_quarter_rotations_turn_the_way_their_descriptions_say():
+    """Rotate90 is clockwise on screen (the reference's image.rotate(-90)), Rotate270 three quarters clockwise."""
+    square = textured_frames(1, 32, 32)
+    top_left = square[0, 0, 0]
+    clockwise = P.PERTURBATIONS["rotate90"].apply(square, {})
+    assert np.array_equal(clockwise[0, 0, -1], top_left)  # the top-left corner goes to the top right
+    assert np.array_equal(clockwise[0], np.asarray(Image.fromarray(square[0]).rotate(-90)))
+    counter = P.PERTURBATIONS["rotate270"].apply(square, {})
+    assert np.array_equal(counter[0, -1, 0], top_left)  # the top-left corner goes to the bottom left
+    assert np.array_equal(counter[0], np.asarray(Image.fromarray(square[0]).rotate(90)))
+    assert "90 degrees clockwise" in P.PERTURBATIONS["rotate90"].description
+    assert "270 degrees clockwise" in P.PERTURBATIONS["rotate270"].description
 
 
 def test_zoom_out_pastes_a_smaller_frame_on_black(segment):
