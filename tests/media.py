@@ -10,16 +10,24 @@ from pathlib import Path
 import av
 import numpy as np
 
+from videolake.pipeline.encode import ENCODERS, codec_options, rgb_to_yuv420p
+
 
 def write_video(path: Path, frames: np.ndarray, fps: int = 25, codec: str = "libx264", pix_fmt: str = "yuv420p", rotation: int = 0) -> Path:
+    """libx264 yuv420p videos are encoded exactly as the pipeline encodes (its fixed options and its
+    integer RGB->yuv420p), so two files of the same frames decode to the same pixels on any CPU."""
+    bit_exact = codec == "libx264" and pix_fmt == "yuv420p" and frames.shape[1] % 2 == 0 and frames.shape[2] % 2 == 0
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=fps)
         stream.height, stream.width = frames.shape[1:3]
         stream.pix_fmt = pix_fmt
+        if bit_exact:
+            stream.options = codec_options(ENCODERS["libx264"])
         if rotation:
             stream.set_display_rotation(rotation)
-        for i, image in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+        planes = rgb_to_yuv420p(frames) if bit_exact else frames
+        for i, image in enumerate(planes):
+            frame = av.VideoFrame.from_ndarray(image, format="yuv420p" if bit_exact else "rgb24")
             frame.pts = i
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
