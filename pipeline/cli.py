@@ -50,17 +50,18 @@ def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet,
 
 @cli.command()
 @click.argument("dataset_dir", type=click.Path(path_type=Path))
-def validate(dataset_dir):
-    """Check schema, checksums, and re-derive every answer from its metadata."""
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes decoding shards (default: one per core).")
+def validate(dataset_dir, workers):
+    """Check files, checksums and schema, decode every video against its metadata, and re-derive every answer."""
     from videolake.pipeline.validate import MAX_REPORTED
     from videolake.pipeline.validate import validate as run_validate
 
-    checked, problems = run_validate(dataset_dir)
+    checked, problems = run_validate(dataset_dir, workers)
     for problem in problems[:MAX_REPORTED]:
         click.echo(problem, err=True)
     if problems:
         raise VideolakeError(f"{len(problems)} problem(s) in {checked} records")
-    click.echo(f"ok: {checked} records, every answer re-derived from meta")
+    click.echo(f"ok: {checked} records, every video decoded and every answer re-derived from meta")
 
 
 @cli.command()

@@ -162,6 +162,95 @@ def decode_mp4(data: bytes) -> np.ndarray:
         return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
 
 
+@cache
+def host_has_avx512() -> bool:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            return any(line.startswith("flags") and " avx512f" in line for line in handle)
+    except OSError:
+        return False
+
+
+def codec_options(encoder: Encoder) -> dict:
+    """The encoder's options plus the per-host settings that keep its output host-independent."""
+    options = dict(encoder.options)
+    if encoder.codec == "libx264" and host_has_avx512():
+        options["x264-params"] = f"asm={X264_WITHOUT_AVX512}"
+    return options
+
+
+def paletted_to_yuv420p(index_frames: Iterable[np.ndarray], palette: np.ndarray) -> Iterator[np.ndarray]:
+    """yuv420p planes of palette-index frames, identical to ``rgb_to_yuv420p(palette[frames])``.
+
+    A rendered frame differs from the previous one only around what moved, so after the first
+    frame only the even-aligned boxes around the changed pixels are converted again, in place:
+    each yielded array is valid until the next one is requested (the encoder copies it at once).
+    """
+    previous = planes = None
+    for index in index_frames:
+        height, width = index.shape
+        if previous is None:
+            boxes = [(0, height, 0, width)]
+            planes = np.empty((height * 3 // 2, width), np.uint8)
+        else:
+            boxes = _changed_boxes(index != previous)
+        chroma = planes[height:].reshape(2, height // 2, width // 2)
+        for top, bottom, left, right in boxes:
+            box = rgb_to_yuv420p(palette[index[None, top:bottom, left:right]])[0]
+            planes[top:bottom, left:right] = box[: bottom - top]
+            chroma[:, top // 2 : bottom // 2, left // 2 : right // 2] = box[bottom - top :].reshape(2, (bottom - top) // 2, (right - left) // 2)
+        previous = index
+        yield planes
+
+
+def _changed_boxes(changed: np.ndarray, gap: int = 8) -> list[tuple[int, int, int, int]]:
+    """Even-aligned (top, bottom, left, right) boxes covering the changed pixels, one per band of
+    changed rows (objects in separate lanes get separate small boxes)."""
+    rows = np.flatnonzero(changed.any(axis=1))
+    if rows.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(rows) > gap)
+    boxes = []
+    for first, last in zip(np.r_[rows[0], rows[breaks + 1]], np.r_[rows[breaks], rows[-1]]):
+        top, bottom = first & ~1, (last + 2) & ~1
+        cols = np.flatnonzero(changed[top:bottom].any(axis=0))
+        boxes.append((top, bottom, cols[0] & ~1, (cols[-1] + 2) & ~1))
+    return boxes
+
+
+def encode_yuv420p(planes: Iterable[np.ndarray], width: int, height: int, fps: Fraction, encoder: Encoder = ENCODERS["libx264"]) -> bytes:
+    """In-memory MP4 of planar yuv420p images [H * 3 / 2, W], frame i at i / fps."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream(encoder.codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = codec_options(encoder)
+        for index, image in enumerate(planes):
+            frame = av.VideoFrame.from_ndarray(image, format="yuv420p")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return buffer.getvalue()
+
+
+def encode_mp4(video, fps: Fraction, encoder: Encoder = ENCODERS["libx264"]) -> bytes:
+    """``video``: [T, H, W, 3] uint8 RGB with even H and W, or a paletted video (``index_frames()``
+    and ``palette``, see generators/synthetic/render.py), which encodes to the same bytes as its
+    RGB frames would."""
+    height, width = video.shape[1:3]
+    if hasattr(video, "index_frames"):
+        planes = paletted_to_yuv420p(video.index_frames(), video.palette)
+    else:
+        planes = rgb_to_yuv420p(video)
+    return encode_yuv420p(planes, width, height, fps, encoder)
+
+
+def decode_mp4(data: bytes) -> np.ndarray:
+    """All frames of an encoded video as [T, H, W, 3] uint8 (for validation, inspection and tests)."""
+    with av.open(io.BytesIO(data)) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+
+
 def count_frames(data: bytes) -> int:
     """Frame count from the container index, without decoding."""
     with av.open(io.BytesIO(data)) as container:

@@ -33,14 +33,13 @@ from videolake.pipeline.polish import Polisher
 from videolake.pipeline.recipes import Recipe
 from videolake.pipeline.records import make_records
 from videolake.pipeline.shards import (
+    STATE_DIR,
     atomic_write_bytes,
     atomic_write_json,
     serialize_shard,
     write_dataset_files,
 )
 from videolake.schemas import SCHEMA_VERSION, composition_key
-
-STATE_DIR = ".build"
 
 
 def sidecar_path(dataset_dir: Path, shard: Shard) -> Path:

@@ -6,6 +6,7 @@ becomes a (source_id, reason) entry for the build report, and the shard goes on 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -37,11 +38,15 @@ def record_for(spec: SampleSpec, clip: SampledClip | None, donor: SampledClip | 
     reasoning, audit = sample.reasoning, None
     if polisher and reasoning:
         reasoning, audit = polish(reasoning, polisher)
+    videos = [encode_mp4(video, fps, encoder) for video in sample.clips]
+    height, width = sample.clips[0].shape[1:3]
     meta = {
         **sample.meta,
         "generator": {"task": spec.task, "subtype": spec.subtype, "tier": spec.tier, "params": spec.params, "seed": spec.seed},
         "donor_source_id": spec.donor.source_id if spec.donor else None,
         "encoder": encoder.codec,
+        "video_size": [width, height],  # every frame of every video; validate decodes and checks
+        "video_sha256": [hashlib.sha256(video).hexdigest() for video in videos],
     }
     if audit:
         meta["reasoning_polish"] = audit
@@ -56,7 +61,7 @@ def record_for(spec: SampleSpec, clip: SampledClip | None, donor: SampledClip | 
         "question": sample.question,
         "answer": sample.answer,
         "reasoning": reasoning,
-        "videos": [encode_mp4(video, fps, encoder) for video in sample.clips],
+        "videos": videos,
         "fps": float(fps),
         "meta": meta_json(meta),
     }

@@ -18,6 +18,7 @@ import pyarrow as pa
 from videolake.schemas import RECORD_SCHEMA
 
 ROWS_PER_BATCH = 16
+STATE_DIR = ".build"  # resume state inside a dataset folder: build fingerprint, shard sidecars
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -3,6 +3,7 @@ every answer against the decoded pixels, the build report, determinism and resum
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import tarfile
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ import yaml
 
 from tests.media import add_bytes, moving_frames, write_audio_only, write_video
 from videolake.generators.perturbations import PERTURBATIONS
-from videolake.pipeline.encode import decode_mp4
+from videolake.pipeline.encode import decode_mp4, encode_mp4
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.sampling import sample_clip
@@ -287,6 +289,93 @@ def test_validate_rederives_and_catches_a_wrong_answer(built, tmp_path):
     assert len(problems) == 1 and "but meta gives" in problems[0]
     result = run_cli("validate", str(copy))
     assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def rewrite_first_record(dataset_dir: Path, change) -> str:
+    """Apply ``change(record)`` to the first record of the first shard and update the manifest's
+    sha256, as a tool that edits shards consistently would; returns the record id."""
+    manifest = json.loads((dataset_dir / "manifest.json").read_text())
+    key = sorted(manifest["shards"])[0]
+    table = read_shard(dataset_dir / key).to_pylist()
+    change(table[0])
+    (dataset_dir / key).write_bytes(serialize_shard(table))
+    manifest["shards"][key]["sha256"] = sha256_file(dataset_dir / key)
+    (dataset_dir / "manifest.json").write_text(json.dumps(manifest))
+    return table[0]["id"]
+
+
+def test_validate_decodes_videos_against_meta(built, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+
+    def flip_a_byte(record):
+        video = bytearray(record["videos"][0])
+        video[len(video) // 2] ^= 0xFF
+        record["videos"][0] = bytes(video)
+
+    record_id = rewrite_first_record(copy, flip_a_byte)
+    problems = validate(copy)[1]
+    assert len(problems) == 1 and problems[0].startswith(f"{record_id}: video 0:"), problems
+
+    def fewer_frames_meta_hash_updated(record):
+        meta = json.loads(record["meta"])
+        frames = decode_mp4(record["videos"][0])[:-1]
+        record["videos"][0] = encode_mp4(frames, Fraction(meta["fps"]))
+        meta["video_sha256"][0] = hashlib.sha256(record["videos"][0]).hexdigest()
+        record["meta"] = json.dumps(meta)
+
+    shutil.rmtree(copy)
+    shutil.copytree(built, copy)
+    record_id = rewrite_first_record(copy, fewer_frames_meta_hash_updated)
+    problems = validate(copy)[1]
+    assert len(problems) == 1 and problems[0].startswith(f"{record_id}: video 0:") and "frames decoded" in problems[0], problems
+
+
+def test_validate_sees_what_loaders_would_read(built, tmp_path):
+    import datasets
+
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    assert validate(copy)[1] == []
+    # a shard listed in state.json but not in the manifest: load_from_disk reads its rows twice
+    state_path = copy / "train" / "state.json"
+    state = json.loads(state_path.read_text())
+    first = state["_data_files"][0]["filename"]
+    shutil.copy(copy / "train" / first, copy / "train" / "data-extra.arrow")
+    state["_data_files"].append({"filename": "data-extra.arrow"})
+    state_path.write_text(json.dumps(state))
+    assert len(datasets.load_from_disk(str(copy))["train"]) > len(datasets.load_from_disk(str(built))["train"])
+    problems = validate(copy)[1]
+    assert any("train/state.json lists" in p and "data-extra.arrow" in p for p in problems), problems
+    assert any(p.startswith("train/data-extra.arrow: not a shard of the manifest") for p in problems), problems
+
+    # a cache file written beside the shards by .map/.cast
+    shutil.rmtree(copy)
+    shutil.copytree(built, copy)
+    shutil.copy(copy / "train" / first, copy / "train" / "cache-0123abcd.arrow")
+    problems = validate(copy)[1]
+    assert problems == ["train/cache-0123abcd.arrow: a datasets cache file (written by .map/.cast): load_dataset would read its rows too; delete it"]
+
+    # a split removed from the manifest whose files remain
+    shutil.rmtree(copy)
+    shutil.copytree(built, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["shards"] = {k: v for k, v in manifest["shards"].items() if not k.startswith("test/")}
+    del manifest["counts"]["test"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    problems = validate(copy)[1]
+    assert any(p.startswith("dataset_dict.json lists splits") for p in problems), problems
+    assert any(p.startswith("test/data-") and "not a shard of the manifest" in p for p in problems), problems
+
+
+def test_validate_a_truncated_manifest_is_one_line(built, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    text = (copy / "manifest.json").read_text()
+    (copy / "manifest.json").write_text(text[: len(text) // 2])
+    result = run_cli("validate", str(copy))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "manifest.json: not valid JSON" in result.stderr
 
 
 def test_user_errors_are_one_line(tmp_path):
