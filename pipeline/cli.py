@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from pathlib import Path
@@ -37,15 +38,21 @@ def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet,
 
     if bool(polish_endpoint) != bool(polish_model):
         raise VideolakeError("--polish-endpoint and --polish-model go together")
-    polisher = Polisher(polish_endpoint, polish_model) if polish_endpoint else None
+    polisher = Polisher.from_url(polish_endpoint, polish_model) if polish_endpoint else None
     dataset_dir = run_build(load_recipe(recipe), sources, out, seed, limit, workers, scheduler, encoder, progress=not quiet, polisher=polisher)
-    from videolake.pipeline.validate import load_manifest
+    from videolake.pipeline.validate import load_manifest, read_json
 
     manifest = load_manifest(dataset_dir)
     rows = sum(s["rows"] for s in manifest["shards"].values())
     click.echo(f"built {rows} samples into {dataset_dir} (encoder {manifest['encoder']['codec']})")
     click.echo(f"report: {dataset_dir / 'build_report.json'}")
     click.echo(f"load:   import datasets; ds = datasets.load_from_disk({str(dataset_dir)!r})")
+    if polisher:
+        outcomes = read_json(dataset_dir / "build_report.json")["polish"]
+        tried = sum(outcomes.values())
+        click.echo(f"polish: {outcomes.get('kept', 0)} kept, {outcomes.get('rejected', 0)} rejected by the check, {outcomes.get('request_failed', 0)} requests failed")
+        if tried and outcomes.get("request_failed", 0) == tried:
+            raise VideolakeError(f"every one of {tried} polish requests to {polisher.endpoint} failed (reasons in each record's meta.reasoning_polish); the dataset holds the unpolished traces")
 
 
 @cli.command()
@@ -92,6 +99,9 @@ def score(predictions, dataset_dir, split, baseline, out_prefix, seed):
         raise VideolakeError("give PREDICTIONS.jsonl or --baseline random (one of them)")
     items = scoring.load_items(dataset_dir, split)
     guesses = scoring.random_predictions(items, seed) if baseline else scoring.load_predictions(predictions)
+    unknown = scoring.unknown_ids(items, guesses)
+    if unknown:
+        click.echo(f"warning: {len(unknown)} prediction id(s) are not in {Path(dataset_dir).name}{' split ' + split if split else ''} and were ignored (first: {unknown[0]!r})", err=True)
     result = scoring.score(items, guesses)
     title = f"{'random guess' if baseline else predictions.name} on {Path(dataset_dir).name}"
     click.echo(scoring.format_table(result, title))
@@ -116,6 +126,17 @@ def fetch_demo_clips(dest, long_clip):
     click.echo(f"{len(paths)} clips in {dest}")
 
 
+def describe_os_error(err: OSError) -> str:
+    """One line naming the path; the worker's traceback adds nothing a user can act on."""
+    reason = err.strerror or str(err)
+    if err.errno == errno.EFBIG:
+        reason = "file size limit reached (ulimit -f)"
+    if err.filename is None:
+        return reason
+    target = f" -> {err.filename2}" if err.filename2 else ""
+    return f"{reason}: {err.filename}{target}"
+
+
 def main(argv=None) -> None:
     try:
         cli.main(args=argv, standalone_mode=False)
@@ -127,6 +148,9 @@ def main(argv=None) -> None:
         sys.exit(err.exit_code)
     except VideolakeError as err:
         click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    except OSError as err:  # read-only or missing folders, a file where a folder should be, disk full
+        click.echo(f"error: {describe_os_error(err)}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted: re-run the same command to resume", err=True)

@@ -13,6 +13,7 @@ how many workers ran it.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -29,13 +30,14 @@ from videolake import VideolakeError, __version__
 from videolake.pipeline.encode import Encoder, choose_encoder
 from videolake.pipeline.ingest import discover, list_archive, resolve_root
 from videolake.pipeline.plan import Plan, Shard, make_plan, sources_digest
-from videolake.pipeline.polish import Polisher
+from videolake.pipeline.polish import Polisher, outcome
 from videolake.pipeline.recipes import Recipe
 from videolake.pipeline.records import make_records
 from videolake.pipeline.shards import (
     STATE_DIR,
     atomic_write_bytes,
     atomic_write_json,
+    remove_temporary_files,
     serialize_shard,
     write_dataset_files,
 )
@@ -52,6 +54,7 @@ def build_shard(dataset_dir: Path, shard: Shard, frames: int, max_size, encoder:
     records, skipped = make_records(list(shard.samples), frames, max_size, encoder, polisher)
     data = serialize_shard(records)
     atomic_write_bytes(dataset_dir / shard.split / shard.filename, data)
+    polish_outcomes = Counter(outcome(json.loads(r["meta"])["reasoning_polish"]) for r in records if polisher and '"reasoning_polish"' in r["meta"])
     sidecar = {
         "shard": shard.key,
         "rows": len(records),
@@ -60,6 +63,7 @@ def build_shard(dataset_dir: Path, shard: Shard, frames: int, max_size, encoder:
         "sha256": hashlib.sha256(data).hexdigest(),
         "counts": dict(Counter(composition_key(record) for record in records)),
         "skipped": skipped,
+        "polish": dict(polish_outcomes),
         "seconds": round(time.perf_counter() - started, 3),
     }
     atomic_write_json(sidecar_path(dataset_dir, shard), sidecar)
@@ -80,7 +84,7 @@ def make_client(workers: int | None, scheduler: str | None):
     # the cluster and says how to resume, instead of every worker printing a traceback.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.CRITICAL)
     finally:
         signal.signal(signal.SIGINT, previous)
     return Client(cluster)
@@ -102,28 +106,53 @@ def build(
     cache_dir = Path(out) / ".videolake-cache"  # shared by every dataset built into OUT
     if sources is None and recipe.needs_sources:
         raise VideolakeError(f"recipe {recipe.name} needs video sources: pass --sources")
-    root, under = resolve_root(sources, cache_dir / "hub") if sources is not None else (None, None)
-    encoder = choose_encoder(encoder_name)
-    client = make_client(workers, scheduler)
-    try:
-        def list_archives(paths):
-            return client.gather(client.map(list_archive, [str(p) for p in paths], pure=False)) if paths else []
+    with build_lock(Path(out), recipe.name):  # also the first write: a read-only OUT fails here, at once
+        root, under = resolve_root(sources, cache_dir / "hub") if sources is not None else (None, None)
+        encoder = choose_encoder(encoder_name)
+        client = make_client(workers, scheduler)
+        try:
 
-        found, discovery_skips = discover(root, cache_dir / "archives", list_archives, under) if root is not None else ([], [])
-        plan = make_plan(recipe, found, seed, limit)
-        check_holdout(plan, Path(out))
-        fingerprint = plan.fingerprint(encoder.describe(), polisher.describe() if polisher else None)
-        claim_output(dataset_dir, fingerprint)
-        pending = [s for s in plan.shards if not sidecar_path(dataset_dir, s).exists()]
-        with interrupt_guard() as interrupted:
-            run_shards(client, dataset_dir, plan, pending, encoder, progress, polisher, interrupted)
-    finally:
-        cluster = client.cluster  # ours when local; None for an existing --scheduler, left running
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    finalize(dataset_dir, plan, fingerprint, encoder, discovery_skips)
+            def list_archives(paths):
+                return client.gather(client.map(list_archive, [str(p) for p in paths], pure=False)) if paths else []
+
+            found, discovery_skips = discover(root, cache_dir / "archives", list_archives, under) if root is not None else ([], [])
+            plan = make_plan(recipe, found, seed, limit)
+            check_holdout(plan, Path(out))
+            fingerprint = plan.fingerprint(encoder.describe(), polisher.describe() if polisher else None)
+            claim_output(dataset_dir, fingerprint)
+            remove_temporary_files(dataset_dir)
+            pending = [s for s in plan.shards if not sidecar_path(dataset_dir, s).exists()]
+            with interrupt_guard() as interrupted:
+                run_shards(client, dataset_dir, plan, pending, encoder, progress, polisher, interrupted)
+        finally:
+            cluster = client.cluster  # ours when local; None for an existing --scheduler, left running
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        finalize(dataset_dir, plan, fingerprint, encoder, discovery_skips, root)
     return dataset_dir
+
+
+@contextmanager
+def build_lock(out: Path, name: str):
+    """One build per dataset folder at a time; the lock dies with its process (kill -9 included)."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f".{name}.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise VideolakeError(f"{out / name} is being built by {holder}: wait for it to finish, or choose another --out") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager
@@ -211,7 +240,12 @@ def package_versions() -> dict:
     return versions
 
 
-def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, discovery_skips) -> None:
+def relative_reason(reason: str, root: Path | None) -> str:
+    """Skip reasons name sources relative to --sources: ffmpeg's messages carry the absolute path."""
+    return reason.replace(f"{root}{os.sep}", "").replace(str(root), ".") if root is not None else reason
+
+
+def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, discovery_skips, root: Path | None = None) -> None:
     sidecars = [json.loads(sidecar_path(dataset_dir, s).read_text()) for s in plan.shards]
     split_files: dict[str, list[tuple[str, str]]] = {}
     counts: dict[str, Counter] = {}
@@ -220,12 +254,15 @@ def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, 
         counts.setdefault(shard.split, Counter()).update(sidecar["counts"])
     skipped = [{"source_id": s.source_id, "reason": s.reason, "samples": []} for s in discovery_skips]
     skipped += [entry for sidecar in sidecars for entry in sidecar["skipped"]]
+    skipped = [{**entry, "reason": relative_reason(entry["reason"], root)} for entry in skipped]
+    polish_outcomes = sum((Counter(sidecar.get("polish", {})) for sidecar in sidecars), Counter())
     report = {
         "dataset": plan.recipe.name,
         "planned_samples": sum(s["planned"] for s in sidecars),
         "written_samples": sum(s["rows"] for s in sidecars),
         "sources_found": len(plan.sources),
         "skipped": skipped,
+        "polish": dict(polish_outcomes),
         "shard_seconds": {s["shard"]: s["seconds"] for s in sidecars},
     }
     atomic_write_json(dataset_dir / "build_report.json", report)

@@ -102,19 +102,32 @@ def archive_source_id(root: Path, archive: Path, member: str) -> str:
     return member if folder == "." else f"{folder}/{member}"
 
 
+def not_a_file_reason(path: Path) -> str:
+    """Why a path named like a clip is not one."""
+    if path.is_symlink():
+        return "broken or looping symbolic link" if not path.exists() else "symbolic link to something that is not a file"
+    if path.is_dir():
+        return "a directory, not a video file"
+    return "not a regular file (device, pipe or socket)"
+
+
 def discover(root: Path, cache_dir: Path | None = None, list_fn=None, under: str = "") -> tuple[list[SourceRef], list[Skipped]]:
     """Every clip under ``root / under``, ids relative to ``root``, sorted by source_id;
     ``list_fn`` maps archives to listings (in parallel)."""
     files, archives = [], []
+    skipped: list[Skipped] = []
     for path in sorted((root / under).rglob("*")):
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
             continue
-        if is_archive_name(path.name):
+        if not (is_archive_name(path.name) or is_video_name(path.name)):
+            continue
+        if not path.is_file():
+            skipped.append(Skipped(path.relative_to(root).as_posix(), not_a_file_reason(path)))
+        elif is_archive_name(path.name):
             archives.append(path)
-        elif is_video_name(path.name):
+        else:
             files.append(path)
     sources = [SourceRef(p.relative_to(root).as_posix(), str(p)) for p in files]
-    skipped: list[Skipped] = []
     listings = _cached_listings(archives, cache_dir, list_fn or (lambda paths: [list_archive(str(p)) for p in paths]))
     for archive, (members, refused) in zip(archives, listings):
         for member in members:
@@ -124,7 +137,8 @@ def discover(root: Path, cache_dir: Path | None = None, list_fn=None, under: str
     unique: dict[str, SourceRef] = {}
     for source in sorted(sources):
         if source.source_id in unique:
-            skipped.append(Skipped(source.source_id, f"duplicate source id: kept {unique[source.source_id].container}"))
+            kept = Path(unique[source.source_id].container)
+            skipped.append(Skipped(source.source_id, f"duplicate source id: kept {kept.relative_to(root).as_posix() if kept.is_relative_to(root) else kept.name}"))
         else:
             unique[source.source_id] = source
     return list(unique.values()), skipped

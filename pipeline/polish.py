@@ -9,12 +9,16 @@ the original ``Answer:`` line. Otherwise the metadata-built trace stays. Either 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from videolake import VideolakeError
 
 from videolake.generators.synthetic import games
 from videolake.generators.synthetic.qa import trace_timestamps
@@ -44,9 +48,22 @@ ENTITY = re.compile(
 
 @dataclass(frozen=True)
 class Polisher:
-    endpoint: str  # base URL, e.g. http://localhost:8000/v1
+    endpoint: str  # base URL without credentials, e.g. http://localhost:8000/v1
     model: str
     timeout: float = 60.0
+    basic_auth: str | None = field(default=None, repr=False)  # from user:password@ in the URL; never recorded
+
+    @classmethod
+    def from_url(cls, url: str, model: str) -> Polisher:
+        """Credentials written into the URL go to an Authorization header and nowhere else."""
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise VideolakeError(f"--polish-endpoint must be an http(s) URL, got {strip_credentials(url)!r}")
+        auth = None
+        if parts.username is not None:
+            user_password = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+            auth = base64.b64encode(user_password.encode()).decode()
+        return cls(strip_credentials(url), model, basic_auth=auth)
 
     def describe(self) -> dict:
         return {"endpoint": self.endpoint, "model": self.model}
@@ -56,9 +73,18 @@ class Polisher:
         headers = {"Content-Type": "application/json"}
         if os.environ.get("VIDEOLAKE_POLISH_API_KEY"):
             headers["Authorization"] = f"Bearer {os.environ['VIDEOLAKE_POLISH_API_KEY']}"
+        elif self.basic_auth:
+            headers["Authorization"] = f"Basic {self.basic_auth}"
         request = urllib.request.Request(self.endpoint.rstrip("/") + "/chat/completions", data=body, headers=headers)
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             return json.loads(response.read())["choices"][0]["message"]["content"].strip()
+
+
+def strip_credentials(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def facts(trace: str) -> set[str]:
@@ -77,12 +103,22 @@ def check_polish(original: str, polished: str) -> str | None:
     return None
 
 
+REQUEST_FAILED = "request failed"
+
+
+def outcome(audit: dict) -> str:
+    """kept, rejected (the rewording lost a fact) or request_failed."""
+    if audit["kept"]:
+        return "kept"
+    return "request_failed" if audit["reason"].startswith(REQUEST_FAILED) else "rejected"
+
+
 def polish(trace: str, polisher: Polisher) -> tuple[str, dict]:
     """(trace to store, audit record); a failed call or check keeps the original trace."""
     try:
         candidate = polisher.reword(trace)
     except (urllib.error.URLError, TimeoutError, OSError, KeyError, IndexError, ValueError) as err:
-        return trace, {**polisher.describe(), "kept": False, "reason": f"request failed: {err}"}
+        return trace, {**polisher.describe(), "kept": False, "reason": f"{REQUEST_FAILED}: {err}"}
     problem = check_polish(trace, candidate)
     if problem:
         return trace, {**polisher.describe(), "kept": False, "reason": problem}

@@ -76,7 +76,11 @@ def builtin_tiers() -> dict:
 def load_recipe(name_or_path: str) -> Recipe:
     path = Path(name_or_path)
     if path.is_file():
-        return parse_recipe(_read_yaml(path.read_text(), str(path)), str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise RecipeError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+        return parse_recipe(_read_yaml(text, str(path)), str(path))
     if name_or_path in builtin_names():
         text = resources.files("videolake.manifests").joinpath(f"{name_or_path}.yaml").read_text()
         return parse_recipe(_read_yaml(text, f"{name_or_path}.yaml"), f"{name_or_path}.yaml")

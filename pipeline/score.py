@@ -42,17 +42,33 @@ def load_items(dataset_dir: Path, split: str | None = None) -> list[dict]:
 
 def load_predictions(path: Path) -> dict[str, str]:
     """JSONL lines ``{"id": ..., "prediction": "..."}``; a bad line is a one-line user error."""
-    predictions = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                predictions[str(row["id"])] = row["prediction"] if isinstance(row["prediction"], str) else json.dumps(row["prediction"])
-            except (json.JSONDecodeError, KeyError, TypeError) as err:
-                raise VideolakeError(f"{path}:{number}: expected {{\"id\": ..., \"prediction\": ...}}: {err}") from err
+    predictions, first_line, duplicates = {}, {}, []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    record_id = str(row["id"])
+                    predictions[record_id] = row["prediction"] if isinstance(row["prediction"], str) else json.dumps(row["prediction"])
+                except (json.JSONDecodeError, KeyError, TypeError) as err:
+                    raise VideolakeError(f"{path}:{number}: expected {{\"id\": ..., \"prediction\": ...}}: {err}") from err
+                if record_id in first_line:
+                    duplicates.append((record_id, number))
+                first_line.setdefault(record_id, number)
+    except UnicodeDecodeError as err:
+        raise VideolakeError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+    if duplicates:
+        record_id, number = duplicates[0]
+        raise VideolakeError(f"{path}: {len(duplicates)} duplicate id(s), first {record_id!r} on lines {first_line[record_id]} and {number}: keep one prediction per id")
     return predictions
+
+
+def unknown_ids(items: list[dict], predictions: dict[str, str]) -> list[str]:
+    """Prediction ids that name no record of the scored items, in file order."""
+    known = {item["id"] for item in items}
+    return [record_id for record_id in predictions if record_id not in known]
 
 
 def random_predictions(items: list[dict], seed: int = 0) -> dict[str, str]:
@@ -105,6 +121,7 @@ def score(items: list[dict], predictions: dict[str, str]) -> dict:
         "overall": float(np.mean([r["score"] for r in subtypes])),
         "items": len(items),
         "missing_predictions": sum(item["id"] not in predictions for item in items),
+        "unknown_predictions": len(unknown_ids(items, predictions)),
     }
 
 

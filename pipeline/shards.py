@@ -24,11 +24,25 @@ STATE_DIR = ".build"  # resume state inside a dataset folder: build fingerprint,
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as err:
+        tmp.unlink(missing_ok=True)  # disk full, Ctrl-C: never leave half a file behind
+        if isinstance(err, OSError) and err.filename is None:
+            raise OSError(err.errno, err.strerror, str(path)) from err  # name the file the user must look at
+        raise
+
+
+def remove_temporary_files(folder: Path) -> int:
+    """Half-written files a killed build left (kill -9 skips the cleanup above); run before resuming."""
+    stale = [p for p in folder.rglob(".*.tmp") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
 
 
 def atomic_write_json(path: Path, document) -> None:

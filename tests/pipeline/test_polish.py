@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
+from tests.cli import assert_one_line_error, run_cli
 from videolake.generators import synthetic
 from videolake.pipeline.graph import build
 from videolake.pipeline.polish import Polisher, check_polish, polish
@@ -42,8 +44,10 @@ def test_check_accepts_faithful_rewording_and_names_what_a_bad_one_loses():
 
 class FakeLLM(BaseHTTPRequestHandler):
     mode = "faithful"
+    authorization: list = []
 
     def do_POST(self):
+        FakeLLM.authorization.append(self.headers.get("Authorization"))
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         original = body["messages"][-1]["content"]
         content = friendlier(original) if FakeLLM.mode == "faithful" else "The answer is obvious.\nAnswer: A"
@@ -93,3 +97,27 @@ def test_build_with_polish_records_the_audit_and_validates(server, tmp_path):
     for row in rows:
         assert row["reasoning"].startswith("Let me watch carefully.")
         assert json.loads(row["meta"])["reasoning_polish"] == {"endpoint": server, "model": "fake", "kept": True}
+
+
+RECIPE = {"name": "polished", "splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 2, "params": {"size": 64}}]}}
+
+
+def test_credentials_in_the_endpoint_go_to_a_header_and_nowhere_else(server, tmp_path):
+    FakeLLM.mode, FakeLLM.authorization = "faithful", []
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(RECIPE))
+    with_password = server.replace("http://", "http://user:s3cret@")
+    polisher = Polisher.from_url(with_password, "fake")
+    assert "s3cret" not in repr(polisher) and polisher.describe()["endpoint"] == server
+    out = build(load_recipe(str(tmp_path / "r.yaml")), None, tmp_path / "out", workers=1, progress=False, polisher=polisher)
+    assert FakeLLM.authorization == ["Basic " + base64.b64encode(b"user:s3cret").decode()] * 2
+    written = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert b"s3cret" not in written and b"user:" not in written
+
+
+def test_every_failed_request_is_said_on_the_console_and_in_the_report(tmp_path):
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(RECIPE))
+    result = run_cli("build", tmp_path / "r.yaml", "--out", tmp_path / "out", "--workers", "1", "--quiet", "--polish-endpoint", "http://127.0.0.1:9/v1", "--polish-model", "fake")
+    assert_one_line_error(result, "every one of 2 polish requests to http://127.0.0.1:9/v1 failed")
+    assert "polish: 0 kept, 0 rejected by the check, 2 requests failed" in result.stdout
+    report = json.loads((tmp_path / "out" / "polished" / "build_report.json").read_text())
+    assert report["polish"] == {"request_failed": 2}

@@ -1,0 +1,18 @@
+"""Run the ``videolake`` command line as a user would: a separate process, stdout and stderr captured."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def run_cli(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "videolake.pipeline.cli", *map(str, args)], capture_output=True, text=True, **kwargs)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit 1, and stderr is a single ``error: ...`` line holding every fragment."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
