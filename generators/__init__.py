@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from videolake.generators import anomaly, counting, jigsaw, synthetic
-from videolake.generators.base import Sample, SampledClip, single_video_lengths
+from videolake.generators.base import CannotGenerate, Sample, SampledClip, single_video_lengths
 from videolake.generators.perturbations import PERTURBATIONS
 
 
@@ -21,7 +21,8 @@ class Task:
     generate: Callable[..., Sample]
     derive_answer: Callable[[dict], str]
     video_lengths: Callable[[dict], list[int]]  # frames of each output video, from meta
-    settings_for: Callable[[dict], dict]
+    settings_for: Callable[[dict], dict]  # defaults + params, type- and range-checked
+    reads: Callable[[str], tuple[str, ...]]  # the settings a subtype reads; a recipe may set no other
     # None: the subtype is free (the tier name); otherwise the allowed subtypes.
     subtypes: tuple[str, ...] | None
     required_density: Callable[[str, dict], int] = lambda subtype, params: 1
@@ -30,10 +31,10 @@ class Task:
 
 
 TASKS: dict[str, Task] = {
-    anomaly.TASK: Task(anomaly.TASK, anomaly.generate, anomaly.derive_answer, single_video_lengths, anomaly.settings_for, tuple(PERTURBATIONS), anomaly.required_density, anomaly.needs_donor),
-    counting.TASK: Task(counting.TASK, counting.generate, counting.derive_answer, single_video_lengths, counting.settings_for, None),
-    jigsaw.TASK: Task(jigsaw.TASK, jigsaw.generate, jigsaw.derive_answer, jigsaw.video_lengths, jigsaw.settings_for, None),
-    synthetic.TASK: Task(synthetic.TASK, synthetic.generate, synthetic.derive_answer, single_video_lengths, synthetic.settings_for, tuple(synthetic.SCENARIOS), needs_source=False),
+    anomaly.TASK: Task(anomaly.TASK, anomaly.generate, anomaly.derive_answer, single_video_lengths, anomaly.settings_for, anomaly.reads, tuple(PERTURBATIONS), anomaly.required_density, anomaly.needs_donor),
+    counting.TASK: Task(counting.TASK, counting.generate, counting.derive_answer, single_video_lengths, counting.settings_for, counting.reads, None),
+    jigsaw.TASK: Task(jigsaw.TASK, jigsaw.generate, jigsaw.derive_answer, jigsaw.video_lengths, jigsaw.settings_for, jigsaw.reads, None),
+    synthetic.TASK: Task(synthetic.TASK, synthetic.generate, synthetic.derive_answer, single_video_lengths, synthetic.settings_for, synthetic.reads, tuple(synthetic.SCENARIOS), needs_source=False),
 }
 
-__all__ = ["TASKS", "Sample", "SampledClip", "Task"]
+__all__ = ["TASKS", "CannotGenerate", "Sample", "SampledClip", "Task"]

@@ -15,7 +15,7 @@ from videolake.generators.base import (
     sample_range,
     single_video_question,
 )
-from videolake.generators.perturbations import DEFAULT_SETTINGS, PERTURBATIONS
+from videolake.generators.perturbations import DEFAULT_SETTINGS, PARAMETERS, PERTURBATIONS
 
 TASK = "anomaly_grounding"
 
@@ -27,7 +27,11 @@ PROMPT = (
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, params)
+    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+
+
+def reads(subtype: str) -> tuple[str, ...]:
+    return ("segment_frames",) + PERTURBATIONS[subtype].reads
 
 
 def required_density(subtype: str, params: dict) -> int:

@@ -53,12 +53,61 @@ def single_video_lengths(meta: dict) -> list[int]:
     return [meta["num_frames"]]
 
 
-def merge_settings(task: str, defaults: dict, params: dict) -> dict:
-    """A task's default settings overridden by ``params``; unknown names are an error, not ignored."""
+class CannotGenerate(Exception):
+    """This sample cannot be made from this clip or these settings (a crowded frame, a clip too short
+    for n segments): the build skips the sample and reports why. Deliberately not a ValueError, so a
+    bug in a generator stops the build instead of quietly losing samples."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One setting a generator reads: its type and inclusive bounds. ``span`` settings also take a
+    ``[low, high]`` pair, drawn per sample; ``choices`` settings are non-empty lists of those values."""
+
+    kind: type  # int, float or bool (list-valued settings: the member type of ``choices``)
+    low: float | None = None
+    high: float | None = None
+    span: bool = False
+    even: bool = False
+    choices: tuple | None = None
+
+    def describe(self) -> str:
+        if self.kind is bool:
+            return "true or false"
+        if self.choices is not None:
+            return f"a non-empty list of {', '.join(map(str, self.choices))}"
+        noun = "integer" if self.kind is int else "number"
+        what = f"{'an even' if self.even else 'an' if noun == 'integer' else 'a'} {noun} in [{self.low}, {self.high}]"
+        return what + (" or a [low, high] pair of them" if self.span else "")
+
+    def _scalar_ok(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.kind is int and not isinstance(value, int):
+            return False
+        return self.low <= value <= self.high and (not self.even or value % 2 == 0)
+
+    def accepts(self, value) -> bool:
+        if self.kind is bool:
+            return isinstance(value, bool)
+        if self.choices is not None:
+            return isinstance(value, list) and bool(value) and all(v in self.choices for v in value)
+        if self.span and isinstance(value, list):
+            return len(value) == 2 and all(self._scalar_ok(v) for v in value) and value[0] <= value[1]
+        return self._scalar_ok(value)
+
+
+def merge_settings(task: str, defaults: dict, declared: dict[str, Param], params: dict) -> dict:
+    """A task's default settings overridden by ``params``; unknown names and values outside their
+    declared type or range are errors, never ignored."""
     unknown = set(params) - set(defaults)
     if unknown:
         raise ValueError(f"unknown {task} parameter(s): {', '.join(sorted(unknown))}")
-    return {**defaults, **params}
+    settings = {**defaults, **params}
+    for name, value in params.items():
+        if not declared[name].accepts(value):
+            raise ValueError(f"{task} parameter {name} must be {declared[name].describe()}, got {value!r}")
+    return settings
 
 
 def single_video_question(prompt: str) -> str:

@@ -8,6 +8,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from videolake.generators.base import (
+    CannotGenerate,
+    Param,
     Sample,
     SampledClip,
     fps_to_str,
@@ -35,12 +37,24 @@ DEFAULT_SETTINGS = {
     "centre_region": 0.7,  # centres lie inside this central fraction of the frame
     "color": [50, 255],
 }
+PARAMETERS = {
+    "max_frames": Param(int, 1, 64),
+    "max_per_frame": Param(int, 1, 16),
+    "min_frame_gap": Param(int, 1, 64),
+    "size": Param(float, 0.01, 1.0, span=True),
+    "centre_region": Param(float, 0.0, 1.0),
+    "color": Param(int, 0, 255, span=True),
+}
 PLACEMENT_ATTEMPTS = 200  # tries per shape before the frame is laid out again
 LAYOUT_RETRIES = 12  # each retry scales every size by 0.85
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, params)
+    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+
+
+def reads(subtype: str) -> tuple[str, ...]:
+    return tuple(PARAMETERS)
 
 
 def _frames_with_gap(rng, num_slots: int, count: int, gap: int) -> list[int]:
@@ -110,7 +124,7 @@ def _layout(rng, shape_types: list[str], frame_index: int, h: int, w: int, setti
                 break  # this shape found no room: lay the frame out again, smaller
         if len(placed) == len(shape_types):
             return placed
-    raise ValueError(f"cannot place {len(shape_types)} shapes on a {w}x{h} frame")
+    raise CannotGenerate(f"cannot place {len(shape_types)} shapes on a {w}x{h} frame")
 
 
 def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:

@@ -6,6 +6,8 @@ import numpy as np
 
 from videolake.generators.base import (
     VIDEO_PLACEHOLDER,
+    CannotGenerate,
+    Param,
     Sample,
     SampledClip,
     fps_to_str,
@@ -14,6 +16,7 @@ from videolake.generators.base import (
 
 TASK = "temporal_jigsaw"
 DEFAULT_SETTINGS = {"segments": 6}
+PARAMETERS = {"segments": Param(int, 2, 64)}
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 # The worked examples of the reference prompts (Figure 11's 6-clip and the released 8-clip wording);
@@ -22,10 +25,11 @@ REFERENCE_EXAMPLES = {6: [3, 4, 1, 5, 6, 2], 8: [5, 1, 8, 2, 7, 4, 6, 3]}
 
 
 def settings_for(params: dict) -> dict:
-    settings = merge_settings(TASK, DEFAULT_SETTINGS, params)
-    if not isinstance(settings["segments"], int) or settings["segments"] < 2:
-        raise ValueError(f"segments must be an integer >= 2, got {settings['segments']!r}")
-    return settings
+    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+
+
+def reads(subtype: str) -> tuple[str, ...]:
+    return tuple(PARAMETERS)
 
 
 def answer_string(positions: list[int]) -> str:
@@ -75,7 +79,7 @@ def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Gener
     frames = clip.base_frames()
     seg_len = len(frames) // n
     if seg_len < 1:
-        raise ValueError(f"{len(frames)} frames cannot make {n} clips")
+        raise CannotGenerate(f"{len(frames)} frames cannot make {n} clips")
     while True:  # a shuffle that leaves every clip in place is no puzzle
         shown = rng.permutation(n)  # shown[j] = original clip at presentation position j (pi, 0-based)
         if not np.array_equal(shown, np.arange(n)):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from videolake.generators.base import sample_range
+from videolake.generators.base import Param, sample_range
 
 SPEED_NOTE = (
     " To ensure a fair challenge, even if the video's actual speed changes (e.g., slow motion or "
@@ -39,6 +39,16 @@ DEFAULT_SETTINGS = {
     "stutter_holds": [2, 5],
     "speed_factor": 2,
 }
+PARAMETERS = {
+    "segment_frames": Param(int, 1, 1023, span=True),  # at most frames - 1 of the recipe, clamped per clip
+    "saturation_factor": Param(float, 0.0, 10.0, span=True),
+    "noise_sigma": Param(float, 0.0, 255.0, span=True),
+    "blur_radius": Param(float, 0.0, 50.0, span=True),
+    "zoom_in_scale": Param(float, 1.0, 10.0, span=True),
+    "zoom_out_scale": Param(float, 1.0, 10.0, span=True),
+    "stutter_holds": Param(int, 1, 64, span=True),
+    "speed_factor": Param(int, 2, 8),
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class Perturbation:
     apply: Callable | None = None  # pixel kernel
     index_map: Callable | None = None  # temporal kernel
     changes_speed: bool = False  # index_map counts in 1/speed_factor slots (Slow, Fast)
+    reads: tuple[str, ...] = ()  # the settings its sampler reads (besides segment_frames)
 
     def density(self, params: dict) -> int:
         """Dense frames per slot this perturbation needs, for its settings or its applied parameters."""
@@ -228,15 +239,15 @@ def _sample_shuffle(rng, settings, length):
 PERTURBATIONS: dict[str, Perturbation] = {
     p.name: p
     for p in [
-        Perturbation("saturation", "pixel", "the colors in the video become oversaturated and unnaturally vibrant.", _sample_factor, apply=saturation),
-        Perturbation("noise", "pixel", "Gaussian noise is added to the video.", _sample_noise, apply=noise),
-        Perturbation("blur", "pixel", "the video becomes blurry or out of focus.", _sample_blur, apply=blur),
+        Perturbation("saturation", "pixel", "the colors in the video become oversaturated and unnaturally vibrant.", _sample_factor, apply=saturation, reads=("saturation_factor",)),
+        Perturbation("noise", "pixel", "Gaussian noise is added to the video.", _sample_noise, apply=noise, reads=("noise_sigma",)),
+        Perturbation("blur", "pixel", "the video becomes blurry or out of focus.", _sample_blur, apply=blur, reads=("blur_radius",)),
         Perturbation("grayscale", "pixel", "the video becomes black and white.", _no_params, apply=grayscale),
         Perturbation("invert", "pixel", "the colors in the video are inverted.", _no_params, apply=invert),
         Perturbation("channel_swap", "pixel", "the red and blue color channels in the video are swapped.", _no_params, apply=channel_swap),
-        Perturbation("zoom_in", "pixel", "the video is zoomed in.", _sampler_scale("zoom_in_scale"), apply=zoom_in),
+        Perturbation("zoom_in", "pixel", "the video is zoomed in.", _sampler_scale("zoom_in_scale"), apply=zoom_in, reads=("zoom_in_scale",)),
         Perturbation("rotate180", "pixel", "the video is rotated 180 degrees.", _no_params, apply=rotate180),
-        Perturbation("zoom_out", "pixel", "the video is zoomed out.", _sampler_scale("zoom_out_scale"), apply=zoom_out),
+        Perturbation("zoom_out", "pixel", "the video is zoomed out.", _sampler_scale("zoom_out_scale"), apply=zoom_out, reads=("zoom_out_scale",)),
         Perturbation("mirror", "pixel", "The video is mirrored horizontally.", _no_params, apply=mirror),
         Perturbation("rotate90", "pixel", "the video is rotated 90 degrees clockwise.", _no_params, apply=_rotate_quarter(clockwise_turns=1)),
         Perturbation("rotate270", "pixel", "the video is rotated 270 degrees clockwise.", _no_params, apply=_rotate_quarter(clockwise_turns=3)),
@@ -247,6 +258,7 @@ PERTURBATIONS: dict[str, Perturbation] = {
             _sample_speed,
             index_map=slow_index_map,
             changes_speed=True,
+            reads=("speed_factor",),
         ),
         Perturbation(
             "fast",
@@ -255,6 +267,7 @@ PERTURBATIONS: dict[str, Perturbation] = {
             _sample_speed,
             index_map=fast_index_map,
             changes_speed=True,
+            reads=("speed_factor",),
         ),
         Perturbation(
             "stutter_hold",
@@ -262,6 +275,7 @@ PERTURBATIONS: dict[str, Perturbation] = {
             "the video appears to freeze and stutter on a few frames, this means instead of playing smoothly, the video repeatedly freezes on a single frame before jumping to the next.",
             _sample_stutter,
             index_map=stutter_index_map,
+            reads=("stutter_holds",),
         ),
         Perturbation(
             "shuffle",

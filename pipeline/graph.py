@@ -44,8 +44,11 @@ from videolake.pipeline.shards import (
 from videolake.schemas import SCHEMA_VERSION, composition_key
 
 
-def sidecar_path(dataset_dir: Path, shard: Shard) -> Path:
-    return dataset_dir / STATE_DIR / "shards" / shard.split / f"{shard.filename}.json"
+SHARDS_IN_FLIGHT_PER_WORKER = 2  # enough to keep every worker busy while the next shard is planned
+
+
+def sidecar_path(dataset_dir: Path, split: str, filename: str) -> Path:
+    return dataset_dir / STATE_DIR / "shards" / split / f"{filename}.json"
 
 
 def build_shard(dataset_dir: Path, shard: Shard, frames: int, max_size, encoder: Encoder, polisher: Polisher | None = None) -> dict:
@@ -66,7 +69,7 @@ def build_shard(dataset_dir: Path, shard: Shard, frames: int, max_size, encoder:
         "polish": dict(polish_outcomes),
         "seconds": round(time.perf_counter() - started, 3),
     }
-    atomic_write_json(sidecar_path(dataset_dir, shard), sidecar)
+    atomic_write_json(sidecar_path(dataset_dir, shard.split, shard.filename), sidecar)
     return sidecar
 
 
@@ -121,7 +124,8 @@ def build(
             fingerprint = plan.fingerprint(encoder.describe(), polisher.describe() if polisher else None)
             claim_output(dataset_dir, fingerprint)
             remove_temporary_files(dataset_dir)
-            pending = [s for s in plan.shards if not sidecar_path(dataset_dir, s).exists()]
+            shards = plan.shards
+            pending = [i for i in range(len(shards)) if not sidecar_path(dataset_dir, *shards.name(i)).exists()]
             with interrupt_guard() as interrupted:
                 run_shards(client, dataset_dir, plan, pending, encoder, progress, polisher, interrupted)
         finally:
@@ -178,24 +182,35 @@ def interrupt_guard():
         signal.signal(signal.SIGINT, previous)
 
 
-def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[Shard], encoder: Encoder, progress: bool, polisher: Polisher | None = None, interrupted: threading.Event | None = None) -> None:
+def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[int], encoder: Encoder, progress: bool, polisher: Polisher | None = None, interrupted: threading.Event | None = None) -> None:
+    """Submit the pending shards a few per worker at a time: each shard's samples are planned just
+    before it is submitted, so the driver never holds the whole plan, however large the recipe."""
     from dask.distributed import as_completed
     from tqdm import tqdm
 
     if not pending:
         return
-    recipe = plan.recipe
-    futures = [
-        client.submit(build_shard, dataset_dir, shard, recipe.frames, recipe.max_size, encoder, polisher, key=f"shard-{recipe.name}-{shard.split}-{shard.index}-{os.getpid()}", retries=1)
-        for shard in pending
-    ]
-    done_before = len(plan.shards) - len(pending)
-    with tqdm(total=len(plan.shards), initial=done_before, desc=f"{recipe.name} shards", unit="shard", disable=not progress) as bar:
-        for future in as_completed(futures):
+    recipe, shards = plan.recipe, plan.shards
+    queue = iter(pending)
+    in_flight = as_completed()
+
+    def submit_next() -> None:
+        index = next(queue, None)
+        if index is not None:
+            shard = shards[index]
+            key = f"shard-{recipe.name}-{shard.split}-{shard.index}-{os.getpid()}"
+            in_flight.add(client.submit(build_shard, dataset_dir, shard, recipe.frames, recipe.max_size, encoder, polisher, key=key, retries=1))
+
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    for _ in range(SHARDS_IN_FLIGHT_PER_WORKER * workers):
+        submit_next()
+    with tqdm(total=len(shards), initial=len(shards) - len(pending), desc=f"{recipe.name} shards", unit="shard", disable=not progress) as bar:
+        for future in in_flight:
             future.result()
             bar.update(1)
             if interrupted is not None and interrupted.is_set():
                 raise KeyboardInterrupt
+            submit_next()
 
 
 def claim_output(dataset_dir: Path, fingerprint: str) -> None:
@@ -246,12 +261,13 @@ def relative_reason(reason: str, root: Path | None) -> str:
 
 
 def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, discovery_skips, root: Path | None = None) -> None:
-    sidecars = [json.loads(sidecar_path(dataset_dir, s).read_text()) for s in plan.shards]
+    names = [plan.shards.name(i) for i in range(len(plan.shards))]
+    sidecars = [json.loads(sidecar_path(dataset_dir, split, filename).read_text()) for split, filename in names]
     split_files: dict[str, list[tuple[str, str]]] = {}
     counts: dict[str, Counter] = {}
-    for shard, sidecar in zip(plan.shards, sidecars):
-        split_files.setdefault(shard.split, []).append((shard.filename, sidecar["sha256"]))
-        counts.setdefault(shard.split, Counter()).update(sidecar["counts"])
+    for (split, filename), sidecar in zip(names, sidecars):
+        split_files.setdefault(split, []).append((filename, sidecar["sha256"]))
+        counts.setdefault(split, Counter()).update(sidecar["counts"])
     skipped = [{"source_id": s.source_id, "reason": s.reason, "samples": []} for s in discovery_skips]
     skipped += [entry for sidecar in sidecars for entry in sidecar["skipped"]]
     skipped = [{**entry, "reason": relative_reason(entry["reason"], root)} for entry in skipped]

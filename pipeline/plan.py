@@ -6,9 +6,12 @@ plans the same samples into the same shards, whatever runs them.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from videolake import VideolakeError
@@ -30,6 +33,10 @@ class SampleSpec:
     params: dict
 
 
+def shard_filename(index: int, count: int) -> str:
+    return f"data-{index:05d}-of-{count:05d}.arrow"
+
+
 @dataclass(frozen=True)
 class Shard:
     split: str
@@ -39,7 +46,7 @@ class Shard:
 
     @property
     def filename(self) -> str:
-        return f"data-{self.index:05d}-of-{self.count:05d}.arrow"
+        return shard_filename(self.index, self.count)
 
     @property
     def key(self) -> str:
@@ -52,11 +59,16 @@ class Plan:
     seed: int
     sources: tuple[SourceRef, ...]
     holdout: tuple[SourceRef, ...]  # sources reserved for benchmark splits
-    shards: tuple[Shard, ...]
+    layouts: tuple[SplitLayout, ...]
+
+    @property
+    def shards(self) -> ShardSequence:
+        """Every shard, computed on demand: a plan holds O(entries + sources), never every sample."""
+        return ShardSequence(self.layouts)
 
     def source_ids(self, benchmark: bool) -> set[str]:
         """Sources the benchmark splits use (``benchmark=True``) or every other split uses."""
-        return {spec.source.source_id for shard in self.shards if (shard.split in BENCHMARK_SPLITS) == benchmark for spec in shard.samples if spec.source}
+        return {source_id for layout in self.layouts if (layout.split in BENCHMARK_SPLITS) == benchmark for source_id in layout.used_source_ids()}
 
     def fingerprint(self, encoder: dict, polish: dict | None = None) -> str:
         """Identifies the build: a resumed build must match it exactly."""
@@ -107,68 +119,171 @@ def make_plan(recipe: Recipe, sources: list[SourceRef], seed: int | None = None,
         raise VideolakeError("no video sources found")
     holdout = holdout_sources(sources, recipe.holdout_fraction)
     held = {s.source_id for s in holdout}
-    shards: list[Shard] = []
+    layouts = []
     for split, entries in recipe.splits.items():
-        if split in BENCHMARK_SPLITS:
-            pool = holdout
-        else:
-            pool = [s for s in sources if s.source_id not in held]
+        pool = holdout if split in BENCHMARK_SPLITS else [s for s in sources if s.source_id not in held]
         if not pool and any(TASKS[e.task].needs_source for e in entries):
             raise VideolakeError(f"split {split!r} has no sources: {len(sources)} found, {len(holdout)} held out for benchmark splits")
         pool = sorted(pool, key=lambda s: _rank(f"{seed}:{split}:{s.source_id}"))
-        specs = _split_samples(recipe, split, entries, pool, seed)
-        # Samples of one source sit together so a shard decodes each source once.
-        order = {s.source_id: i for i, s in enumerate(sources)}
-        specs.sort(key=lambda spec: (order[spec.source.source_id] if spec.source else -1, spec.id))
-        count = math.ceil(len(specs) / recipe.shard_size)
-        for index in range(count):
-            chunk = tuple(specs[index * recipe.shard_size : (index + 1) * recipe.shard_size])
-            shards.append(Shard(split, index, count, chunk))
-    return Plan(recipe, seed, tuple(sources), tuple(holdout), tuple(shards))
+        layouts.append(SplitLayout.build(recipe, split, entries, pool, seed))
+    return Plan(recipe, seed, tuple(sources), tuple(holdout), tuple(layouts))
 
 
-def _split_samples(recipe: Recipe, split: str, entries, pool: list[SourceRef], seed: int) -> list[SampleSpec]:
-    """Assign sources round-robin over the pool, one cursor for all tasks so every source is used
-    before any repeats; with disjoint_tasks each task walks its own slice of the pool."""
-    sourced = [entry for entry in entries if TASKS[entry.task].needs_source]
-    slice_of = {entry.task: "*" for entry in sourced}
-    slices = {"*": pool}
-    if recipe.disjoint_tasks:
-        totals: dict[str, int] = {}
-        for entry in sourced:
-            totals[entry.task] = totals.get(entry.task, 0) + entry.count
-        if len(pool) < len(totals):
-            raise VideolakeError(f"split {split!r}: {len(pool)} sources cannot give {len(totals)} tasks disjoint slices")
-        grand, running, start = sum(totals.values()), 0, 0
-        for i, (task, total) in enumerate(totals.items()):
-            running += total
-            remaining = len(totals) - i - 1  # later tasks need at least one source each
-            end = min(max(start + 1, round(len(pool) * running / grand)), len(pool) - remaining)
-            slices[task], slice_of[task] = pool[start:end], task
-            start = end
-    cursor = {key: 0 for key in slices}
-    pool_position = {s.source_id: i for i, s in enumerate(pool)}
-    specs, number = [], 0
-    for entry in entries:
-        if not TASKS[entry.task].needs_source:
-            for _ in range(entry.count):
-                sample_id = f"{recipe.name}-{split}-{number:07d}"
-                specs.append(SampleSpec(sample_id, entry.task, entry.subtype, entry.tier, split, None, None, sample_seed(seed, sample_id), entry.params))
-                number += 1
-            continue
-        key = slice_of[entry.task]
-        task_pool = slices[key]
-        for _ in range(entry.count):
-            position = cursor[key] % len(task_pool)
-            cursor[key] += 1
-            donor = None
-            if TASKS[entry.task].needs_donor(entry.subtype):
-                if len(pool) < 2:
-                    raise VideolakeError(f"split {split!r}: the swap perturbation needs at least two sources")
-                donor = pool[(pool_position[task_pool[position].source_id] + 1) % len(pool)]
-            sample_id = f"{recipe.name}-{split}-{number:07d}"
-            specs.append(
-                SampleSpec(sample_id, entry.task, entry.subtype, entry.tier, split, task_pool[position], donor, sample_seed(seed, sample_id), entry.params)
-            )
-            number += 1
-    return specs
+@dataclass(frozen=True)
+class Walk:
+    """The sourced entries that share one cursor over one slice of the pool (all tasks, or one task
+    with ``disjoint_tasks``): cursor value c takes ``sources[c % len(sources)]``."""
+
+    sources: tuple[SourceRef, ...]
+    offset: int  # where the slice starts in the split's pool (donors are pool neighbours)
+    entries: tuple[int, ...]  # entry indices, in recipe order
+    bases: tuple[int, ...]  # first cursor value of each entry
+    total: int  # samples on this walk
+
+    def source_position(self, order: int) -> tuple[int, int]:
+        """(position in ``sources``, cursor) of the ``order``-th sample when samples are grouped by
+        source (so a shard decodes each source once): source p holds cursors p, p + P, p + 2P, ..."""
+        per, extra = divmod(self.total, len(self.sources))
+        if order < extra * (per + 1):
+            position, round_ = divmod(order, per + 1)
+        else:
+            position, round_ = divmod(order - extra * (per + 1), per)
+            position += extra
+        return position, position + round_ * len(self.sources)
+
+
+@dataclass(frozen=True)
+class SplitLayout:
+    """Everything needed to produce any sample of a split from its index, in O(1) memory per sample.
+
+    Sample ids number the entries in recipe order. The shard order puts rendered samples first (in
+    id order), then each walk with its samples grouped by source."""
+
+    recipe_name: str
+    split: str
+    seed: int
+    shard_size: int
+    entries: tuple  # the recipe's Entry objects
+    starts: tuple[int, ...]  # first sample number of each entry
+    pool: tuple[SourceRef, ...]
+    rendered: tuple[int, ...]  # entries that need no source
+    rendered_starts: tuple[int, ...]  # running count of rendered samples before each of them
+    walks: tuple[Walk, ...]
+
+    @classmethod
+    def build(cls, recipe: Recipe, split: str, entries, pool: list[SourceRef], seed: int) -> SplitLayout:
+        starts = tuple(itertools.accumulate((e.count for e in entries), initial=0))[:-1]
+        rendered = tuple(i for i, e in enumerate(entries) if not TASKS[e.task].needs_source)
+        rendered_starts = tuple(itertools.accumulate((entries[i].count for i in rendered), initial=0))[:-1]
+        sourced = [i for i, e in enumerate(entries) if TASKS[e.task].needs_source]
+        if any(TASKS[entries[i].task].needs_donor(entries[i].subtype) for i in sourced) and len(pool) < 2:
+            raise VideolakeError(f"split {split!r}: the swap perturbation needs at least two sources")
+        groups: dict[str, list[int]] = {}
+        for i in sourced:
+            groups.setdefault(entries[i].task if recipe.disjoint_tasks else "*", []).append(i)
+        slices = _slices(split, pool, {key: sum(entries[i].count for i in members) for key, members in groups.items()})
+        walks = []
+        for key, members in groups.items():
+            start, end = slices[key]
+            bases = tuple(itertools.accumulate((entries[i].count for i in members), initial=0))
+            walks.append(Walk(tuple(pool[start:end]), start, tuple(members), bases[:-1], bases[-1]))
+        return cls(recipe.name, split, seed, recipe.shard_size, tuple(entries), starts, tuple(pool), rendered, rendered_starts, tuple(walks))
+
+    @property
+    def total(self) -> int:
+        return sum(e.count for e in self.entries)
+
+    @property
+    def shard_count(self) -> int:
+        return math.ceil(self.total / self.shard_size)
+
+    def spec(self, order: int) -> SampleSpec:
+        """The ``order``-th sample in shard order."""
+        rendered_total = sum(self.entries[i].count for i in self.rendered)
+        if order < rendered_total:
+            at = bisect.bisect_right(self.rendered_starts, order) - 1
+            entry_index = self.rendered[at]
+            return self._spec(entry_index, order - self.rendered_starts[at], None, None)
+        order -= rendered_total
+        for walk in self.walks:
+            if order < walk.total:
+                position, cursor = walk.source_position(order)
+                at = bisect.bisect_right(walk.bases, cursor) - 1
+                entry_index = walk.entries[at]
+                donor = None
+                if TASKS[self.entries[entry_index].task].needs_donor(self.entries[entry_index].subtype):
+                    donor = self.pool[(walk.offset + position + 1) % len(self.pool)]
+                return self._spec(entry_index, cursor - walk.bases[at], walk.sources[position], donor)
+            order -= walk.total
+        raise IndexError(order)
+
+    def _spec(self, entry_index: int, offset: int, source: SourceRef | None, donor: SourceRef | None) -> SampleSpec:
+        entry = self.entries[entry_index]
+        sample_id = f"{self.recipe_name}-{self.split}-{self.starts[entry_index] + offset:07d}"
+        return SampleSpec(sample_id, entry.task, entry.subtype, entry.tier, self.split, source, donor, sample_seed(self.seed, sample_id), entry.params)
+
+    def shard(self, index: int) -> Shard:
+        if not 0 <= index < self.shard_count:
+            raise IndexError(index)
+        orders = range(index * self.shard_size, min(self.total, (index + 1) * self.shard_size))
+        return Shard(self.split, index, self.shard_count, tuple(self.spec(order) for order in orders))
+
+    def used_source_ids(self) -> set[str]:
+        """Every source a sample of this split reads, donors included (O(sources) work)."""
+        used = set()
+        for walk in self.walks:
+            reached = min(walk.total, len(walk.sources))
+            used.update(s.source_id for s in walk.sources[:reached])
+            for at, entry_index in enumerate(walk.entries):
+                entry = self.entries[entry_index]
+                if TASKS[entry.task].needs_donor(entry.subtype):
+                    first, count = walk.bases[at], min(entry.count, len(walk.sources))
+                    for cursor in range(first, first + count):
+                        used.add(self.pool[(walk.offset + cursor % len(walk.sources) + 1) % len(self.pool)].source_id)
+        return used
+
+
+class ShardSequence(Sequence):
+    """The plan's shards, split by split, each made when asked for."""
+
+    def __init__(self, layouts: tuple[SplitLayout, ...]):
+        self.layouts = layouts
+        self.offsets = tuple(itertools.accumulate((layout.shard_count for layout in layouts), initial=0))
+
+    def __len__(self) -> int:
+        return self.offsets[-1]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        at = bisect.bisect_right(self.offsets, index) - 1
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self.layouts[at].shard(index - self.offsets[at])
+
+    def name(self, index: int) -> tuple[str, str]:
+        """(split, file name) of a shard, without planning its samples."""
+        at = bisect.bisect_right(self.offsets, index) - 1
+        layout = self.layouts[at]
+        return layout.split, shard_filename(index - self.offsets[at], layout.shard_count)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ShardSequence) and len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+
+def _slices(split: str, pool: list[SourceRef], totals: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Each walk's (start, end) in the pool: the whole pool when tasks share it, otherwise slices in
+    proportion to each task's samples, every task getting at least one source."""
+    if list(totals) in ([], ["*"]):
+        return {"*": (0, len(pool))}
+    if len(pool) < len(totals):
+        raise VideolakeError(f"split {split!r}: {len(pool)} sources cannot give {len(totals)} tasks disjoint slices")
+    grand, running, start, slices = sum(totals.values()), 0, 0, {}
+    for i, (task, total) in enumerate(totals.items()):
+        running += total
+        remaining = len(totals) - i - 1  # later tasks need at least one source each
+        end = min(max(start + 1, round(len(pool) * running / grand)), len(pool) - remaining)
+        slices[task], start = (start, end), end
+    return slices

@@ -20,6 +20,9 @@ RECIPE_KEYS = {"name", "description", "seed", "frames", "max_size", "shard_size"
 ENTRY_KEYS = {"task", "subtype", "tier", "count", "params"}
 BENCHMARK_SPLITS = {"test"}  # drawn only from held-out sources, which no other split may use
 DEFAULT_TIER = "default"
+MAX_FRAMES = 1024  # sampled frames per video (MUSEG trains with up to 448)
+MAX_SHARD_SIZE = 100_000
+MAX_SIDE = 4096
 
 
 class RecipeError(VideolakeError):
@@ -95,9 +98,10 @@ def _check_keys(mapping, allowed: set[str], where: str) -> None:
         raise RecipeError(f"{where}: unknown key {unknown[0]!r} (expected one of {', '.join(sorted(allowed))})")
 
 
-def _int(value, where: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise RecipeError(f"{where}: expected an integer >= {minimum}, got {value!r}")
+def _int(value, where: str, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (maximum is not None and value > maximum):
+        bounds = f"in [{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
+        raise RecipeError(f"{where}: expected an integer {bounds}, got {value!r}")
     return value
 
 
@@ -118,8 +122,8 @@ def parse_recipe(document: dict, where: str) -> Recipe:
         tiers[task] = {**tiers.get(task, {}), **named}
 
     max_size = document.get("max_size", [448, 448])
-    if not (isinstance(max_size, list) and len(max_size) == 2 and all(isinstance(v, int) and v >= 16 for v in max_size)):
-        raise RecipeError(f"{where}: max_size must be [width, height] with both >= 16, got {max_size!r}")
+    if not (isinstance(max_size, list) and len(max_size) == 2 and all(isinstance(v, int) and not isinstance(v, bool) and 16 <= v <= MAX_SIDE for v in max_size)):
+        raise RecipeError(f"{where}: max_size must be [width, height], each in [16, {MAX_SIDE}], got {max_size!r}")
     holdout = document.get("holdout_fraction", 0.1)
     if not isinstance(holdout, (int, float)) or isinstance(holdout, bool) or not 0 <= holdout < 1:
         raise RecipeError(f"{where}: holdout_fraction must be in [0, 1), got {holdout!r}")
@@ -142,9 +146,9 @@ def parse_recipe(document: dict, where: str) -> Recipe:
         "name": name,
         "description": str(document.get("description", "")),
         "seed": _int(document.get("seed", 0), f"{where}: seed", 0),
-        "frames": _int(document.get("frames", 48), f"{where}: frames", 2),
+        "frames": _int(document.get("frames", 48), f"{where}: frames", 2, MAX_FRAMES),
         "max_size": list(max_size),
-        "shard_size": _int(document.get("shard_size", 256), f"{where}: shard_size", 1),
+        "shard_size": _int(document.get("shard_size", 256), f"{where}: shard_size", 1, MAX_SHARD_SIZE),
         "holdout_fraction": float(holdout),
         "disjoint_tasks": disjoint,
     }
@@ -176,10 +180,21 @@ def _parse_entry(entry, tiers: dict, where: str) -> Entry:
     subtype = entry.get("subtype", tier)
     if task.subtypes is not None and subtype not in task.subtypes:
         raise RecipeError(f"{where}: unknown subtype {subtype!r} for {task_name} (expected one of {', '.join(task.subtypes)})")
-    params = {**(task_tiers[tier] or {}), **(entry.get("params") or {})}
+    explicit = entry.get("params") or {}
+    if not isinstance(explicit, dict):
+        raise RecipeError(f"{where}: params must be a mapping")
+    reads = task.reads(subtype)
     try:
-        task.settings_for(params)
+        task.settings_for({**(task_tiers[tier] or {}), **explicit})  # every value typed and in range
+    except ValueError as err:
+        raise RecipeError(f"{where}: {err}") from err
+    unread = sorted(set(explicit) - set(reads))
+    if unread:
+        raise RecipeError(f"{where}: {task_name}/{subtype} does not read {unread[0]!r} (it reads: {', '.join(reads)})")
+    # A tier is shared by every subtype of its task: keep only what this subtype reads.
+    params = {k: v for k, v in {**(task_tiers[tier] or {}), **explicit}.items() if k in reads}
+    try:
         task.required_density(subtype, params)
-    except (ValueError, TypeError) as err:
+    except ValueError as err:
         raise RecipeError(f"{where}: {err}") from err
     return Entry(task_name, subtype, tier, _int(entry.get("count"), f"{where}: count", 1), params)

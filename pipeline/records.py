@@ -14,7 +14,7 @@ from itertools import groupby
 
 import numpy as np
 
-from videolake.generators import TASKS, SampledClip
+from videolake.generators import TASKS, CannotGenerate, SampledClip
 from videolake.generators.base import fps_from_str
 from videolake.pipeline.encode import Encoder, encode_mp4
 from videolake.pipeline.ingest import SourceRef, read_archive_members
@@ -89,7 +89,7 @@ def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encode
         if spec.source is None:
             try:
                 done[spec.id] = record_for(spec, None, None, encoder, polisher)
-            except ValueError as err:
+            except CannotGenerate as err:
                 skipped.append({"source_id": "", "reason": f"{spec.id}: {err}", "samples": [spec.id]})
         else:
             by_source.setdefault(spec.source.source_id, []).append(spec)
@@ -110,7 +110,7 @@ def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encode
             try:
                 donor = _donor_clip(spec.donor, donors, frames, max_size) if spec.donor else None
                 done[spec.id] = record_for(spec, clip, donor, encoder, polisher)
-            except (SourceError, ValueError) as err:
+            except (SourceError, CannotGenerate) as err:
                 skipped.append({"source_id": ref.source_id, "reason": f"{spec.id}: {err}", "samples": [spec.id]})
     return [done[s.id] for s in specs if s.id in done], skipped
 

@@ -90,7 +90,9 @@ def test_builtin_synrl_recipes_plan_without_sources(name, total):
     counts = [sum(s.subtype == t for s in specs) for t in synthetic.SCENARIOS]
     assert max(counts) - min(counts) <= 1
     if name == "synrl-round2":
-        assert all(spec.params["duration"] == [6.0, 8.0] for spec in specs)
+        # the tier's settings reach every scenario that reads them, and only those
+        assert all(spec.params.get("duration") == ([6.0, 8.0] if "duration" in synthetic.reads(spec.subtype) else None) for spec in specs)
+        assert all(spec.params.get("operations") == ([8, 12] if "operations" in synthetic.reads(spec.subtype) else None) for spec in specs)
 
 
 def test_rl_and_sft_recipes_draw_different_videos():

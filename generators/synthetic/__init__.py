@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videolake.generators.base import Sample, merge_settings, single_video_question
+from videolake.generators.base import Param, Sample, merge_settings, single_video_question
 from videolake.generators.synthetic import games, motion, qa
 from videolake.generators.synthetic.longterm import MODES
 from videolake.generators.synthetic.render import PalettedVideo
@@ -41,6 +41,24 @@ DEFAULT_SETTINGS = {
     "modes": list(MODES),
     "options": 4,  # multiple-choice options
 }
+PARAMETERS = {
+    "size": Param(int, 64, 2048, even=True),
+    "fps": Param(int, 1, 120),
+    "duration": Param(float, 1.0, 60.0, span=True),
+    "speed": Param(float, 0.25, 4.0),
+    "speed_gap": Param(float, 0.25, 4.0),
+    "objects": Param(int, 2, 6, span=True),
+    "moves": Param(int, 1, 12, span=True),
+    "turns": Param(int, 1, 8, span=True),
+    "operations": Param(int, 2, 24, span=True),  # historical questions ask about a state strictly inside
+    "op_seconds": Param(float, 0.25, 5.0, span=True),
+    "reveal_seconds": Param(float, 0.5, 10.0, span=True),
+    "items": Param(int, 3, 8, span=True),
+    "terms": Param(int, 2, 8, span=True),
+    "occlusion": Param(bool),
+    "modes": Param(str, choices=tuple(MODES)),
+    "options": Param(int, 2, len(qa.LETTERS)),
+}
 
 
 @dataclass(frozen=True)
@@ -51,44 +69,50 @@ class Scenario:
     solve: Callable[[dict], str]  # meta -> the true answer text, from the per-frame data
     narrate: Callable[[dict], tuple]  # meta -> (opening, steps, conclusion)
     render: Callable[[dict], PalettedVideo]
+    reads: tuple[str, ...]  # the settings its simulation reads
 
 
-def _motion(name: str, key: str) -> Scenario:
-    return Scenario(name, "short", getattr(motion, f"simulate_{key}"), getattr(motion, f"solve_{key}"), getattr(motion, f"narrate_{key}"), motion.render)
+def _motion(name: str, key: str, *reads: str) -> Scenario:
+    return Scenario(name, "short", getattr(motion, f"simulate_{key}"), getattr(motion, f"solve_{key}"), getattr(motion, f"narrate_{key}"), motion.render, FRAME + reads)
 
+
+FRAME = ("size", "fps")  # every scenario
+TIMELINE = FRAME + ("modes", "op_seconds", "options", "reveal_seconds")  # every long-term scenario
+GAME_READS = {
+    "card_pile": ("items", "operations"),
+    "chip_cups": ("operations",),
+    "file_system": ("items", "operations"),
+    "math_trail": ("terms",),
+    "grid_shell": ("objects", "occlusion", "operations"),
+    "sliding_puzzle": ("operations",),
+}
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
-        _motion("collision_count", "collisions"),
-        _motion("direction", "direction"),
-        _motion("trajectory_shape", "trajectory"),
-        _motion("speed_perception", "speed"),
-        _motion("motion_count", "motion_count"),
-        _motion("attribute_change", "attribute"),
-        _motion("rotation", "rotation"),
-        _motion("relative_position", "relative"),
-        _motion("acceleration_detection", "acceleration"),
-        _motion("velocity_comparison", "velocity"),
-        _motion("distance_estimation", "distance"),
-        _motion("event_ordering", "ordering"),
+        _motion("collision_count", "collisions", "duration", "speed"),
+        _motion("direction", "direction", "duration", "speed"),
+        _motion("trajectory_shape", "trajectory", "duration"),
+        _motion("speed_perception", "speed", "duration", "speed_gap"),
+        _motion("motion_count", "motion_count", "moves", "speed"),
+        _motion("attribute_change", "attribute", "duration"),
+        _motion("rotation", "rotation", "duration", "turns"),
+        _motion("relative_position", "relative", "duration", "speed"),
+        _motion("acceleration_detection", "acceleration", "duration", "objects", "speed", "speed_gap"),
+        _motion("velocity_comparison", "velocity", "duration", "objects", "speed", "speed_gap"),
+        _motion("distance_estimation", "distance", "duration"),
+        _motion("event_ordering", "ordering", "duration", "objects", "speed"),
     ]
-    + [Scenario(g.name, "long", g.simulate, g.solve, g.narrate, g.render) for g in games.GAMES]
+    + [Scenario(g.name, "long", g.simulate, g.solve, g.narrate, g.render, TIMELINE + GAME_READS[g.name]) for g in games.GAMES]
 }
 
 
 def settings_for(params: dict) -> dict:
-    settings = merge_settings(TASK, DEFAULT_SETTINGS, params)
-    if not isinstance(settings["size"], int) or settings["size"] < 64 or settings["size"] % 2:
-        raise ValueError(f"synrl size must be an even integer >= 64, got {settings['size']!r}")
-    if not isinstance(settings["fps"], int) or not 1 <= settings["fps"] <= 120:
-        raise ValueError(f"synrl fps must be an integer in 1..120, got {settings['fps']!r}")
-    unknown = set(settings["modes"]) - set(MODES)
-    if unknown or not settings["modes"]:
-        raise ValueError(f"synrl modes must be a non-empty list of {', '.join(MODES)}")
-    if not isinstance(settings["options"], int) or not 2 <= settings["options"] <= len(qa.LETTERS):
-        raise ValueError(f"synrl options must be an integer in 2..{len(qa.LETTERS)}")
-    return settings
+    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+
+
+def reads(subtype: str) -> tuple[str, ...]:
+    return SCENARIOS[subtype].reads
 
 
 def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:

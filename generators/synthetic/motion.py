@@ -18,7 +18,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from videolake.generators.base import sample_range
+from videolake.generators.base import CannotGenerate, sample_range
 from videolake.generators.synthetic import qa
 from videolake.generators.synthetic.qa import Step
 from videolake.generators.synthetic.render import (
@@ -53,7 +53,7 @@ def retry(simulate):
                 return simulate(settings, rng)
             except Unlucky:
                 continue
-        raise ValueError(f"{simulate.__name__}: no valid scene in {TRIES} draws; loosen the parameters")
+        raise CannotGenerate(f"{simulate.__name__}: no valid scene in {TRIES} draws; loosen the parameters")
 
     wrapper.__name__ = simulate.__name__
     return wrapper
@@ -791,7 +791,7 @@ def simulate_ordering(settings, rng):
     spacing = min(round(0.45 * fps / settings["speed"]) + gap, (frames - 6) // count)  # shorter jumps when crowded
     jump_frames = spacing - gap
     if jump_frames < 8:
-        raise ValueError(f"{count} jumps do not fit in {frames} frames; lengthen the clip")
+        raise CannotGenerate(f"{count} jumps do not fit in {frames} frames; lengthen the clip")
     free = frames - 6 - count * spacing
     starts = 3 + np.sort(rng.integers(0, free + 1, count)) + spacing * np.arange(count)
     order = rng.permutation(count)

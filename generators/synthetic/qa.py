@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from videolake.generators.base import CannotGenerate
 from videolake.generators.synthetic.render import clock
 
 LETTERS = "ABCDEFGH"
@@ -37,7 +38,7 @@ def pick_options(truth: str, candidates: Iterable[str], count: int, rng: np.rand
         if len(wrong) == count - 1:
             break
     if len(wrong) < count - 1:
-        raise ValueError(f"only {len(wrong)} distinct distractors for {truth!r}")
+        raise CannotGenerate(f"only {len(wrong)} distinct distractors for {truth!r}")
     options = wrong + [truth]
     return [options[i] for i in rng.permutation(len(options))]
 

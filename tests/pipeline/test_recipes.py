@@ -52,8 +52,15 @@ BASE = {"name": "x", "splits": {"train": [{"task": "temporal_jigsaw", "tier": "e
         ({"splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 1, "params": {"segmnts": 3}}]}}, "unknown temporal_jigsaw parameter"),
         ({"holdout_fraction": 1.5}, "holdout_fraction"),
         ({"max_size": [448]}, "max_size"),
-        ({"splits": {"train": [{"task": "anomaly_grounding", "subtype": "slow", "count": 1, "params": {"speed_factor": 1.5}}]}}, "speed_factor must be an integer >= 2"),
-        ({"tiers": {"temporal_jigsaw": {"mine": {"segments": 1}}}, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "mine", "count": 1}]}}, "segments must be an integer >= 2"),
+        ({"splits": {"train": [{"task": "anomaly_grounding", "subtype": "slow", "count": 1, "params": {"speed_factor": 1.5}}]}}, r"speed_factor must be an integer in \[2, 8\], got 1.5"),
+        ({"tiers": {"temporal_jigsaw": {"mine": {"segments": 1}}}, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "mine", "count": 1}]}}, r"segments must be an integer in \[2, 64\], got 1"),
+        ({"splits": {"train": [{"task": "object_counting", "tier": "easy", "count": 1, "params": {"max_frames": -1}}]}}, r"max_frames must be an integer in \[1, 64\], got -1"),
+        ({"frames": 100000}, r"frames: expected an integer in \[2, 1024\], got 100000"),
+        ({"splits": {"train": [{"task": "anomaly_grounding", "subtype": "mirror", "count": 1, "params": {"noise_sigma": [1, 2]}}]}}, r"anomaly_grounding/mirror does not read 'noise_sigma' \(it reads: segment_frames\)"),
+        ({"splits": {"train": [{"task": "anomaly_grounding", "subtype": "noise", "count": 1, "params": {"noise_sigma": [30, 10]}}]}}, r"noise_sigma must be a number in \[0.0, 255.0\] or a \[low, high\] pair of them, got \[30, 10\]"),
+        ({"splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 1, "params": {"turns": 2}}]}}, r"synrl/chip_cups does not read 'turns'"),
+        ({"splits": {"train": [{"task": "synrl", "subtype": "rotation", "count": 1, "params": {"size": 65}}]}}, r"size must be an even integer in \[64, 2048\]"),
+        ({"splits": {"train": [{"task": "synrl", "subtype": "rotation", "count": 1, "params": {"modes": []}}]}}, r"modes must be a non-empty list of forward"),
     ],
 )
 def test_bad_recipes_fail_with_one_clear_line(change, message):
@@ -162,3 +169,37 @@ def test_build_refuses_a_train_split_on_another_datasets_benchmark_sources(tmp_p
     leaky = parse_recipe({"name": "train", "holdout_fraction": 0.0, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]}}, "t")
     with pytest.raises(VideolakeError, match="both benchmark and training data with bench"):
         check_holdout(make_plan(leaky, sources), tmp_path)
+
+
+def test_a_ten_million_sample_plan_is_made_shard_by_shard_in_bounded_memory():
+    import time
+    import tracemalloc
+
+    document = {
+        "name": "huge",
+        "splits": {
+            "train": [
+                {"task": "anomaly_grounding", "subtype": "swap", "count": 4_000_000},
+                {"task": "temporal_jigsaw", "tier": "easy", "count": 3_000_000},
+                {"task": "synrl", "subtype": "rotation", "count": 3_000_000},
+            ]
+        },
+    }
+    recipe = parse_recipe(document, "huge.yaml")
+    tracemalloc.start()
+    started = time.perf_counter()
+    plan = make_plan(recipe, pool(5000))
+    shards = plan.shards
+    first, last = shards[0], shards[len(shards) - 1]
+    used = plan.source_ids(benchmark=False)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(shards) == 10_000_000 // 256 + 1 and len(first.samples) == 256 and len(last.samples) == 10_000_000 % 256
+    assert peak < 64 * 2**20, f"planning held {peak / 2**20:.0f} MiB"
+    assert seconds < 30  # seconds in practice; generous for a loaded machine
+    assert len(used) == 4500  # every non-held-out source, donors included
+    # samples of one source sit together, ids are unique and the plan is a pure function
+    ids = [s.id for sh in (shards[0], shards[1], shards[20_000]) for s in sh.samples]
+    assert len(set(ids)) == len(ids)
+    assert make_plan(recipe, list(reversed(pool(5000)))).shards[20_000] == shards[20_000]

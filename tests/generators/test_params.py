@@ -1,0 +1,89 @@
+"""Every generator declares, per subtype, the settings it reads with their types and ranges; the
+declarations are checked against what the generators really read and against their bounds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import make_clip
+from videolake.generators import TASKS, CannotGenerate, anomaly, counting, jigsaw, synthetic
+from videolake.generators.base import Param
+
+MODULES = {anomaly.TASK: anomaly, counting.TASK: counting, jigsaw.TASK: jigsaw, synthetic.TASK: synthetic}
+
+
+class RecordingSettings(dict):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+
+def subtypes(task):
+    return TASKS[task].subtypes or ("default",)
+
+
+def read_settings(monkeypatch, task, subtype, seeds=20) -> set[str]:
+    module, original, seen = MODULES[task], MODULES[task].settings_for, set()
+
+    def recording(params):
+        settings = RecordingSettings(original(params))
+        recorded.append(settings)
+        return settings
+
+    recorded: list[RecordingSettings] = []
+    monkeypatch.setattr(module, "settings_for", recording)
+    clip = make_clip(density=TASKS[task].required_density(subtype, {}))
+    donor = make_clip() if TASKS[task].needs_donor(subtype) else None
+    for seed in range(seeds):
+        try:
+            module.generate(clip if TASKS[task].needs_source else None, subtype, {"size": 64} if task == synthetic.TASK else {}, np.random.default_rng(seed), donor)
+        except CannotGenerate:
+            pass
+    for settings in recorded:
+        seen |= settings.read
+    return seen
+
+
+@pytest.mark.parametrize("task, subtype", [(t, s) for t in TASKS for s in subtypes(t)])
+def test_declared_reads_are_what_the_generator_reads(monkeypatch, task, subtype):
+    assert read_settings(monkeypatch, task, subtype) == set(TASKS[task].reads(subtype))
+
+
+def test_every_default_setting_is_declared_and_within_its_range():
+    for module in MODULES.values():
+        declared = module.PARAMETERS
+        assert set(module.DEFAULT_SETTINGS) == set(declared), module.__name__
+        for name, value in module.DEFAULT_SETTINGS.items():
+            assert declared[name].accepts(value), (module.__name__, name, value)
+
+
+def bounds(param: Param):
+    if param.kind is bool:
+        return [True, False]
+    if param.choices is not None:
+        return [list(param.choices[:1]), list(param.choices)]
+    return [param.kind(param.low), param.kind(param.high)]
+
+
+@pytest.mark.parametrize("scenario", list(synthetic.SCENARIOS))
+def test_synthetic_scenarios_generate_at_every_declared_bound(scenario):
+    """At a bound a scenario may say it cannot make the sample (CannotGenerate), never fail otherwise."""
+    for name in synthetic.reads(scenario):
+        if name in ("size", "fps"):
+            continue  # the frame itself: 64 px and 10 fps keep this test fast
+        for value in bounds(synthetic.PARAMETERS[name]):
+            params = {"size": 64, "fps": 10, name: value}
+            try:
+                sample = synthetic.generate(None, scenario, params, np.random.default_rng(0))
+            except CannotGenerate:
+                continue
+            assert synthetic.derive_answer(sample.meta) == sample.answer, (name, value)
