@@ -23,6 +23,8 @@ dataset: $(STAMP)
 	$(BIN)/videolake validate $(OUT)/demo
 
 test: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

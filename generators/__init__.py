@@ -10,31 +10,48 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from videolake.generators import anomaly, counting, jigsaw, synthetic
-from videolake.generators.base import CannotGenerate, Sample, SampledClip, single_video_lengths
+from videolake.generators.base import CannotGenerate, Contact, Sample, SampledClip, single_video_lengths
 from videolake.generators.perturbations import PERTURBATIONS
 
 
 @dataclass(frozen=True)
 class Task:
+    """Everything the pipeline, validate, score and inspect know about a task: a new task family is
+    one generator module, its reward (videolake.rewards.REWARDS), one entry here and tests."""
+
     name: str
     generate: Callable[..., Sample]
     derive_answer: Callable[[dict], str]
     video_lengths: Callable[[dict], list[int]]  # frames of each output video, from meta
     settings_for: Callable[[dict], dict]  # defaults + params, type- and range-checked
     reads: Callable[[str], tuple[str, ...]]  # the settings a subtype reads; a recipe may set no other
+    random_guess: Callable[[dict, float, np.random.Generator], str]  # (meta, fps, rng): `score --baseline random`
     # None: the subtype is free (the tier name); otherwise the allowed subtypes.
     subtypes: tuple[str, ...] | None
+    contact: Callable[[dict], Contact] | None = None  # what `inspect` marks; None: the event-timeline strip
+    trace_facts: Callable[[str], set[str]] | None = None  # what a polished reasoning trace must keep
+    interval_answers: bool = False  # `score` adds R@0.3/0.5/0.7 (the answer is scored by IoU)
     required_density: Callable[[str, dict], int] = lambda subtype, params: 1
     needs_donor: Callable[[str], bool] = lambda subtype: False
     needs_source: bool = True  # False: rendered from nothing (synthetic videos)
 
 
+def _task(module, **options) -> Task:
+    return Task(module.TASK, module.generate, module.derive_answer, getattr(module, "video_lengths", single_video_lengths), module.settings_for, module.reads, module.random_guess, **options)
+
+
+# In Table 1's order: counting, grounding, jigsaw; then the rest.
 TASKS: dict[str, Task] = {
-    anomaly.TASK: Task(anomaly.TASK, anomaly.generate, anomaly.derive_answer, single_video_lengths, anomaly.settings_for, anomaly.reads, tuple(PERTURBATIONS), anomaly.required_density, anomaly.needs_donor),
-    counting.TASK: Task(counting.TASK, counting.generate, counting.derive_answer, single_video_lengths, counting.settings_for, counting.reads, None),
-    jigsaw.TASK: Task(jigsaw.TASK, jigsaw.generate, jigsaw.derive_answer, jigsaw.video_lengths, jigsaw.settings_for, jigsaw.reads, None),
-    synthetic.TASK: Task(synthetic.TASK, synthetic.generate, synthetic.derive_answer, single_video_lengths, synthetic.settings_for, synthetic.reads, tuple(synthetic.SCENARIOS), needs_source=False),
+    task.name: task
+    for task in (
+        _task(counting, subtypes=None, contact=counting.contact),
+        _task(anomaly, subtypes=tuple(PERTURBATIONS), contact=anomaly.contact, interval_answers=True, required_density=anomaly.required_density, needs_donor=anomaly.needs_donor),
+        _task(jigsaw, subtypes=None, contact=jigsaw.contact),
+        _task(synthetic, subtypes=tuple(synthetic.SCENARIOS), trace_facts=synthetic.trace_facts, needs_source=False),
+    )
 }
 
-__all__ = ["TASKS", "CannotGenerate", "Sample", "SampledClip", "Task"]
+__all__ = ["TASKS", "CannotGenerate", "Contact", "Sample", "SampledClip", "Task"]

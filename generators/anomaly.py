@@ -6,6 +6,7 @@ import numpy as np
 from PIL import Image
 
 from videolake.generators.base import (
+    Contact,
     Sample,
     SampledClip,
     format_seconds,
@@ -100,3 +101,13 @@ def derive_answer(meta: dict) -> str:
     if not np.array_equal(indices, expected):
         raise ValueError("frame index map does not match the perturbation parameters")
     return interval_answer(start, length, fps_from_str(meta["fps"]))
+
+
+def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
+    """The whole video: the guess that knows nothing about the segment (IoU = its share of the video)."""
+    return interval_answer(0, meta["num_frames"], fps)
+
+
+def contact(meta: dict) -> Contact:
+    start, end = meta["start_frame"], meta["start_frame"] + meta["num_segment_frames"]
+    return Contact(dict.fromkeys(range(start, end), "inside"), f"red: perturbed frames {start}..{end - 1} ({meta['perturbation']})")

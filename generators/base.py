@@ -53,6 +53,16 @@ def single_video_lengths(meta: dict) -> list[int]:
     return [meta["num_frames"]]
 
 
+@dataclass(frozen=True)
+class Contact:
+    """What a task's contact sheet marks: frame index -> mark ("inside", "shapes"), a note for the
+    title, and for multi-video tasks one label per video (each drawn as a row)."""
+
+    marked: dict[int, str]
+    note: str
+    video_labels: list[str] | None = None
+
+
 class CannotGenerate(Exception):
     """This sample cannot be made from this clip or these settings (a crowded frame, a clip too short
     for n segments): the build skips the sample and reports why. Deliberately not a ValueError, so a

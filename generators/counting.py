@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 
 from videolake.generators.base import (
     CannotGenerate,
+    Contact,
     Param,
     Sample,
     SampledClip,
@@ -71,10 +72,7 @@ def shape_polygon(shape: dict) -> list[tuple[float, float]]:
         radius, corners = size / math.sqrt(2), 4
     else:
         radius, corners = size / math.sqrt(3), 3
-    return [
-        (cx + radius * math.cos(angle + 2 * math.pi * k / corners), cy + radius * math.sin(angle + 2 * math.pi * k / corners))
-        for k in range(corners)
-    ]
+    return [(cx + radius * math.cos(angle + 2 * math.pi * k / corners), cy + radius * math.sin(angle + 2 * math.pi * k / corners)) for k in range(corners)]
 
 
 def draw_shapes(frame: np.ndarray, shapes: list[dict]) -> np.ndarray:
@@ -151,9 +149,20 @@ def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Gener
 
 
 def derive_answer(meta: dict) -> str:
-    counts = {shape: 0 for shape in SHAPES}
+    counts = dict.fromkeys(SHAPES, 0)
     for shape in meta["shapes"]:
         if not 0 <= shape["frame"] < meta["num_frames"]:
             raise ValueError("shape drawn outside the video")
         counts[shape["type"]] += 1
     return ",".join(str(counts[shape]) for shape in SHAPES)
+
+
+def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
+    """Table 1's uninformed guess: each count uniform over 1..max_frames * max_per_frame of the tier."""
+    settings = settings_for(meta["generator"]["params"])
+    top = settings["max_frames"] * settings["max_per_frame"]
+    return ",".join(str(int(v)) for v in rng.integers(1, top + 1, size=len(SHAPES)))
+
+
+def contact(meta: dict) -> Contact:
+    return Contact({s["frame"]: "shapes" for s in meta["shapes"]}, "green: frames with drawn shapes")

@@ -7,6 +7,7 @@ import numpy as np
 from videolake.generators.base import (
     VIDEO_PLACEHOLDER,
     CannotGenerate,
+    Contact,
     Param,
     Sample,
     SampledClip,
@@ -107,3 +108,13 @@ def derive_answer(meta: dict) -> str:
     if sorted(shown) != list(range(1, n + 1)):
         raise ValueError("presented_order is not a permutation")
     return answer_string([shown.index(k) + 1 for k in range(1, n + 1)])
+
+
+def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
+    """A uniformly random order."""
+    return answer_string((rng.permutation(meta["segments"]) + 1).tolist())
+
+
+def contact(meta: dict) -> Contact:
+    labels = [f"clip {k + 1} (original part {part})" for k, part in enumerate(meta["presented_order"])]
+    return Contact({}, "rows are clips in presentation order", labels)

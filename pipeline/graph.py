@@ -43,7 +43,6 @@ from videolake.pipeline.shards import (
 )
 from videolake.schemas import SCHEMA_VERSION, composition_key
 
-
 SHARDS_IN_FLIGHT_PER_WORKER = 2  # enough to keep every worker busy while the next shard is planned
 
 

@@ -146,6 +146,7 @@ def discover(root: Path, cache_dir: Path | None = None, list_fn=None, under: str
 
 def _cached_listings(archives: list[Path], cache_dir: Path | None, list_fn) -> list:
     """Listing a multi-GB archive means reading it through; a resumed build reuses the listing."""
+
     def key(p: Path) -> str:
         st = p.stat()
         return hashlib.sha256(f"{p}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]

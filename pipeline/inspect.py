@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from videolake.generators import TASKS
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.shards import read_shard
 from videolake.pipeline.validate import load_manifest
@@ -71,7 +72,7 @@ def _key_frames(meta: dict, limit: int = 10) -> list[int]:
 
 
 def synthetic_strip(record: dict, path: Path) -> Path:
-    """Key frames of a rendered video in a row, and its event timeline drawn under them."""
+    """Key frames of a video with an event log in a row, and its event timeline drawn under them."""
     plt = pyplot()
 
     meta = json.loads(record["meta"])
@@ -112,24 +113,18 @@ def contact_sheet(record: dict, path: Path) -> Path:
     """All frames of the record with what the answer depends on marked, the answer in the title."""
     plt = pyplot()
 
-    if record["task"] == "synrl":
+    task = TASKS.get(record["task"])
+    if task is None or task.contact is None:
         return synthetic_strip(record, path)
     meta = json.loads(record["meta"])
+    marks = task.contact(meta)
     videos = [decode_mp4(v) for v in record["videos"]]
-    if record["task"] == "temporal_jigsaw":
-        rows = [[_thumbnail(f, None) for f in clip] for clip in videos]
-        labels = [f"clip {k + 1} (original part {meta['presented_order'][k]})" for k in range(len(videos))]
-        note = "rows are clips in presentation order"
+    note = marks.note
+    if marks.video_labels is not None:
+        rows = [[_thumbnail(f, HIGHLIGHT.get(marks.marked.get(i))) for i, f in enumerate(clip)] for clip in videos]
+        labels = marks.video_labels
     else:
-        frames = videos[0]
-        if record["task"] == "anomaly_grounding":
-            start, end = meta["start_frame"], meta["start_frame"] + meta["num_segment_frames"]
-            marked = {i: HIGHLIGHT["inside"] for i in range(start, end)}
-            note = f"red: perturbed frames {start}..{end - 1} ({meta['perturbation']})"
-        else:
-            marked = {s["frame"]: HIGHLIGHT["shapes"] for s in meta["shapes"]}
-            note = "green: frames with drawn shapes"
-        thumbs = [_thumbnail(f, marked.get(i)) for i, f in enumerate(frames)]
+        thumbs = [_thumbnail(f, HIGHLIGHT.get(marks.marked.get(i))) for i, f in enumerate(videos[0])]
         rows = [thumbs[i : i + COLUMNS] for i in range(0, len(thumbs), COLUMNS)]
         labels = [f"{i / record['fps']:.1f}s" for i in range(0, len(thumbs), COLUMNS)]
     mosaic = _mosaic(rows)
@@ -148,7 +143,8 @@ def composition_chart(manifest: dict, path: Path) -> Path:
 
     splits = manifest["counts"]
     figure, axes = plt.subplots(1, len(splits), figsize=(5.5 * len(splits), 5.5), squeeze=False)
-    palette = {"anomaly_grounding": plt.cm.Blues, "object_counting": plt.cm.Oranges, "temporal_jigsaw": plt.cm.Greens, "synrl": plt.cm.Purples}
+    maps = [plt.cm.Oranges, plt.cm.Blues, plt.cm.Greens, plt.cm.Purples, plt.cm.Reds, plt.cm.YlOrBr]
+    palette = {task: maps[i % len(maps)] for i, task in enumerate(TASKS)}
     for axis, (split, counts) in zip(axes[0], splits.items()):
         by_task: dict[str, dict[str, int]] = {}
         for key, value in sorted(counts.items()):

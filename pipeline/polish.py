@@ -12,37 +12,20 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from videolake import VideolakeError
-
-from videolake.generators.synthetic import games
 from videolake.generators.synthetic.qa import trace_timestamps
-from videolake.generators.synthetic.render import OBJECT_COLOURS, ORIENTED_SHAPES, SHAPES
 
 INSTRUCTION = (
     "Rewrite this step-by-step reasoning about a video so it reads naturally, as a person watching "
     "the video would think. Keep every timestamp (mm:ss.s) in the same order, every object, card, "
     "file and cup name, every number, and keep the last line 'Answer: ...' exactly. Reply with the "
     "rewritten reasoning only."
-)
-
-def _alternatives(words) -> str:
-    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
-
-
-# What a faithful rewording must keep, from the generators' own vocabularies.
-ENTITY = re.compile(
-    rf"\b\d{{2}}:\d{{2}}\.\d\b"  # timestamps
-    rf"|\b(?:{_alternatives(OBJECT_COLOURS)}) (?:{_alternatives(SHAPES + ORIENTED_SHAPES)})\b"
-    rf"|\b(?:{_alternatives(list(games.RANK_NAMES.values()) + games.RANKS)}) of (?:{_alternatives(games.SUITS.values())})\b"
-    rf"|(?<![\w.])(?:{_alternatives(games.FILE_NAMES)})(?![\w.])"
-    rf"|\bCup [A-Z]\b|\b(?:{_alternatives(games.CELLS)})\b"
-    r"|(?<![\w.:])\d+(?:\.\d+)?(?![\w:])"  # numbers
 )
 
 
@@ -87,12 +70,9 @@ def strip_credentials(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
-def facts(trace: str) -> set[str]:
-    return set(ENTITY.findall(trace))
-
-
-def check_polish(original: str, polished: str) -> str | None:
-    """Why ``polished`` loses something of ``original``; None when it keeps everything."""
+def check_polish(original: str, polished: str, facts: Callable[[str], set[str]]) -> str | None:
+    """Why ``polished`` loses something of ``original``; None when it keeps everything. ``facts``
+    is the task's own reader of what a trace states (its names and numbers)."""
     if trace_timestamps(polished) != trace_timestamps(original):
         return "timestamps changed or reordered"
     missing = facts(original) - facts(polished)
@@ -113,13 +93,13 @@ def outcome(audit: dict) -> str:
     return "request_failed" if audit["reason"].startswith(REQUEST_FAILED) else "rejected"
 
 
-def polish(trace: str, polisher: Polisher) -> tuple[str, dict]:
+def polish(trace: str, polisher: Polisher, facts: Callable[[str], set[str]]) -> tuple[str, dict]:
     """(trace to store, audit record); a failed call or check keeps the original trace."""
     try:
         candidate = polisher.reword(trace)
     except (urllib.error.URLError, TimeoutError, OSError, KeyError, IndexError, ValueError) as err:
         return trace, {**polisher.describe(), "kept": False, "reason": f"{REQUEST_FAILED}: {err}"}
-    problem = check_polish(trace, candidate)
+    problem = check_polish(trace, candidate, facts)
     if problem:
         return trace, {**polisher.describe(), "kept": False, "reason": problem}
     return candidate, {**polisher.describe(), "kept": True}

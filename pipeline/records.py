@@ -36,8 +36,9 @@ def record_for(spec: SampleSpec, clip: SampledClip | None, donor: SampledClip | 
     sample = TASKS[spec.task].generate(clip, spec.subtype, spec.params, np.random.default_rng(spec.seed), donor)
     fps = fps_from_str(sample.meta["fps"])
     reasoning, audit = sample.reasoning, None
-    if polisher and reasoning:
-        reasoning, audit = polish(reasoning, polisher)
+    facts = TASKS[spec.task].trace_facts
+    if polisher and reasoning and facts:
+        reasoning, audit = polish(reasoning, polisher, facts)
     videos = [encode_mp4(video, fps, encoder) for video in sample.clips]
     height, width = sample.clips[0].shape[1:3]
     meta = {
@@ -119,7 +120,7 @@ def _donor_clip(ref: SourceRef, cache: dict, frames: int, max_size) -> SampledCl
     """Swap samples read a second source; one decode per donor per shard."""
     if ref.source_id not in cache:
         try:
-            (_, opened, error), = _open_sources([ref])
+            ((_, opened, error),) = _open_sources([ref])
             if error:
                 raise SourceError(error)
             cache[ref.source_id] = sample_clip(opened, frames, 1, max_size)

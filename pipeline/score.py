@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from videolake import VideolakeError
-from videolake.generators import anomaly, counting, jigsaw
-from videolake.generators.synthetic.qa import LETTERS
+from videolake.generators import TASKS
 from videolake.pipeline.inspect import pyplot, save_figure
 from videolake.pipeline.shards import read_shard
 from videolake.pipeline.validate import load_manifest
@@ -24,7 +23,6 @@ from videolake.rewards import compute_score
 
 COLUMNS = ["id", "task", "subtype", "tier", "answer", "fps", "meta"]
 RECALL_THRESHOLDS = (0.3, 0.5, 0.7)
-TASK_ORDER = ("object_counting", "anomaly_grounding", "temporal_jigsaw")
 
 
 def load_items(dataset_dir: Path, split: str | None = None) -> list[dict]:
@@ -53,7 +51,7 @@ def load_predictions(path: Path) -> dict[str, str]:
                     record_id = str(row["id"])
                     predictions[record_id] = row["prediction"] if isinstance(row["prediction"], str) else json.dumps(row["prediction"])
                 except (json.JSONDecodeError, KeyError, TypeError) as err:
-                    raise VideolakeError(f"{path}:{number}: expected {{\"id\": ..., \"prediction\": ...}}: {err}") from err
+                    raise VideolakeError(f'{path}:{number}: expected {{"id": ..., "prediction": ...}}: {err}') from err
                 if record_id in first_line:
                     duplicates.append((record_id, number))
                 first_line.setdefault(record_id, number)
@@ -83,20 +81,9 @@ def random_predictions(items: list[dict], seed: int = 0) -> dict[str, str]:
     rng = np.random.default_rng(seed)
     guesses = {}
     for item in items:
-        meta = json.loads(item["meta"])
-        if item["task"] == "object_counting":
-            settings = counting.settings_for(meta["generator"]["params"])
-            top = settings["max_frames"] * settings["max_per_frame"]
-            guesses[item["id"]] = ",".join(str(int(v)) for v in rng.integers(1, top + 1, size=len(counting.SHAPES)))
-        elif item["task"] == "temporal_jigsaw":
-            guesses[item["id"]] = jigsaw.answer_string((rng.permutation(meta["segments"]) + 1).tolist())
-        elif item["task"] == "anomaly_grounding":
-            guesses[item["id"]] = anomaly.interval_answer(0, meta["num_frames"], item["fps"])
-        elif item["task"] == "synrl":
-            options = meta["query"]["options"]
-            guesses[item["id"]] = LETTERS[int(rng.integers(len(options)))] if options else str(int(rng.integers(0, 10)))
-        else:
+        if item["task"] not in TASKS:
             raise VideolakeError(f"no random baseline for task {item['task']!r}")
+        guesses[item["id"]] = TASKS[item["task"]].random_guess(json.loads(item["meta"]), item["fps"], rng)
     return guesses
 
 
@@ -107,9 +94,10 @@ def score(items: list[dict], predictions: dict[str, str]) -> dict:
         value = compute_score(item["task"], prediction, item["answer"], {"reward_mode": "strict"})["score"]
         per_subtype[(item["task"], item["subtype"])].append(value)
     subtypes = []
-    for (task, subtype), values in sorted(per_subtype.items(), key=lambda kv: (TASK_ORDER.index(kv[0][0]) if kv[0][0] in TASK_ORDER else 9, kv[0][1])):
+    order = list(TASKS)
+    for (task, subtype), values in sorted(per_subtype.items(), key=lambda kv: (order.index(kv[0][0]) if kv[0][0] in order else len(order), kv[0][1])):
         row = {"task": task, "subtype": subtype, "n": len(values), "score": 100 * float(np.mean(values))}
-        if task == "anomaly_grounding":
+        if task in TASKS and TASKS[task].interval_answers:
             row.update({f"R@{t}": 100 * float(np.mean([v >= t for v in values])) for t in RECALL_THRESHOLDS})
         subtypes.append(row)
     tasks = {}

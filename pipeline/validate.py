@@ -138,7 +138,11 @@ def layout_problems(dataset_dir: Path, manifest: dict) -> list[str]:
         listed = [entry.get("filename") for entry in read_json(state_path).get("_data_files", [])]
         if listed != sorted(names):
             extra, missing = sorted(set(listed) - set(names)), sorted(set(names) - set(listed))
-            problems.append(f"{split}/state.json lists {len(listed)} shard(s), the manifest {len(names)}" + (f"; not in the manifest: {extra[0]}" if extra else "") + (f"; missing: {missing[0]}" if missing else ""))
+            problems.append(
+                f"{split}/state.json lists {len(listed)} shard(s), the manifest {len(names)}"
+                + (f"; not in the manifest: {extra[0]}" if extra else "")
+                + (f"; missing: {missing[0]}" if missing else "")
+            )
     manifest_files = {f"{split}/{name}" for split, names in expected.items() for name in names}
     for path in sorted(dataset_dir.rglob("*.arrow")):
         relative = path.relative_to(dataset_dir).as_posix()

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from videolake.rewards import formats, parse, scores
 
+
 def parse_truth_order(ground_truth: str) -> list[int]:
     text = ground_truth.strip()
     return [int(v) for v in text.split(",")] if "," in text else [int(d) for d in text]
@@ -146,9 +147,7 @@ def completion_text(completion) -> str:
 def accuracy_reward(prompts, completions, task, answer, reward_mode="smooth", **columns) -> list[float]:
     """TRL reward: the task's score for each completion, reading the ``task`` and ``answer`` columns."""
     modes = reward_mode if isinstance(reward_mode, list) else [reward_mode] * len(completions)
-    return [
-        compute_score(t, completion_text(c), a, {"reward_mode": m})["score"] for c, t, a, m in zip(completions, task, answer, modes)
-    ]
+    return [compute_score(t, completion_text(c), a, {"reward_mode": m})["score"] for c, t, a, m in zip(completions, task, answer, modes)]
 
 
 def format_reward(prompts, completions, **columns) -> list[float]:

@@ -46,8 +46,7 @@ RECIPE = {
     "holdout_fraction": 0.2,
     "splits": {
         "train": [
-            {"task": "anomaly_grounding", "subtype": s, "count": 1}
-            for s in ["channel_swap", "mirror", "zoom_out", "rotate180", "noise", "shuffle", "slow", "fast", "stutter_hold", "swap", "invert"]
+            {"task": "anomaly_grounding", "subtype": s, "count": 1} for s in ["channel_swap", "mirror", "zoom_out", "rotate180", "noise", "shuffle", "slow", "fast", "stutter_hold", "swap", "invert"]
         ]
         + [
             {"task": "object_counting", "tier": "easy", "count": 3},
@@ -263,6 +262,7 @@ def test_kill_9_of_a_worker_mid_build(built, sources, recipe_file, tmp_path):
 
     process = start_build(recipe_file, sources, tmp_path)
     wait_for_sidecar(tmp_path, process)
+
     def is_worker(p):
         command = " ".join(p.cmdline())
         return "spawn_main" in command and "resource_tracker" not in command
@@ -378,7 +378,11 @@ def test_validate_a_truncated_manifest_is_one_line(built, tmp_path):
 
 
 def test_user_errors_are_one_line(tmp_path):
-    for args in (["build", "no-such-recipe", "--sources", str(tmp_path), "--out", str(tmp_path)], ["validate", str(tmp_path)], ["build", "demo", "--sources", str(tmp_path / "missing"), "--out", str(tmp_path)]):
+    for args in (
+        ["build", "no-such-recipe", "--sources", str(tmp_path), "--out", str(tmp_path)],
+        ["validate", str(tmp_path)],
+        ["build", "demo", "--sources", str(tmp_path / "missing"), "--out", str(tmp_path)],
+    ):
         result = run_cli(*args)
         assert result.returncode != 0
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr

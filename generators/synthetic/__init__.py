@@ -8,6 +8,7 @@ the question from the per-frame data (short-term) or by replaying the operations
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ import numpy as np
 from videolake.generators.base import Param, Sample, merge_settings, single_video_question
 from videolake.generators.synthetic import games, motion, qa
 from videolake.generators.synthetic.longterm import MODES
-from videolake.generators.synthetic.render import PalettedVideo
+from videolake.generators.synthetic.render import OBJECT_COLOURS, ORIENTED_SHAPES, SHAPES, PalettedVideo
 
 TASK = "synrl"
 REASONING_PROMPT = "Watch the video, reason step by step inside <think></think>, then give only the final answer inside <answer></answer>."
@@ -127,3 +128,29 @@ def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=N
 
 def derive_answer(meta: dict) -> str:
     return qa.answer_for(meta["query"], SCENARIOS[meta["scenario"]].solve(meta))
+
+
+def _alternatives(words) -> str:
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+# What a faithful rewording of a trace must keep, from the scenarios' own vocabularies.
+ENTITY = re.compile(
+    rf"\b\d{{2}}:\d{{2}}\.\d\b"  # timestamps
+    rf"|\b(?:{_alternatives(OBJECT_COLOURS)}) (?:{_alternatives(SHAPES + ORIENTED_SHAPES)})\b"
+    rf"|\b(?:{_alternatives(list(games.RANK_NAMES.values()) + games.RANKS)}) of (?:{_alternatives(games.SUITS.values())})\b"
+    rf"|(?<![\w.])(?:{_alternatives(games.FILE_NAMES)})(?![\w.])"
+    rf"|\bCup [A-Z]\b|\b(?:{_alternatives(games.CELLS)})\b"
+    r"|(?<![\w.:])\d+(?:\.\d+)?(?![\w:])"  # numbers
+)
+
+
+def trace_facts(trace: str) -> set[str]:
+    """The timestamps, objects, cards, files, cups, cells and numbers a trace states."""
+    return set(ENTITY.findall(trace))
+
+
+def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
+    """A uniformly random option letter, or a digit 0-9 for open counting questions."""
+    options = meta["query"]["options"]
+    return qa.LETTERS[int(rng.integers(len(options)))] if options else str(int(rng.integers(0, 10)))

@@ -381,10 +381,20 @@ class FileSystem(Game):
 # Strokes per symbol in a unit cell (x right, y down); a ball traces them, leaving a trail.
 A, B, C, D, E, F = (0, 0), (1, 0), (0, 0.5), (1, 0.5), (0, 1), (1, 1)
 STROKES = {
-    "0": [[A, B, F, E, A]], "1": [[B, F]], "2": [[A, B, D, C, E, F]], "3": [[A, B, D, C, D, F, E]], "4": [[A, C, D], [B, F]],
-    "5": [[B, A, C, D, F, E]], "6": [[B, A, E, F, D, C]], "7": [[A, B, F]], "8": [[C, D, B, A, C, E, F, D]], "9": [[D, C, A, B, F, E]],
-    "+": [[(0.5, 0.2), (0.5, 0.8)], [(0.15, 0.5), (0.85, 0.5)]], "-": [[(0.15, 0.5), (0.85, 0.5)]],
-    "*": [[(0.2, 0.25), (0.8, 0.75)], [(0.8, 0.25), (0.2, 0.75)]], "/": [[(0.8, 0.1), (0.2, 0.9)]],
+    "0": [[A, B, F, E, A]],
+    "1": [[B, F]],
+    "2": [[A, B, D, C, E, F]],
+    "3": [[A, B, D, C, D, F, E]],
+    "4": [[A, C, D], [B, F]],
+    "5": [[B, A, C, D, F, E]],
+    "6": [[B, A, E, F, D, C]],
+    "7": [[A, B, F]],
+    "8": [[C, D, B, A, C, E, F, D]],
+    "9": [[D, C, A, B, F, E]],
+    "+": [[(0.5, 0.2), (0.5, 0.8)], [(0.15, 0.5), (0.85, 0.5)]],
+    "-": [[(0.15, 0.5), (0.85, 0.5)]],
+    "*": [[(0.2, 0.25), (0.8, 0.75)], [(0.8, 0.25), (0.2, 0.75)]],
+    "/": [[(0.8, 0.1), (0.2, 0.9)]],
 }
 OPERATORS = "+-*/"
 
@@ -460,7 +470,10 @@ class MathTrail(Game):
         if meta["mode"] == "historical":
             index = int(rng.integers(1, last + 1))
             return {"kind": "symbol", "position": index, "prompt": f"A ball's trajectory draws a math problem one symbol at a time. What is the {ordinal(index)} symbol drawn?"}, last
-        return {"kind": "result", "prompt": "A ball's trajectory draws a math problem, which can include '+', '-', '*' and '/'. Following the standard order of operations, what is the final result?"}, last
+        return {
+            "kind": "result",
+            "prompt": "A ball's trajectory draws a math problem, which can include '+', '-', '*' and '/'. Following the standard order of operations, what is the final result?",
+        }, last
 
     def value(self, state, query):
         if query["kind"] == "symbol":
@@ -482,7 +495,7 @@ class MathTrail(Game):
                 yield number_text(evaluate(changed))
             except (ZeroDivisionError, ValueError):
                 continue
-        yield from qa.nearby_numbers(int(evaluate(symbols)), lowest=-10**9)
+        yield from qa.nearby_numbers(int(evaluate(symbols)), lowest=-(10**9))
 
     def describe_state(self, state):
         return f"the symbols so far read {state}" if state else "nothing has been drawn"

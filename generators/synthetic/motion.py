@@ -402,7 +402,11 @@ def narrate_speed(meta):
     for start, end in _thirds(meta["num_frames"]):
         steps.append(Step(frame_ms(end, fps_of(meta)), f"since the previous check it has covered {_path_length(points, start, end):.2f} of the frame width."))
     trend = _speed_trend(points, meta["num_frames"])
-    summary = {"accelerating": "It covers more ground in each equal interval, so it is gaining speed.", "decelerating": "It covers less ground in each equal interval, so it is slowing down.", "constant": "It covers the same ground in each equal interval, so its speed is constant."}[trend]
+    summary = {
+        "accelerating": "It covers more ground in each equal interval, so it is gaining speed.",
+        "decelerating": "It covers less ground in each equal interval, so it is slowing down.",
+        "constant": "It covers the same ground in each equal interval, so its speed is constant.",
+    }[trend]
     return f"I compare how far the {obj['name']} moves in equal stretches of time.", steps, summary
 
 
@@ -568,7 +572,11 @@ def narrate_rotation(meta):
     steps = [Step(start["ms"], f"the {obj['name']} starts turning {start['direction']}.")]
     steps += [Step(e["ms"], f"it is back to its starting orientation: full turn {e['turn']}.") for e in turns]
     total = abs(_total_rotation(obj))
-    return f"I track the {obj['name']}'s orientation and count returns to its starting orientation.", steps, f"It turns {total:.0f} degrees {start['direction']} in all, which is {len(turns)} full turns."
+    return (
+        f"I track the {obj['name']}'s orientation and count returns to its starting orientation.",
+        steps,
+        f"It turns {total:.0f} degrees {start['direction']} in all, which is {len(turns)} full turns.",
+    )
 
 
 # ---- 8. relative position --------------------------------------------------------------------
@@ -691,7 +699,9 @@ def simulate_velocity(settings, rng):
     objects, walls = _lanes(settings, rng, speeds, [np.ones(frames)] * count)
     meta = world("velocity_comparison", settings, frames, objects, [event("checkpoint", 0, fps), event("checkpoint", frames - 1, fps)] + walls)
     order = [objects[i]["name"] for i in np.argsort(-speeds)]
-    meta["query"] = qa.multiple_choice("ranking", "Rank the objects from fastest to slowest.", _ranking(order), (_ranking(p) for p in qa.permutations_near(order, rng)), rng, count=min(4, math.factorial(count)))
+    meta["query"] = qa.multiple_choice(
+        "ranking", "Rank the objects from fastest to slowest.", _ranking(order), (_ranking(p) for p in qa.permutations_near(order, rng)), rng, count=min(4, math.factorial(count))
+    )
     return meta
 
 
@@ -704,7 +714,14 @@ def narrate_velocity(meta):
     fps, frames = fps_of(meta), meta["num_frames"]
     seconds = (frames - 1) / fps
     steps = [Step(0, "all objects start sliding along their lanes, bouncing off the side walls.")]
-    steps.append(Step(frame_ms(frames - 1, fps), "by the end, " + "; ".join(f"the {o['name']} has covered {lane_speed(o, slice(None)) * (frames - 1):.2f} widths ({lane_speed(o, slice(None)) * fps:.2f} per second)" for o in meta["objects"]) + "."))
+    steps.append(
+        Step(
+            frame_ms(frames - 1, fps),
+            "by the end, "
+            + "; ".join(f"the {o['name']} has covered {lane_speed(o, slice(None)) * (frames - 1):.2f} widths ({lane_speed(o, slice(None)) * fps:.2f} per second)" for o in meta["objects"])
+            + ".",
+        )
+    )
     return f"I measure how much ground each object covers in the {seconds:.1f} seconds.", steps, f"Fastest to slowest: {solve_velocity(meta)}."
 
 
@@ -805,7 +822,9 @@ def simulate_ordering(settings, rng):
         events.append(event("jump", start, fps, object=obj["id"], peak_frame=start + jump_frames // 2))
     meta = world("event_ordering", settings, frames, objects, events)
     truth = [next(o["name"] for o in objects if o["id"] == e["object"]) for e in meta["events"]]
-    meta["query"] = qa.multiple_choice("order", "Each object jumps once. In what order do they jump?", _sequence(truth), (_sequence(p) for p in qa.permutations_near(truth, rng)), rng, count=min(4, math.factorial(count)))
+    meta["query"] = qa.multiple_choice(
+        "order", "Each object jumps once. In what order do they jump?", _sequence(truth), (_sequence(p) for p in qa.permutations_near(truth, rng)), rng, count=min(4, math.factorial(count))
+    )
     return meta
 
 

@@ -110,4 +110,3 @@ def nearby_numbers(value: int, lowest: int = 0) -> Iterable[str]:
     for offset in offsets:
         if value + offset >= lowest:
             yield str(value + offset)
-

@@ -1,6 +1,6 @@
 import numpy as np
-from PIL import Image
 import pytest
+from PIL import Image
 
 from tests.conftest import textured_frames
 from videolake.generators import perturbations as P
@@ -21,7 +21,7 @@ def test_invert_grayscale_mirror_rotate180(segment):
     assert np.array_equal(P.invert(segment, {}), 255 - segment)
     gray = P.grayscale(segment, {})
     assert np.array_equal(gray[..., 0], gray[..., 1]) and np.array_equal(gray[..., 1], gray[..., 2])
-    r, g, b = (segment[0, 0, 0].astype(float))
+    r, g, b = segment[0, 0, 0].astype(float)
     assert gray[0, 0, 0, 0] == round(0.299 * r + 0.587 * g + 0.114 * b)
     assert np.array_equal(P.mirror(segment, {})[:, :, 0], segment[:, :, -1])
     assert np.array_equal(P.rotate180(segment, {})[:, 0, 0], segment[:, -1, -1])

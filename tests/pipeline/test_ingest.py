@@ -43,7 +43,7 @@ def test_folder_sources_have_relative_ids(tmp_path):
 def test_llava_layout_is_streamed_and_unsafe_members_refused(tmp_path, clips_dir):
     clip = (clips_dir / "carphone_distorted.mp4").read_bytes()
     make_layout(tmp_path / "llava", clip)
-    before = set(p for p in tmp_path.rglob("*"))
+    before = set(tmp_path.rglob("*"))
     sources, skipped = discover(tmp_path / "llava")
     assert [s.source_id for s in sources] == [
         "0_30_s_academic_v0_1/academic_source/ego4d/a.mp4",
@@ -54,9 +54,9 @@ def test_llava_layout_is_streamed_and_unsafe_members_refused(tmp_path, clips_dir
     assert reasons["../escape.mp4"].endswith("'..'")
     assert reasons["academic_source/link.mp4"].endswith("link")
     assert reasons["academic_source/dev.mp4"].endswith("device or fifo")
-    members = dict((name, data) for name, data, _ in read_archive_members(sources[0].container, {"academic_source/ego4d/a.mp4"}))
+    members = {name: data for name, data, _ in read_archive_members(sources[0].container, {"academic_source/ego4d/a.mp4"})}
     assert members["academic_source/ego4d/a.mp4"] == clip
-    assert set(p for p in tmp_path.rglob("*")) == before  # nothing was extracted anywhere
+    assert set(tmp_path.rglob("*")) == before  # nothing was extracted anywhere
 
 
 def test_truncated_archive_reports_instead_of_failing(tmp_path, clips_dir):

@@ -19,6 +19,8 @@ from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.shards import read_shard
 from videolake.pipeline.validate import validate
 
+FACTS = synthetic.trace_facts
+
 
 def trace(name="grid_shell", seed=0) -> str:
     return synthetic.generate(None, name, {}, np.random.default_rng(seed)).reasoning
@@ -32,14 +34,14 @@ def friendlier(text: str) -> str:
 
 def test_check_accepts_faithful_rewording_and_names_what_a_bad_one_loses():
     original = trace()
-    assert check_polish(original, friendlier(original)) is None
+    assert check_polish(original, friendlier(original), FACTS) is None
     lines = original.splitlines()
     last_timed = max(i for i, line in enumerate(lines) if line.startswith("At "))
-    assert check_polish(original, "\n".join(line for i, line in enumerate(lines) if i != last_timed)) == "timestamps changed or reordered"
-    assert check_polish(original, original.replace("a1", "a2").replace("b1", "b2").replace("c1", "c2").replace("d1", "d2")) is not None
-    assert check_polish(original, original.rsplit("\n", 1)[0] + "\nAnswer: Z") == "the final Answer line changed"
+    assert check_polish(original, "\n".join(line for i, line in enumerate(lines) if i != last_timed), FACTS) == "timestamps changed or reordered"
+    assert check_polish(original, original.replace("a1", "a2").replace("b1", "b2").replace("c1", "c2").replace("d1", "d2"), FACTS) is not None
+    assert check_polish(original, original.rsplit("\n", 1)[0] + "\nAnswer: Z", FACTS) == "the final Answer line changed"
     cards = trace("card_pile", 1)
-    assert check_polish(cards, cards.replace(" of Spades", " of Shovels").replace(" of Hearts", " of Shovels")).startswith("dropped")
+    assert check_polish(cards, cards.replace(" of Spades", " of Shovels").replace(" of Hearts", " of Shovels"), FACTS).startswith("dropped")
 
 
 class FakeLLM(BaseHTTPRequestHandler):
@@ -74,16 +76,16 @@ def server():
 def test_polish_keeps_faithful_and_rejects_unfaithful(server):
     original = trace("card_pile", 1)
     FakeLLM.mode = "faithful"
-    kept, audit = polish(original, Polisher(server, "fake"))
+    kept, audit = polish(original, Polisher(server, "fake"), FACTS)
     assert kept == friendlier(original) and audit["kept"] is True
     FakeLLM.mode = "careless"
-    kept, audit = polish(original, Polisher(server, "fake"))
+    kept, audit = polish(original, Polisher(server, "fake"), FACTS)
     assert kept == original and audit["kept"] is False and "timestamps" in audit["reason"]
 
 
 def test_unreachable_endpoint_keeps_the_original():
     original = trace()
-    kept, audit = polish(original, Polisher("http://127.0.0.1:9/v1", "fake", timeout=2))
+    kept, audit = polish(original, Polisher("http://127.0.0.1:9/v1", "fake", timeout=2), FACTS)
     assert kept == original and audit["kept"] is False and audit["reason"].startswith("request failed")
 
 

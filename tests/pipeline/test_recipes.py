@@ -56,8 +56,14 @@ BASE = {"name": "x", "splits": {"train": [{"task": "temporal_jigsaw", "tier": "e
         ({"tiers": {"temporal_jigsaw": {"mine": {"segments": 1}}}, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "mine", "count": 1}]}}, r"segments must be an integer in \[2, 64\], got 1"),
         ({"splits": {"train": [{"task": "object_counting", "tier": "easy", "count": 1, "params": {"max_frames": -1}}]}}, r"max_frames must be an integer in \[1, 64\], got -1"),
         ({"frames": 100000}, r"frames: expected an integer in \[2, 1024\], got 100000"),
-        ({"splits": {"train": [{"task": "anomaly_grounding", "subtype": "mirror", "count": 1, "params": {"noise_sigma": [1, 2]}}]}}, r"anomaly_grounding/mirror does not read 'noise_sigma' \(it reads: segment_frames\)"),
-        ({"splits": {"train": [{"task": "anomaly_grounding", "subtype": "noise", "count": 1, "params": {"noise_sigma": [30, 10]}}]}}, r"noise_sigma must be a number in \[0.0, 255.0\] or a \[low, high\] pair of them, got \[30, 10\]"),
+        (
+            {"splits": {"train": [{"task": "anomaly_grounding", "subtype": "mirror", "count": 1, "params": {"noise_sigma": [1, 2]}}]}},
+            r"anomaly_grounding/mirror does not read 'noise_sigma' \(it reads: segment_frames\)",
+        ),
+        (
+            {"splits": {"train": [{"task": "anomaly_grounding", "subtype": "noise", "count": 1, "params": {"noise_sigma": [30, 10]}}]}},
+            r"noise_sigma must be a number in \[0.0, 255.0\] or a \[low, high\] pair of them, got \[30, 10\]",
+        ),
         ({"splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 1, "params": {"turns": 2}}]}}, r"synrl/chip_cups does not read 'turns'"),
         ({"splits": {"train": [{"task": "synrl", "subtype": "rotation", "count": 1, "params": {"size": 65}}]}}, r"size must be an even integer in \[64, 2048\]"),
         ({"splits": {"train": [{"task": "synrl", "subtype": "rotation", "count": 1, "params": {"modes": []}}]}}, r"modes must be a non-empty list of forward"),
@@ -161,9 +167,7 @@ def test_build_refuses_a_train_split_on_another_datasets_benchmark_sources(tmp_p
     bench_plan = make_plan(bench, sources)
     held = sorted(s.source_id for s in bench_plan.holdout)
     (tmp_path / "bench").mkdir()
-    (tmp_path / "bench" / "manifest.json").write_text(
-        json.dumps({"sources": {"digest": sources_digest(bench_plan.sources)}, "holdout": {"benchmark_source_ids": held, "train_source_ids": []}})
-    )
+    (tmp_path / "bench" / "manifest.json").write_text(json.dumps({"sources": {"digest": sources_digest(bench_plan.sources)}, "holdout": {"benchmark_source_ids": held, "train_source_ids": []}}))
     same = parse_recipe({"name": "train", "holdout_fraction": 0.2, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]}}, "t")
     check_holdout(make_plan(same, sources), tmp_path)  # same fraction: disjoint by construction
     leaky = parse_recipe({"name": "train", "holdout_fraction": 0.0, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]}}, "t")

@@ -45,8 +45,38 @@ def test_every_reward_is_fast_on_every_hostile_shape():
     assert not slow
 
 
-PIECES = st.sampled_from(["1", "9", ".", "-", " ", "\t", "\n", ",", ";", "(", ")", "[", "]", "s", "to", "and", "A", "B", "option", "answer is",
-                          "<think>", "</think>", "<answer>", "</answer>", "<glue>", "</glue>", "1.0-2.0", "é"])
+PIECES = st.sampled_from(
+    [
+        "1",
+        "9",
+        ".",
+        "-",
+        " ",
+        "\t",
+        "\n",
+        ",",
+        ";",
+        "(",
+        ")",
+        "[",
+        "]",
+        "s",
+        "to",
+        "and",
+        "A",
+        "B",
+        "option",
+        "answer is",
+        "<think>",
+        "</think>",
+        "<answer>",
+        "</answer>",
+        "<glue>",
+        "</glue>",
+        "1.0-2.0",
+        "é",
+    ]
+)
 
 
 @settings(max_examples=25, deadline=None)

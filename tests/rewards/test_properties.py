@@ -17,7 +17,17 @@ TRUTHS = {
     "multi_segment_grounding": "1.0-3.0 5.0-7.0",
     "synrl": "C",
 }
-MAXIMUM = {"anomaly_grounding": 1, "object_counting": 1, "temporal_jigsaw": 1, "temporal_grounding": 2, "multiple_choice": 2, "tracking": 2, "grounding_qa": 3, "multi_segment_grounding": 3, "synrl": 1}
+MAXIMUM = {
+    "anomaly_grounding": 1,
+    "object_counting": 1,
+    "temporal_jigsaw": 1,
+    "temporal_grounding": 2,
+    "multiple_choice": 2,
+    "tracking": 2,
+    "grounding_qa": 3,
+    "multi_segment_grounding": 3,
+    "synrl": 1,
+}
 PERFECT = {
     "anomaly_grounding": "14.5-26.2",
     "object_counting": "3,1,4",

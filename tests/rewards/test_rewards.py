@@ -19,10 +19,20 @@ def s(task, prediction, truth, **extra):
 
 # --- VideoSSR: grounding ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "prediction",
-    ["14.5-26.2", "14.5 - 26.2 seconds", "from 14.5s to 26.2s", "The answer is 14.5-26.2.", "<answer>14.5-26.2</answer>",
-     "between 14.5 and 26.2 seconds", "[14.5, 26.2]", "<think>maybe 1-2</think><answer>14.5-26.2</answer> trailing text", "14.5 – 26.2"],
+    [
+        "14.5-26.2",
+        "14.5 - 26.2 seconds",
+        "from 14.5s to 26.2s",
+        "The answer is 14.5-26.2.",
+        "<answer>14.5-26.2</answer>",
+        "between 14.5 and 26.2 seconds",
+        "[14.5, 26.2]",
+        "<think>maybe 1-2</think><answer>14.5-26.2</answer> trailing text",
+        "14.5 – 26.2",
+    ],
 )
 def test_grounding_accepts_real_model_phrasings(prediction):
     assert s("anomaly_grounding", prediction, "14.5-26.2") == 1.0
@@ -38,6 +48,7 @@ def test_grounding_iou_by_hand():
 
 
 # --- VideoSSR: counting ----------------------------------------------------------------
+
 
 def test_counting_smooth_and_strict_by_hand():
     # Figure 16's ground truth 3,2,3 against a prediction 3,3,1
@@ -72,6 +83,7 @@ def test_counting_ground_truth_zero():
 
 # --- VideoSSR: jigsaw ------------------------------------------------------------------
 
+
 def test_jigsaw_figure_11_and_displacement():
     assert s("temporal_jigsaw", "341562", "341562") == 1.0
     assert s("temporal_jigsaw", "3, 4, 1, 5, 6, 2", "341562") == 1.0
@@ -91,6 +103,7 @@ def test_jigsaw_ten_or_more_segments():
 
 
 # --- VideoChat-R1 ----------------------------------------------------------------------
+
 
 def test_think_answer_format():
     assert think_answer_format("<think>x</think><answer>y</answer>") == 1.0
@@ -124,6 +137,7 @@ def test_videochat_rewards_by_hand():
 
 # --- MUSEG -----------------------------------------------------------------------------
 
+
 def test_museg_format_phases():
     good = "<think>from 1.0 to 3.0, then 5.0 to 7.0</think><answer>1.0-3.0 5.0-7.0</answer>"
     assert museg_format(good, timestamp_term=True) == 1.0
@@ -154,6 +168,7 @@ def test_museg_matching_by_hand():
 
 
 # --- TRL -------------------------------------------------------------------------------
+
 
 def test_trl_functions_take_strings_and_conversations():
     completions = ["14.5-26.2", [{"role": "assistant", "content": "3,1,4"}], [{"role": "assistant", "content": [{"type": "text", "text": "341562"}]}]]

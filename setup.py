@@ -1,0 +1,16 @@
+"""Package discovery: the root folders keep their short names in the repository but install under
+one package, ``videolake.<folder>``; every subpackage below them is found, never listed by hand."""
+
+from setuptools import find_packages, setup
+
+ROOTS = {
+    "videolake": "videolake",
+    "videolake.pipeline": "pipeline",
+    "videolake.generators": "generators",
+    "videolake.schemas": "schemas",
+    "videolake.manifests": "manifests",
+    "videolake.rewards": "rewards",
+}
+
+packages = [name for root, folder in ROOTS.items() for name in [root, *(f"{root}.{sub}" for sub in find_packages(folder))]]
+setup(packages=packages, package_dir=ROOTS)

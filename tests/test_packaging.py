@@ -1,0 +1,33 @@
+"""The built wheel holds every module of every root folder, under ``videolake.*`` only."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+from tests.conftest import REPO
+
+ROOT_FOLDERS = {
+    "videolake": "videolake",
+    "pipeline": "videolake/pipeline",
+    "generators": "videolake/generators",
+    "schemas": "videolake/schemas",
+    "manifests": "videolake/manifests",
+    "rewards": "videolake/rewards",
+}
+
+
+def test_the_wheel_contains_every_module(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(REPO)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("videolake-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        f"{target}/{path.relative_to(REPO / folder).as_posix()}"
+        for folder, target in ROOT_FOLDERS.items()
+        for path in (REPO / folder).rglob("*")
+        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts
+    }
+    assert expected and not expected - names, sorted(expected - names)
+    top_level = {name.split("/")[0] for name in names if not name.startswith("videolake-")}
+    assert top_level == {"videolake"}, top_level  # no generic top-level names such as `pipeline`
