@@ -16,10 +16,19 @@ from videolake.generators.base import SampledClip
 
 SPAN = (0.05, 0.95)
 SEEK_GAP_SECONDS = 4.0  # closer targets are reached faster by decoding on than by seeking
+# Demuxers of raw elementary streams: their declared durations are estimates from the bitrate
+# (an MPEG-1 stream of 3.2 s was seen declaring 0.04 s), and H.264/HEVC ones carry no timestamps.
+ELEMENTARY_STREAM_FORMATS = {"mpegvideo", "h264", "hevc", "vvc", "m4v", "cavsvideo", "vc1", "h263", "obu", "mjpeg"}
+FROZEN_GAP_SECONDS = 1.0  # a picked frame shown this long (and 4 slots' worth) is a freeze, not a short clip
 
 
 class SourceError(Exception):
     """A clip that cannot give a sample; the message is the reason in the build report."""
+
+
+class TooFewDistinctFrames(SourceError):
+    """The span gave fewer distinct frames than targets: the clip is short, frozen, or its
+    container misstates its length (which a packet scan tells)."""
 
 
 def output_size(width: int, height: int, max_width: int, max_height: int) -> tuple[int, int]:
@@ -47,18 +56,30 @@ def _declared_span(container, stream) -> tuple[float, float] | None:
 
 
 def _scanned_span(container) -> tuple[float, float]:
-    """(start, duration) from the packets' timestamps, for streams that declare neither."""
+    """(start, duration) measured from the packets: their timestamps, or for streams without any
+    (raw H.264/HEVC) their count times the frame duration."""
     stream = container.streams.video[0]
     first = last = None
+    packets, frame_seconds = 0, _frame_seconds(stream)
     for packet in container.demux(stream):
+        if packet.size == 0:
+            continue  # the demuxer's end-of-stream flush packet
+        packets += 1
         if packet.pts is not None:
             begin = float(packet.pts * stream.time_base)
             end = float((packet.pts + (packet.duration or 0)) * stream.time_base)
             first = begin if first is None else min(first, begin)
             last = end if last is None else max(last, end)
-    if last is None:
-        raise SourceError("no timestamps: cannot tell the duration")
-    return first, last - first
+    if last is not None:
+        return first, last - first
+    if packets and frame_seconds:
+        return 0.0, packets * frame_seconds
+    raise SourceError("no timestamps and no frame rate: cannot tell the duration")
+
+
+def _frame_seconds(stream) -> float | None:
+    rate = stream.average_rate or stream.guessed_rate
+    return 1 / float(rate) if rate else None
 
 
 def _open(source: str | BinaryIO):
@@ -71,19 +92,26 @@ def _open(source: str | BinaryIO):
 
 
 def sample_clip(source: str | BinaryIO, num_frames: int = 48, density: int = 1, max_size: tuple[int, int] = (448, 448)) -> SampledClip:
+    declared, error = None, None
     try:
         with _open(source) as container:
             if not container.streams.video:
                 raise SourceError("no video stream (audio-only or not a video)")
-            span = _declared_span(container, container.streams.video[0])
-            if span is not None:
-                return _sample(container, span, num_frames, density, max_size)
-        # Neither stream nor container says how long it is: scan the packets, then decode afresh
-        # (some of these, like raw elementary streams, cannot seek back).
+            elementary = bool(set(container.format.name.split(",")) & ELEMENTARY_STREAM_FORMATS)
+            declared = None if elementary else _declared_span(container, container.streams.video[0])
+            if declared is not None:
+                try:
+                    return _sample(container, declared, num_frames, density, max_size)
+                except TooFewDistinctFrames as err:
+                    error = err  # maybe the container misstates the length: the packets tell
+        # No declaration, one not to trust, or one that gave too few frames: measure the span
+        # from the packets, then decode afresh (raw elementary streams cannot seek back).
         with _open(source) as container:
-            span = _scanned_span(container)
+            scanned = _scanned_span(container)
+        if error is not None and scanned[1] <= declared[1] * 1.05:
+            raise error  # the declaration was right: the clip itself is short or frozen
         with _open(source) as container:
-            return _sample(container, span, num_frames, density, max_size)
+            return _sample(container, scanned, num_frames, density, max_size)
     except av.error.FFmpegError as err:
         raise SourceError(f"decode failed: {err}") from err
 
@@ -114,16 +142,21 @@ def _sample(container, span: tuple[float, float], num_frames: int, density: int,
         picked.append(_rotate(image, rotation))
         times.append(time)
 
-    position = start
+    position, decoded, frame_seconds = start, 0, _frame_seconds(stream)
+    seekable = True  # not for streams without timestamps: their frames are timed by count
     while len(picked) < total:
-        if targets[len(picked)] - position > SEEK_GAP_SECONDS:
+        if seekable and targets[len(picked)] - position > SEEK_GAP_SECONDS:
             container.seek(int(targets[len(picked)] / stream.time_base), stream=stream, backward=True, any_frame=False)
             previous = None
         picked_before = len(picked)
         for frame in container.decode(stream):
-            if frame.pts is None:
+            if frame.pts is not None:
+                time = float(frame.pts * stream.time_base)
+            elif frame_seconds:
+                time, seekable = start + decoded * frame_seconds, False
+            else:
                 continue
-            time = float(frame.pts * stream.time_base)
+            decoded += 1
             position = time
             while len(picked) < total and time >= targets[len(picked)]:
                 target = targets[len(picked)]
@@ -133,7 +166,7 @@ def _sample(container, span: tuple[float, float], num_frames: int, density: int,
                     keep(frame, time)
             previous = (time, frame)
             # Seek only once this pass has picked something: a keyframe far before the target must not loop.
-            if picked_before < len(picked) < total and targets[len(picked)] - time > SEEK_GAP_SECONDS:
+            if seekable and picked_before < len(picked) < total and targets[len(picked)] - time > SEEK_GAP_SECONDS:
                 break
         else:
             break  # end of stream
@@ -145,8 +178,11 @@ def _sample(container, span: tuple[float, float], num_frames: int, density: int,
             raise SourceError(f"truncated or unreadable: decoded {len(picked)} of {total} sampled frames (clip ends near {position:.2f}s of {start + duration:.2f}s)")
     frames = np.stack(picked)
     source_times = np.asarray(times)
-    distinct = len(np.unique(source_times[::density]))
-    if distinct < num_frames:
-        raise SourceError(f"too short: {distinct} distinct frames in the 5-95% span, need {num_frames}")
+    distinct_times = np.unique(source_times[::density])
+    if len(distinct_times) < num_frames:
+        held = float(np.max(np.diff(distinct_times), initial=0.0))
+        if held >= max(FROZEN_GAP_SECONDS, 4 * span / num_frames):
+            raise TooFewDistinctFrames(f"a frozen stretch: {len(distinct_times)} distinct frames for {num_frames} targets (one frame is held for {held:.1f} s)")
+        raise TooFewDistinctFrames(f"too short: {len(distinct_times)} distinct frames in the 5-95% span, need {num_frames}")
     fps = (Fraction(num_frames) / Fraction(span).limit_denominator(1_000_000)).limit_denominator(1000)
     return SampledClip(frames=frames, source_times=source_times, density=density, fps=fps)

@@ -1,3 +1,6 @@
+from fractions import Fraction
+
+import av
 import numpy as np
 import pytest
 
@@ -100,17 +103,71 @@ def test_clips_that_declare_no_duration_are_timed_from_their_packets(tmp_path, m
         assert np.allclose(scanned.source_times, declared.source_times, atol=0.05)
 
 
-def test_a_raw_stream_without_timestamps_is_skipped_with_a_reason(tmp_path):
-    import av
-
-    raw = tmp_path / "raw.h264"
-    with av.open(str(raw), "w", format="h264") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 48, 32, "yuv420p"
-        for i, image in enumerate(moving_frames(60, 32, 48)):
+def write_elementary_stream(path, frames, fmt, codec, fps=25):
+    """A raw elementary stream (no container): what .mpeg/.m2v/.h264/.hevc files are."""
+    with av.open(str(path), "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.height, stream.width = frames.shape[1:3]
+        stream.pix_fmt = "yuv420p"
+        if codec == "libx265":
+            stream.options = {"x265-params": "log-level=none"}
+        for i, image in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             frame.pts = i
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
-    with pytest.raises(SourceError, match="no timestamps"):
-        sample_clip(str(raw))
+    return path
+
+
+@pytest.mark.parametrize("fmt, codec, name", [("mpeg1video", "mpeg1video", "clip.mpeg"), ("mpeg2video", "mpeg2video", "clip.m2v"), ("h264", "libx264", "clip.h264"), ("hevc", "libx265", "clip.hevc")])
+def test_elementary_streams_are_timed_from_their_packets(tmp_path, fmt, codec, name):
+    path = write_elementary_stream(tmp_path / name, moving_frames(79, 64, 64), fmt, codec)  # 3.16 s at 25 fps
+    with av.open(str(path)) as container:
+        declared = container.duration  # what the MPEG-1 demuxer believes: a tiny fraction of the clip
+    clip = sample_clip(str(path))
+    assert len(np.unique(clip.source_times)) == 48
+    span = clip.source_times[-1] - clip.source_times[0]
+    assert 2.5 < span < 3.2, span  # the frames cover the 5-95 % span of the real 3.16 s
+    assert abs(float(clip.fps) - 48 / (0.9 * 3.16)) < 0.5
+    if fmt == "mpeg1video":
+        assert declared is not None and declared / av.time_base < 0.1  # the misstatement this test is about
+
+
+def test_a_container_that_understates_its_length_is_measured(tmp_path):
+    """A remuxed file whose header says 0.04 s while 3.2 s of frames follow."""
+    path = write_video(tmp_path / "clip.mkv", moving_frames(80, 64, 64), fps=25)
+    data = bytearray(path.read_bytes())
+    with av.open(str(path)) as container:
+        assert container.duration and container.duration / av.time_base > 3
+    # Matroska stores the duration as a float in the Segment Info (element 0x4489): shrink it.
+    at = data.find(b"\x44\x89")
+    width = data[at + 2] & 0x0F if data[at + 2] & 0x80 else None
+    assert at > 0 and width in (4, 8)
+    import struct
+
+    value = struct.pack(">f", 40.0) if width == 4 else struct.pack(">d", 40.0)  # in ms: 0.04 s
+    data[at + 3 : at + 3 + width] = value
+    (tmp_path / "short.mkv").write_bytes(bytes(data))
+    with av.open(str(tmp_path / "short.mkv")) as container:
+        assert container.duration / av.time_base < 0.1
+    clip = sample_clip(str(tmp_path / "short.mkv"))
+    assert len(np.unique(clip.source_times)) == 48 and clip.source_times[-1] > 2.5
+
+
+def test_a_frozen_stretch_is_named_as_such(tmp_path):
+    """Variable frame rate: 40 frames, one frame held for 20 s, 40 more frames."""
+    frames = moving_frames(80, 64, 64)
+    path = tmp_path / "frozen.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.height, stream.width, stream.pix_fmt = 64, 64, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        for i, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = i * 40 + (20_000 if i > 40 else 0), Fraction(1, 1000)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with pytest.raises(SourceError, match=r"a frozen stretch: \d+ distinct frames for 48 targets \(one frame is held for 20\.0 s\)"):
+        sample_clip(str(path))
+    with pytest.raises(SourceError, match="too short"):
+        sample_clip(str(write_video(tmp_path / "short.mp4", moving_frames(30, 64, 64))))
