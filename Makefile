@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/videolake fetch-demo-clips --long $(CLIPS)
 	$(BIN)/python -m bench.bench --clips $(CLIPS)
 	$(BIN)/python -m bench.synthetic
+	$(BIN)/python -m bench.lake --clips $(CLIPS)
 
 clean:
 	rm -rf $(OUT)
