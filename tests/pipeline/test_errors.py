@@ -126,3 +126,28 @@ def test_no_error_path_prints_a_traceback(tmp_path):
     result = run_cli("validate", tmp_path / "nothing")
     assert_one_line_error(result, "no manifest.json")
     assert "Traceback" not in result.stderr and os.path.basename(str(tmp_path)) in result.stderr
+
+
+def test_a_generator_bug_stops_the_build_instead_of_skipping_samples(monkeypatch):
+    """CannotGenerate is reported and skipped; a ValueError from a bug propagates."""
+    import dataclasses
+
+    from videolake.generators import CannotGenerate, synthetic
+    from videolake.pipeline.encode import ENCODERS
+    from videolake.pipeline.plan import SampleSpec
+    from videolake.pipeline.records import make_records
+
+    spec = SampleSpec("x-train-0", "synrl", "rotation", "default", "train", None, None, 1, {"size": 64})
+
+    def with_simulate(error):
+        def simulate(settings, rng):
+            raise error
+
+        return {"rotation": dataclasses.replace(synthetic.SCENARIOS["rotation"], simulate=simulate)}
+
+    monkeypatch.setattr(synthetic, "SCENARIOS", with_simulate(CannotGenerate("no room")))
+    records, skipped = make_records([spec], 48, (64, 64), ENCODERS["libx264"])
+    assert records == [] and skipped == [{"source_id": "", "reason": "x-train-0: no room", "samples": ["x-train-0"]}]
+    monkeypatch.setattr(synthetic, "SCENARIOS", with_simulate(ValueError("a bug")))
+    with pytest.raises(ValueError, match="a bug"):
+        make_records([spec], 48, (64, 64), ENCODERS["libx264"])

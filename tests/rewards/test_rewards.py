@@ -194,3 +194,10 @@ def test_synrl_rewards_by_hand():
     assert compute_score("synrl", "I counted 3 bounces, so: 4.0", "4")["score"] == 1.0  # the last number counts
     assert compute_score("synrl", "<answer>5</answer>", "4")["score"] == 0.0
     assert compute_score("synrl", "no idea", "4")["score"] == 0.0
+
+
+def test_numbers_in_the_reasoning_never_reach_the_answer():
+    assert s("object_counting", "<think>first I thought 5,5,5 or 9,9,9</think>3,1,4.", "3,1,4") == 1.0
+    assert s("object_counting", "<think>3,1,4</think><answer>2,2,2</answer>", "3,1,4") < 1.0
+    assert s("anomaly_grounding", "<think>maybe 1.0-2.0</think>", "1.0-2.0") == 0.0  # nothing after the reasoning
+    assert s("temporal_jigsaw", "<think>not 123456</think> 341562", "341562") == 1.0
