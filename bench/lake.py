@@ -23,21 +23,10 @@ import av
 import yaml
 
 from videolake.rewards import ALL_TASKS, REWARD_MODES, compute_score
-from videolake.rewards.hostile import hostile_completions
+from videolake.rewards.hostile import EXAMPLE_TRUTHS, hostile_completions
 
 REWARD_LIMIT_SECONDS = 0.05
 VIUBENCH_RECORDS = 2700
-TRUTHS = {
-    "anomaly_grounding": "14.5-26.2",
-    "object_counting": "3,1,4",
-    "temporal_jigsaw": "341562",
-    "temporal_grounding": "4.0-8.0",
-    "multiple_choice": "B",
-    "tracking": "[[0, 0, 10, 10], [2, 2, 8, 8]]",
-    "grounding_qa": '{"answer": "A", "segments": [[0, 2], [6, 8]]}',
-    "multi_segment_grounding": "1.0-3.0 5.0-7.0",
-    "synrl": "C",
-}
 
 
 def reward_worst_case(size: int) -> dict:
@@ -49,7 +38,7 @@ def reward_worst_case(size: int) -> dict:
                     best = float("inf")
                     for _ in range(3):
                         started = time.process_time()
-                        compute_score(task, text, TRUTHS[task], {"reward_mode": mode, "museg_stage": stage})
+                        compute_score(task, text, EXAMPLE_TRUTHS[task], {"reward_mode": mode, "museg_stage": stage})
                         best = min(best, time.process_time() - started)
                     worst = max(worst, (best, f"{task}/{mode}/stage {stage} on '{name}'"))
     return {"completion_bytes": size, "worst_ms": round(worst[0] * 1000, 2), "where": worst[1], "ratio_to_limit": round(worst[0] / REWARD_LIMIT_SECONDS, 3)}

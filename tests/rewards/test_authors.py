@@ -117,6 +117,17 @@ def authors_tracking(completion: str, truth: list) -> tuple[float, float]:
     return fmt, accuracy
 
 
+def authors_merge(intervals) -> list[list[float]]:
+    """Both VideoChat-R1's glue and MUSEG's predictions merge touching or overlapping intervals."""
+    merged = []
+    for s, e in sorted(intervals):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return merged
+
+
 def authors_glue(completion: str, truth: dict) -> tuple[float, float, float]:
     """VideoChat-R1 grounding QA: format with a valid ``[(s, e), ...]`` glue, IoU of merged glue, choice."""
 
@@ -127,17 +138,8 @@ def authors_glue(completion: str, truth: dict) -> tuple[float, float, float]:
         pairs = ast.literal_eval(text)
         return pairs if all(s <= e for s, e in pairs) else None
 
-    def merge(intervals):
-        merged = []
-        for s, e in sorted(intervals):
-            if merged and s <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], e)
-            else:
-                merged.append([s, e])
-        return merged
-
     def iou(a, b):
-        a, b = merge(a), merge(b)
+        a, b = authors_merge(a), authors_merge(b)
         inter = sum(max(0, min(x[1], y[1]) - max(x[0], y[0])) for x in a for y in b)
         union = sum(e - s for s, e in a) + sum(e - s for s, e in b) - inter
         return 1.0 if union == 0 else inter / union
@@ -191,12 +193,7 @@ def authors_museg_segments(completion: str) -> list[list[float]] | None:
 
 
 def authors_global(segments, truth) -> float:
-    merged = []
-    for s, e in sorted(segments):
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
+    merged = authors_merge(segments)
     overlap = sum(max(0, min(p[1], g[1]) - max(p[0], g[0])) for g in truth for p in merged)
     precision = overlap / (sum(e - s for s, e in merged) + 1e-6)
     recall = overlap / (sum(e - s for s, e in truth) + 1e-6)

@@ -5,18 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from videolake.rewards import compute_score
+from videolake.rewards.hostile import EXAMPLE_TRUTHS
 
-TRUTHS = {
-    "anomaly_grounding": "14.5-26.2",
-    "object_counting": "3,1,4",
-    "temporal_jigsaw": "341562",
-    "temporal_grounding": "4.0-8.0",
-    "multiple_choice": "B",
-    "tracking": "[[0, 0, 10, 10], [2, 2, 8, 8]]",
-    "grounding_qa": '{"answer": "A", "segments": [[0, 2], [6, 8]]}',
-    "multi_segment_grounding": "1.0-3.0 5.0-7.0",
-    "synrl": "C",
-}
+TRUTHS = EXAMPLE_TRUTHS
 MAXIMUM = {
     "anomaly_grounding": 1,
     "object_counting": 1,
