@@ -337,3 +337,32 @@ def test_multi_segment_grounding_agrees_with_museg():
         expected_local = authors_local(predicted, truth) if predicted else 0.0
         assert ours["global"] == pytest.approx(expected_global, abs=1e-12), completion
         assert ours["local"] == pytest.approx(expected_local, abs=1e-12), completion
+
+
+# --- the cases the fidelity review found, one by one ----------------------------------------
+
+
+def test_the_reviewed_cases():
+    def score(task, text, truth, **extra):
+        return compute_score(task, text, truth, extra or None)
+
+    # a trailing period is punctuation; the reasoning never leaks into the counts
+    assert score("object_counting", "3,1,4.", "3,1,4")["score"] == score("object_counting", "3,1,4", "3,1,4")["score"] == 1.0
+    assert score("object_counting", "<think>maybe 9,9,9</think>3,1,4.", "3,1,4")["score"] == 1.0
+    # a negative time is not read as positive
+    assert score("anomaly_grounding", "-1.0-3.0", "1.0-3.0")["score"] == 0.0
+    assert score("temporal_grounding", "<think>t</think><answer>-1.0 to 3.0</answer>", "1.0-3.0")["accuracy"] == 0.0
+    # MUSEG: written order, far padding (their 0.5, not 0.5011)
+    one = score("multi_segment_grounding", "<think>t</think><answer>0.00-10.00</answer>", "0.00-10.00 20.00-30.00")
+    assert one["local"] == pytest.approx(0.5, abs=1e-8)
+    # multiple choice: the forms a model writes, and no capital out of prose
+    for answer in ("Option C", "(C)", "C.", "C. the man opens the door", "C", "The answer is C"):
+        assert score("multiple_choice", f"<think>t</think><answer>{answer}</answer>", "C")["accuracy"] == 1.0, answer
+    assert score("multiple_choice", "<think>t</think><answer>Based on the video, D</answer>", "D")["accuracy"] == 0.0
+    assert score("multiple_choice", "<think>t</think><answer>Based on the video, D</answer>", "B")["accuracy"] == 0.0
+    # tracking: one box too many is not free; unparseable glue is not format
+    truth = json.dumps([[0, 0, 10, 10]] * 8)
+    nine = "<think>t</think><answer>" + json.dumps([[0, 0, 10, 10]] * 9) + "</answer>"
+    assert score("tracking", nine, truth) == {"score": 0.0, "format": 0.0, "accuracy": 0.0}
+    glue = score("grounding_qa", "<think>t</think><answer>A</answer><glue>around the middle</glue>", json.dumps({"answer": "A", "segments": [[1, 2]]}))
+    assert glue["format"] == 0.0 and glue["iou"] == 0.0
