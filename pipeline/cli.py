@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from videolake import VideolakeError, __version__
+from videolake.pipeline.exports import FORMATS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,6 +112,19 @@ def score(predictions, dataset_dir, split, baseline, out_prefix, seed):
     json_path.write_text(json.dumps(result, indent=2) + "\n")
     chart = scoring.bar_chart(result, prefix.with_name(prefix.name + ".scores.png"), title)
     click.echo(f"wrote {json_path} and {chart}")
+
+
+@cli.command()
+@click.argument("format_name", metavar="FORMAT", type=click.Choice(FORMATS))
+@click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "export_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Export folder; MP4s go to OUT/videos/ once, shared by every format.")
+@click.option("--split", default=None, help="Export one split only.")
+def export(format_name, dataset_dir, export_dir, split):
+    """Write DATASET_DIR in the form FORMAT's trainer loads unchanged (verl, TRL, LLaMA-Factory)."""
+    from videolake.pipeline.exports import exporter
+
+    for path in exporter(format_name)(dataset_dir, export_dir, split):
+        click.echo(str(path))
 
 
 @cli.command("fetch-demo-clips")

@@ -1,0 +1,37 @@
+"""TRL: parquet with flat columns, one file per split (``EXPORT/trl/<dataset>/<split>.parquet``).
+
+- ``prompt``: conversational (system + user messages, ``<video>`` placeholders in the user text);
+- ``videos``: paths, in placeholder order; ``fps``: frame i of every video is at i / fps;
+- ``task`` and ``answer``: the columns ``videolake.rewards.accuracy_reward`` reads;
+- ``completion``: for records with a reasoning trace, the assistant turn for SFT (else null).
+Content parts (text and video mixed in one column) are not stored: Arrow corrupts them, so the
+trainer's adapter builds them from these flat columns at load time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from videolake.pipeline.exports import chat_prompt, records, sft_target, video_path, write_parquet
+
+
+def row(record: dict, export_dir: Path) -> dict:
+    target = sft_target(record)
+    return {
+        "id": record["id"],
+        "prompt": chat_prompt(record),
+        "completion": [{"role": "assistant", "content": target}] if target is not None else None,
+        "videos": [str(video_path(export_dir, data)) for data in record["videos"]],
+        "fps": record["fps"],
+        "task": record["task"],
+        "subtype": record["subtype"],
+        "tier": record["tier"],
+        "answer": record["answer"],
+    }
+
+
+def export(dataset_dir: Path, export_dir: Path, split: str | None = None) -> list[Path]:
+    rows: dict[str, list[dict]] = {}
+    for name, record in records(dataset_dir, split):
+        rows.setdefault(name, []).append(row(record, export_dir))
+    return [write_parquet(export_dir / "trl" / Path(dataset_dir).name / f"{name}.parquet", split_rows) for name, split_rows in rows.items()]

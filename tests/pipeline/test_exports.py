@@ -1,0 +1,148 @@
+"""Each export loads the way its trainer loads it, and the frames it decodes are the frames we wrote."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import yaml
+
+from tests.cli import run_cli
+from videolake.pipeline.encode import decode_mp4
+from videolake.pipeline.exports import VIDEO_DIR, exporter
+from videolake.pipeline.graph import build
+from videolake.pipeline.recipes import load_recipe
+from videolake.rewards import REWARDS, accuracy_reward, compute_score
+
+RECIPE = {
+    "name": "mixed",
+    "shard_size": 4,
+    "max_size": [128, 128],
+    "holdout_fraction": 0,
+    "splits": {
+        "train": [
+            {"task": "anomaly_grounding", "subtype": "channel_swap", "count": 2},
+            {"task": "temporal_jigsaw", "tier": "easy", "count": 1},
+            {"task": "synrl", "subtype": "card_pile", "count": 1, "params": {"size": 64}},
+            {"task": "synrl", "subtype": "rotation", "count": 1, "params": {"size": 64}},
+        ]
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory, clips_dir) -> Path:
+    out = tmp_path_factory.mktemp("exports")
+    sources = out / "sources"
+    sources.mkdir()
+    for name in ("bikes.mp4", "b.mp4", "testMovie.mp4"):
+        (sources / name).symlink_to(clips_dir / name)
+    (out / "mixed.yaml").write_text(yaml.safe_dump(RECIPE))
+    return build(load_recipe(str(out / "mixed.yaml")), str(sources), out / "out", workers=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def records(dataset) -> dict:
+    import datasets
+
+    return {row["id"]: row for row in datasets.load_from_disk(str(dataset))["train"]}
+
+
+def decoded_with_times(path: str) -> tuple[np.ndarray, list[float]]:
+    with av.open(path) as container:
+        frames = list(container.decode(video=0))
+    return np.stack([f.to_ndarray(format="rgb24") for f in frames]), [float(f.time) for f in frames]
+
+
+def assert_same_videos(paths: list[str], record: dict) -> None:
+    """The files hold the record's videos: same frames, frame i at i / fps."""
+    assert len(paths) == len(record["videos"]) == record["question"].count("<video>")
+    for path, data in zip(paths, record["videos"], strict=True):
+        frames, times = decoded_with_times(path)
+        assert np.array_equal(frames, decode_mp4(data))
+        assert np.allclose(times, np.arange(len(times)) / record["fps"], atol=1e-3)
+
+
+def test_verl_parquet_is_what_rlhfdataset_reads(dataset, records, tmp_path):
+    import datasets
+
+    (path,) = exporter("verl")(dataset, tmp_path, None)
+    rows = datasets.load_dataset("parquet", data_files=str(path))["train"]  # verl's own call
+    assert len(rows) == len(records)
+    for row in rows:
+        record = records[row["extra_info"]["id"]]
+        assert [m["role"] for m in row["prompt"]] == ["system", "user"] and row["prompt"][1]["content"] == record["question"]
+        assert row["data_source"] in REWARDS and row["reward_model"]["ground_truth"] == record["answer"]
+        assert_same_videos([v["video"] for v in row["videos"]], record)
+        for video, data in zip(row["videos"], record["videos"], strict=True):
+            frames = len(decode_mp4(data))
+            assert video["nframes"] % 2 == 0 and frames - 1 <= video["nframes"] <= frames  # every frame: the clip's own clock
+            assert "fps" not in video  # verl's fps is a sampling rate: it would resample the clip
+        score = compute_score(row["data_source"], record["answer"], row["reward_model"]["ground_truth"], row["extra_info"])["score"]
+        assert score > 0.99
+        assert json.loads(row["extra_info"]["meta"]) == json.loads(record["meta"])
+
+
+def test_trl_parquet_has_flat_columns_the_rewards_read(dataset, records, tmp_path):
+    import datasets
+
+    (path,) = exporter("trl")(dataset, tmp_path, "train")
+    rows = datasets.load_dataset("parquet", data_files=str(path))["train"]
+    assert {"prompt", "completion", "videos", "fps", "task", "answer"} <= set(rows.column_names)
+    assert accuracy_reward(rows["prompt"], list(rows["answer"]), task=rows["task"], answer=rows["answer"]) == [1.0] * len(rows)
+    for row in rows:
+        record = records[row["id"]]
+        assert_same_videos(row["videos"], record)
+        if record["reasoning"] is None:
+            assert row["completion"] is None
+        else:  # SFT: the trace in <think>, the answer in <answer>, as the SynRL prompt asks
+            content = row["completion"][0]["content"]
+            assert content.startswith("<think>\n" + record["reasoning"]) and content.endswith(f"<answer>{record['answer']}</answer>")
+            assert compute_score("synrl", content, record["answer"]) == {"score": 1.0, "accuracy": 1.0, "format": 1.0}
+
+
+def test_llamafactory_sharegpt_json_and_dataset_info(dataset, records, tmp_path):
+    import datasets
+
+    written = exporter("llamafactory")(dataset, tmp_path, None)
+    info = json.loads((tmp_path / "llamafactory" / "dataset_info.json").read_text())
+    entry = info["mixed_train"]
+    assert entry["formatting"] == "sharegpt" and entry["columns"] == {"messages": "messages", "system": "system", "videos": "videos"}
+    assert entry["tags"] == {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"}
+    data_file = tmp_path / "llamafactory" / entry["file_name"]
+    assert data_file in written
+    items = datasets.load_dataset("json", data_files=str(data_file))["train"]
+    assert len(items) == len(records)
+    by_first_video = {hashlib.sha256(r["videos"][0]).hexdigest(): r for r in records.values()}  # files are named by it
+    for item in items:
+        user, assistant = item["messages"]
+        assert (user["role"], assistant["role"]) == ("user", "assistant")
+        record = by_first_video[Path(item["videos"][0]).stem]
+        assert (user["content"], item["system"]) == (record["question"], record["system"])
+        assert user["content"].count("<video>") == len(item["videos"])  # LLaMA-Factory's own rule
+        assert_same_videos(item["videos"], record)
+        assert assistant["content"].endswith(f"<answer>{record['answer']}</answer>") if record["reasoning"] else assistant["content"] == record["answer"]
+    # a second dataset in the same folder keeps the first one's entry
+    exporter("llamafactory")(dataset, tmp_path, "train")
+    assert set(json.loads((tmp_path / "llamafactory" / "dataset_info.json").read_text())) == {"mixed_train"}
+
+
+def test_videos_are_written_once_across_formats_and_runs(dataset, records, tmp_path):
+    for name in ("verl", "trl", "llamafactory"):
+        exporter(name)(dataset, tmp_path, None)
+    files = sorted((tmp_path / VIDEO_DIR).rglob("*.mp4"))
+    assert len(files) == len({bytes(v) for r in records.values() for v in r["videos"]})
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    exporter("verl")(dataset, tmp_path, None)
+    assert {f: f.stat().st_mtime_ns for f in files} == stamps
+
+
+def test_export_cli(dataset, tmp_path):
+    result = run_cli("export", "trl", dataset, "--out", tmp_path)
+    assert result.returncode == 0 and result.stdout.strip().endswith("train.parquet"), result.stderr
+    result = run_cli("export", "trl", dataset, "--out", tmp_path, "--split", "test")
+    assert result.returncode == 1 and "has no split 'test'" in result.stderr
