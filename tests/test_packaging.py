@@ -31,3 +31,9 @@ def test_the_wheel_contains_every_module(tmp_path):
     assert expected and not expected - names, sorted(expected - names)
     top_level = {name.split("/")[0] for name in names if not name.startswith("videolake-")}
     assert top_level == {"videolake"}, top_level  # no generic top-level names such as `pipeline`
+
+
+def test_the_core_never_imports_torch():
+    """The training extra is optional: building, validating, scoring and exporting never need torch."""
+    code = "import sys, videolake.pipeline.cli, videolake.pipeline.graph, videolake.pipeline.exports.verl, videolake.pipeline.score, videolake.rewards; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,59 @@
+"""Records of a built lake as chat messages and decoded videos, built at load time."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+from videolake.generators.base import VIDEO_PLACEHOLDER
+from videolake.pipeline.exports import sft_target
+
+
+@dataclass(frozen=True)
+class Video:
+    """Every frame of one clip, and the clock it plays at: frame i is at i / fps seconds."""
+
+    frames: np.ndarray  # [T, H, W, 3] uint8
+    fps: float
+
+    @property
+    def metadata(self) -> dict:
+        """What a Hugging Face video processor needs to place the frames in time."""
+        return {"fps": self.fps, "total_num_frames": len(self.frames), "duration": len(self.frames) / self.fps}
+
+
+def decode(data: bytes, fps: float) -> Video:
+    with av.open(io.BytesIO(data)) as container:
+        frames = np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+    return Video(frames, fps)
+
+
+def user_content(question: str) -> list[dict]:
+    """The question as content parts: a video part at each ``<video>`` placeholder, text between."""
+    parts: list[dict] = []
+    for k, text in enumerate(question.split(VIDEO_PLACEHOLDER)):
+        if k:
+            parts.append({"type": "video"})
+        if text.strip():
+            parts.append({"type": "text", "text": text.strip("\n")})
+    return parts
+
+
+def prompt_messages(record: dict) -> list[dict]:
+    return [
+        {"role": "system", "content": [{"type": "text", "text": record["system"]}]},
+        {"role": "user", "content": user_content(record["question"])},
+    ]
+
+
+def target_text(record: dict) -> str:
+    """The assistant turn SFT trains on: the reasoning in <think> and the answer in <answer> for
+    records with a trace (what their prompt asks for), else the bare answer (what VideoSSR's does)."""
+    return sft_target(record) or record["answer"]
+
+
+def videos(record: dict) -> list[Video]:
+    return [decode(data, record["fps"]) for data in record["videos"]]
