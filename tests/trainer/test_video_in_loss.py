@@ -6,38 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from tests.trainer.tiny import tiny_qwen2_5_vl
-from videolake.pipeline.graph import build
-from videolake.pipeline.recipes import load_recipe
 from videolake.trainer.collate import IGNORE_INDEX, SFTCollator
 from videolake.trainer.data import videos
 from videolake.trainer.sft import sft_trainer
-
-RECIPE = {
-    "name": "tiny-train",
-    "max_size": [64, 64],
-    "holdout_fraction": 0,
-    "splits": {
-        "train": [
-            {"task": "synrl", "subtype": "card_pile", "count": 1, "params": {"size": 64, "fps": 10}},
-            {"task": "anomaly_grounding", "subtype": "channel_swap", "count": 1},
-        ]
-    },
-}
-
-
-@pytest.fixture(scope="module")
-def records(tmp_path_factory, clips_dir):
-    import datasets
-
-    out = tmp_path_factory.mktemp("train")
-    (out / "sources").mkdir()
-    (out / "sources" / "bikes.mp4").symlink_to(clips_dir / "bikes.mp4")
-    (out / "r.yaml").write_text(yaml.safe_dump(RECIPE))
-    dataset = build(load_recipe(str(out / "r.yaml")), str(out / "sources"), out / "out", workers=1, progress=False)
-    return datasets.load_from_disk(str(dataset))["train"]
 
 
 def vision_gradient(model) -> float:

@@ -1,0 +1,127 @@
+"""GRPO on TRL's ``GRPOTrainer`` with the video in every pass, not only in generation.
+
+TRL 1.16 hands video tensors to ``generate`` only: the old-policy, reference and loss forwards see
+the video tokens but no ``pixel_values_videos``, never run the vision tower, and raise nothing.
+``VideoGRPOTrainer`` makes each sample's video tensors travel with it:
+
+1. ``_tokenize_prompts``: each prompt goes through the processor with its decoded videos at the
+   clip's own clock (the rows carry the MP4 bytes and fps); the per-sample tensors are kept;
+2. ``_generate_and_score_completions``: the per-sample tensors join the batch as one list entry
+   per sample, which TRL shuffles and splits into micro-batches in unison with everything else;
+3. ``_get_per_token_logps_and_entropies`` (old, reference and loss passes): the model is called
+   through a wrapper that adds the video tensors of exactly the rows in each chunk.
+
+The TRL versions whose internals this relies on are pinned (``SUPPORTED_TRL``); a test checks the
+signatures, so an upgrade that changes them fails loudly instead of training without video.
+"""
+
+from __future__ import annotations
+
+import torch
+import trl
+from packaging.version import Version
+from trl import GRPOTrainer
+
+from videolake.trainer.data import prompt_messages, videos
+
+SUPPORTED_TRL = (Version("1.16"), Version("1.17"))  # [low, high)
+VIDEO_KEYS = ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
+VIDEO_COLUMN = "video_inputs"  # per-sample video tensors in TRL's batch
+
+
+def check_trl_version(version: str = trl.__version__) -> None:
+    low, high = SUPPORTED_TRL
+    if not low <= Version(version) < high:
+        raise RuntimeError(f"videolake's GRPO trainer carries video tensors through TRL internals checked for TRL >= {low}, < {high}; this is TRL {version}. Install a supported TRL.")
+
+
+def with_prompts(records):
+    """A lake split as GRPO rows: chat messages are built at load time (Arrow would corrupt mixed
+    content parts if they were stored), the other columns pass through (task and answer feed the
+    rewards; videos and fps feed the processor)."""
+
+    def add_prompts(batch: dict) -> dict:
+        rows = [dict(zip(batch, values, strict=True)) for values in zip(*batch.values(), strict=True)]
+        return {**batch, "prompt": [prompt_messages(row) for row in rows]}
+
+    return records.with_transform(add_prompts)
+
+
+class _ModelWithVideos:
+    """Calls the model with the video tensors of the rows it is called on, in order."""
+
+    def __init__(self, model, rows: list[dict], video_token_id: int | None):
+        self.model, self.rows, self.video_token_id, self.used = model, rows, video_token_id, 0
+
+    def __call__(self, **inputs):
+        count = inputs["input_ids"].shape[0]
+        chunk = self.rows[self.used : self.used + count]
+        self.used += count
+        device = inputs["input_ids"].device
+        for key in VIDEO_KEYS:
+            inputs[key] = torch.cat([row[key] for row in chunk]).to(device)
+        if inputs.get("mm_token_type_ids") is None and self.video_token_id is not None:
+            inputs["mm_token_type_ids"] = (inputs["input_ids"] == self.video_token_id).long() * 2
+        return self.model(**inputs)
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+
+class VideoGRPOTrainer(GRPOTrainer):
+    """``GRPOTrainer`` for rows of a videolake split (see ``with_prompts``)."""
+
+    def __init__(self, *args, **kwargs):
+        check_trl_version()
+        super().__init__(*args, **kwargs)
+        self._batch_rows: list[dict] | None = None  # the dataset rows being generated for
+        self._video_rows: list[dict] | None = None  # per-sample video tensors of the pass in progress
+
+    def _generate_and_score_completions(self, inputs):
+        self._batch_rows = inputs
+        try:
+            output = super()._generate_and_score_completions(inputs)
+            output[VIDEO_COLUMN] = self._video_rows
+        finally:
+            self._batch_rows = self._video_rows = None
+        return output
+
+    def _tokenize_prompts(self, prompts):
+        rows = self._batch_rows
+        if rows is None or len(rows) != len(prompts):
+            raise RuntimeError("VideoGRPOTrainer tokenizes prompts only for the rows it is generating for")
+        prompt_ids, per_sample, token_types = [], [], []
+        for row, prompt in zip(rows, prompts, strict=True):
+            clips = videos(row)
+            text = self.processing_class.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
+            encoded = self.processing_class(
+                text=[text],
+                videos=[clip.frames for clip in clips],
+                videos_kwargs={"video_metadata": [clip.metadata for clip in clips], "do_sample_frames": False},
+                return_tensors="pt",
+            )
+            prompt_ids.append(encoded["input_ids"][0].tolist())
+            per_sample.append({key: encoded[key] for key in VIDEO_KEYS})
+            if "mm_token_type_ids" in encoded:
+                token_types.append(encoded["mm_token_type_ids"][0].tolist())
+        self._video_rows = per_sample
+        fields = {key: torch.cat([sample[key] for sample in per_sample]) for key in VIDEO_KEYS}
+        if token_types:
+            fields["mm_token_type_ids"] = token_types  # per token: TRL left-pads it with the prompt ids
+        return prompt_ids, None, fields
+
+    def _compute_loss(self, model, inputs):
+        self._video_rows = inputs[VIDEO_COLUMN]
+        try:
+            return super()._compute_loss(model, inputs)
+        finally:
+            self._video_rows = None
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, *args, **kwargs):
+        if self._video_rows is None:
+            raise RuntimeError("a forward pass without its video tensors: the loss would not see the video")
+        wrapped = _ModelWithVideos(model, self._video_rows, getattr(self, "_video_pad_token_id", None))
+        result = super()._get_per_token_logps_and_entropies(wrapped, input_ids, *args, **kwargs)
+        if wrapped.used != input_ids.shape[0]:
+            raise RuntimeError(f"{wrapped.used} rows of video tensors used for {input_ids.shape[0]} sequences")
+        return result
