@@ -78,9 +78,14 @@ def validate(dataset_dir, workers):
 @click.option("--samples", type=click.IntRange(min=0), default=6, show_default=True, help="Contact sheets to draw.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Which records are sampled.")
 def inspect(dataset_dir, out, samples, seed):
-    """Contact sheets of sampled records with their answers, and the composition chart."""
+    """Contact sheets of sampled records with their answers, and the composition chart (for a
+    training run folder: its reward and loss curves)."""
+    from videolake.pipeline.inspect import METRICS_FILE, metrics_chart
     from videolake.pipeline.inspect import inspect as run_inspect
 
+    if (Path(dataset_dir) / METRICS_FILE).exists():  # a training run: its reward and loss curves
+        click.echo(str(metrics_chart(Path(dataset_dir), out or Path(dataset_dir) / "inspect")))
+        return
     for path in run_inspect(dataset_dir, out or Path(dataset_dir) / "inspect", samples, seed):
         click.echo(str(path))
 
@@ -125,6 +130,22 @@ def export(format_name, dataset_dir, export_dir, split):
 
     for path in exporter(format_name)(dataset_dir, export_dir, split):
         click.echo(str(path))
+
+
+@cli.command()
+@click.argument("algorithm", type=click.Choice(["grpo", "sft"]))
+@click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--model", "model_name", required=True, help="A Hugging Face model id or folder (a video-language model such as Qwen2.5-VL).")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Run folder: checkpoints (a rerun resumes), train_config.json, metrics.jsonl.")
+@click.option("--preset", default=None, help="Paper settings: videossr, synrl-sft, synrl-rl, museg, videochat-r1 (trainer/presets.yaml).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="YAML of settings on top of the preset (any GRPOConfig / TrainingArguments key).")
+def train(algorithm, dataset_dir, model_name, out, preset, config_file):
+    """Train on a built dataset with GRPO or SFT (needs the extra: pip install 'videolake[train]')."""
+    try:
+        from videolake.trainer.run import train as run_train
+    except ImportError as err:
+        raise VideolakeError(f"training needs the training extra: pip install 'videolake[train]' ({err})") from err
+    click.echo(f"run: {run_train(algorithm, dataset_dir, model_name, out, preset, config_file)}")
 
 
 @cli.command("fetch-demo-clips")

@@ -184,3 +184,22 @@ def inspect(dataset_dir: Path, out: Path, samples: int = 6, seed: int = 0) -> li
         record = tables[key].slice(row, 1).to_pylist()[0]
         paths.append(contact_sheet(record, out / f"{record['id']}.png"))
     return paths
+
+
+METRICS_FILE = "metrics.jsonl"  # written by videolake.trainer.run, one line per logging step
+
+
+def metrics_chart(run_dir: Path, out: Path) -> Path:
+    """The loss and every reward a training run logged, against the step."""
+    plt = pyplot()
+
+    rows = [json.loads(line) for line in (run_dir / METRICS_FILE).read_text().splitlines() if line.strip()]
+    series = sorted({key for row in rows for key, value in row.items() if key != "step" and isinstance(value, (int, float)) and ("reward" in key or key == "loss")})
+    figure, axes = plt.subplots(len(series), 1, figsize=(7, 1.8 * max(1, len(series))), squeeze=False, sharex=True)
+    for axis, key in zip(axes[:, 0], series, strict=True):
+        points = [(row["step"], row[key]) for row in rows if isinstance(row.get(key), (int, float))]
+        axis.plot([p[0] for p in points], [p[1] for p in points], marker=".")
+        axis.set_ylabel(key, fontsize=7, rotation=0, ha="right")
+    axes[-1, 0].set_xlabel("step")
+    figure.suptitle(f"{run_dir.name}: {len(rows)} logged steps", fontsize=9)
+    return save_figure(figure, out / "metrics.png", dpi=100, bbox_inches="tight")

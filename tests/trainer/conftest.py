@@ -22,12 +22,17 @@ RECIPE = {
 
 
 @pytest.fixture(scope="module")
-def records(tmp_path_factory, clips_dir):
-    import datasets
-
+def lake(tmp_path_factory, clips_dir):
+    """The built dataset's folder."""
     out = tmp_path_factory.mktemp("train")
     (out / "sources").mkdir()
     (out / "sources" / "bikes.mp4").symlink_to(clips_dir / "bikes.mp4")
     (out / "r.yaml").write_text(yaml.safe_dump(RECIPE))
-    dataset = build(load_recipe(str(out / "r.yaml")), str(out / "sources"), out / "out", workers=1, progress=False)
-    return datasets.load_from_disk(str(dataset))["train"]
+    return build(load_recipe(str(out / "r.yaml")), str(out / "sources"), out / "out", workers=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def records(lake):
+    import datasets
+
+    return datasets.load_from_disk(str(lake))["train"]

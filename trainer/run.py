@@ -1,0 +1,126 @@
+"""``videolake train grpo|sft DIR --model NAME_OR_PATH --out RUN [--preset NAME] [--config train.yaml]``.
+
+Also runnable as ``python -m videolake.trainer.run ...`` under ``accelerate launch`` (multi-GPU,
+multi-node, DeepSpeed: trainer/configs/). A run folder holds TRL/transformers checkpoints (a rerun
+of the same command resumes from the last one), ``train_config.json`` (the resolved settings) and
+``metrics.jsonl`` (one line per logging step: loss, rewards, ...), which ``videolake inspect RUN``
+plots.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from transformers import AutoModelForImageTextToText, AutoProcessor, TrainerCallback
+
+from videolake import VideolakeError
+from videolake.pipeline.inspect import METRICS_FILE
+from videolake.rewards import accuracy_reward, format_reward
+
+ALGORITHMS = ("grpo", "sft")
+OWN_KEYS = {"algorithm", "rewards", "global_batch_size", "split"}  # everything else goes to the trainer's arguments
+REWARD_FUNCTIONS = {"accuracy": accuracy_reward, "format": format_reward}
+CONFIG_FILE = "train_config.json"
+
+
+def presets() -> dict:
+    return yaml.safe_load(resources.files("videolake.trainer").joinpath("presets.yaml").read_text())
+
+
+def resolve_config(algorithm: str, preset: str | None, config_file: Path | None) -> dict:
+    """Preset, then the user's YAML on top; the algorithm must agree with the preset's."""
+    settings: dict = {"algorithm": algorithm, "split": "train", "rewards": ["accuracy"]}
+    if preset is not None:
+        known = presets()
+        if preset not in known:
+            raise VideolakeError(f"no training preset {preset!r} (known: {', '.join(known)})")
+        if known[preset]["algorithm"] != algorithm:
+            raise VideolakeError(f"preset {preset} is for {known[preset]['algorithm']}, not {algorithm}")
+        settings.update(known[preset])
+    if config_file is not None:
+        document = yaml.safe_load(Path(config_file).read_text(encoding="utf-8")) or {}
+        if not isinstance(document, dict):
+            raise VideolakeError(f"{config_file}: expected a mapping of training settings")
+        settings.update(document)
+    unknown = sorted(set(settings["rewards"]) - set(REWARD_FUNCTIONS))
+    if unknown:
+        raise VideolakeError(f"unknown reward {unknown[0]!r} (known: {', '.join(REWARD_FUNCTIONS)})")
+    return settings
+
+
+class MetricsLog(TrainerCallback):
+    """Every logged step as one JSON line in the run folder (main process only)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.is_world_process_zero and logs:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"step": state.global_step, **logs}) + "\n")
+
+
+def trainer_arguments(settings: dict, out: Path) -> dict:
+    arguments = {key: value for key, value in settings.items() if key not in OWN_KEYS}
+    arguments.setdefault("report_to", [])
+    arguments.setdefault("logging_steps", 1)
+    arguments.setdefault("save_steps", 100)
+    if settings["algorithm"] == "grpo":
+        arguments.setdefault("remove_unused_columns", False)
+        if "global_batch_size" in settings:  # prompts per optimizer step -> completions per device and accumulation
+            per_device = arguments.setdefault("per_device_train_batch_size", 8)
+            world = int(os.environ.get("WORLD_SIZE", "1"))
+            completions = settings["global_batch_size"] * arguments.get("num_generations", 8)
+            arguments["gradient_accumulation_steps"] = max(1, math.ceil(completions / (per_device * world)))
+    return {"output_dir": str(out), **arguments}
+
+
+def train(algorithm: str, dataset_dir: Path, model_name: str, out: Path, preset: str | None = None, config_file: Path | None = None):
+    import datasets
+
+    if algorithm not in ALGORITHMS:
+        raise VideolakeError(f"unknown algorithm {algorithm!r} (known: {', '.join(ALGORITHMS)})")
+    settings = resolve_config(algorithm, preset, config_file)
+    splits = datasets.load_from_disk(str(dataset_dir))
+    if settings["split"] not in splits:
+        raise VideolakeError(f"{dataset_dir} has no split {settings['split']!r}")
+    records = splits[settings["split"]]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / CONFIG_FILE).write_text(json.dumps({"dataset": str(dataset_dir), "model": model_name, "preset": preset, **settings}, indent=2) + "\n")
+    processor = AutoProcessor.from_pretrained(model_name)
+    arguments = trainer_arguments(settings, out)
+    if algorithm == "grpo":
+        from trl import GRPOConfig
+
+        from videolake.trainer.grpo import VideoGRPOTrainer, with_prompts
+
+        rewards = [REWARD_FUNCTIONS[name] for name in settings["rewards"]]
+        trainer = VideoGRPOTrainer(model=model_name, processing_class=processor, reward_funcs=rewards, args=GRPOConfig(**arguments), train_dataset=with_prompts(records))
+    else:
+        from videolake.trainer.sft import sft_trainer
+
+        model = AutoModelForImageTextToText.from_pretrained(model_name)
+        trainer = sft_trainer(model, processor, records, out, **{k: v for k, v in arguments.items() if k != "output_dir"})
+    trainer.add_callback(MetricsLog(out / METRICS_FILE))
+    resume = any(out.glob("checkpoint-*"))
+    trainer.train(resume_from_checkpoint=True if resume else None)
+    trainer.save_model(str(out / "final"))
+    processor.save_pretrained(str(out / "final"))
+    return out
+
+
+def main(argv=None) -> None:
+    """Entry point for ``accelerate launch -m videolake.trainer.run``: the same arguments as the CLI."""
+    from videolake.pipeline.cli import main as cli_main
+
+    cli_main(["train", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    main()
