@@ -40,6 +40,7 @@ bench: $(DEV)
 	$(BIN)/python -m bench.bench --clips $(CLIPS)
 	$(BIN)/python -m bench.synthetic
 	$(BIN)/python -m bench.lake --clips $(CLIPS)
+	$(BIN)/python -m bench.train --clips $(CLIPS)
 
 clean:
 	rm -rf $(OUT)

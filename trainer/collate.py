@@ -29,7 +29,7 @@ class SFTCollator:
             clips.extend(videos(record))
         batch = self.processor(
             text=texts,
-            videos=[clip.frames for clip in clips] or None,
+            videos=[clip.tensor() for clip in clips] or None,
             videos_kwargs={"video_metadata": [clip.metadata for clip in clips], "do_sample_frames": False},
             padding=True,
             return_tensors="pt",

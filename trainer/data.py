@@ -19,6 +19,12 @@ class Video:
     frames: np.ndarray  # [T, H, W, 3] uint8
     fps: float
 
+    def tensor(self):
+        """[T, 3, H, W] uint8, channels first: what the video processor works on, without a copy."""
+        import torch
+
+        return torch.from_numpy(self.frames).permute(0, 3, 1, 2)
+
     @property
     def metadata(self) -> dict:
         """What a Hugging Face video processor needs to place the frames in time."""

@@ -96,7 +96,7 @@ class VideoGRPOTrainer(GRPOTrainer):
             text = self.processing_class.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
             encoded = self.processing_class(
                 text=[text],
-                videos=[clip.frames for clip in clips],
+                videos=[clip.tensor() for clip in clips],
                 videos_kwargs={"video_metadata": [clip.metadata for clip in clips], "do_sample_frames": False},
                 return_tensors="pt",
             )
