@@ -148,6 +148,27 @@ def train(algorithm, dataset_dir, model_name, out, preset, config_file):
     click.echo(f"run: {run_train(algorithm, dataset_dir, model_name, out, preset, config_file)}")
 
 
+@cli.command()
+@click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("repo_id")
+@click.option("--private", is_flag=True, help="Create the repository private.")
+@click.option(
+    "--staging", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the Hub files are staged (default: OUT/.videolake-publish/REPO); reuse it to add datasets as configs."
+)
+@click.option("--dry-run", is_flag=True, help="Stage only: no network.")
+def publish(dataset_dir, repo_id, private, staging, dry_run):
+    """Stage DATASET_DIR as Hub parquet with a dataset card, then upload what REPO_ID does not hold yet."""
+    from videolake.pipeline import publish as hub
+
+    staging = staging or hub.default_staging(dataset_dir, repo_id)
+    hub.stage(dataset_dir, staging, repo_id)
+    click.echo(f"staged: {staging} (card: {staging / hub.CARD})")
+    if dry_run:
+        return
+    plan = hub.upload(staging, repo_id, private)
+    click.echo(f"uploaded {len(plan)} file(s) to https://huggingface.co/datasets/{repo_id}" if plan else "nothing to upload: the repository already holds every staged file")
+
+
 @cli.command("fetch-demo-clips")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--long", "long_clip", is_flag=True, help="Also fetch the 10-minute benchmark clip (50 MB).")

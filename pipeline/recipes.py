@@ -16,7 +16,7 @@ import yaml
 from videolake import VideolakeError
 from videolake.generators import TASKS
 
-RECIPE_KEYS = {"name", "description", "seed", "frames", "max_size", "shard_size", "holdout_fraction", "disjoint_tasks", "splits", "tiers"}
+RECIPE_KEYS = {"name", "description", "license", "seed", "frames", "max_size", "shard_size", "holdout_fraction", "disjoint_tasks", "splits", "tiers"}
 ENTRY_KEYS = {"task", "subtype", "tier", "count", "params"}
 BENCHMARK_SPLITS = {"test"}  # drawn only from held-out sources, which no other split may use
 DEFAULT_TIER = "default"
@@ -105,6 +105,13 @@ def _int(value, where: str, minimum: int, maximum: int | None = None) -> int:
     return value
 
 
+def _license(value, where: str) -> str | None:
+    """The sources' licence as the user states it (SPDX id or "other"); publishing needs one."""
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise RecipeError(f"{where}: license must be a licence name such as apache-2.0 or other, got {value!r}")
+    return value
+
+
 def parse_recipe(document: dict, where: str) -> Recipe:
     _check_keys(document, RECIPE_KEYS, where)
     for key in ("name", "splits"):
@@ -145,6 +152,7 @@ def parse_recipe(document: dict, where: str) -> Recipe:
     resolved = {
         "name": name,
         "description": str(document.get("description", "")),
+        "license": _license(document.get("license"), where),
         "seed": _int(document.get("seed", 0), f"{where}: seed", 0),
         "frames": _int(document.get("frames", 48), f"{where}: frames", 2, MAX_FRAMES),
         "max_size": list(max_size),
