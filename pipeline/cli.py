@@ -169,6 +169,37 @@ def publish(dataset_dir, repo_id, private, staging, dry_run):
     click.echo(f"uploaded {len(plan)} file(s) to https://huggingface.co/datasets/{repo_id}" if plan else "nothing to upload: the repository already holds every staged file")
 
 
+@cli.command()
+@click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--rollouts", "rollouts_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help='JSONL, one line per completion: {"id": ..., "completion": ...}.')
+@click.option("--k", type=click.IntRange(min=2), default=8, show_default=True, help="Completions per sample.")
+@click.option("--pass-threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="A completion passes at this strict score (normalised to [0, 1]).")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The curated dataset goes to OUT/<name>-curated/.")
+def curate(dataset_dir, rollouts_file, k, pass_threshold, out):
+    """Drop zero-variance groups, write pass rates, a histogram and the too-easy samples."""
+    from videolake.pipeline.curate import curate as run_curate
+
+    target, summary = run_curate(dataset_dir, rollouts_file, out, k, pass_threshold)
+    click.echo(f"{summary['rolled_out']} samples rolled out: {summary['zero_variance']} zero-variance groups dropped ({summary['all_passed']} all passed, {summary['all_failed']} all failed)")
+    click.echo(f"curated: {summary['kept']} samples in {target}; pass rates and too-easy ids in {target / 'curation'}")
+
+
+@cli.command()
+@click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--model", "model_name", required=True, help="A Hugging Face model id or folder.")
+@click.option("--k", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--split", default="train", show_default=True)
+@click.option("--max-new-tokens", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="ROLLOUTS.jsonl for videolake curate.")
+def rollouts(dataset_dir, model_name, k, split, max_new_tokens, out):
+    """Sample k completions per record with transformers (needs the extra: pip install 'videolake[train]')."""
+    try:
+        from videolake.trainer.rollouts import rollouts as run_rollouts
+    except ImportError as err:
+        raise VideolakeError(f"rollouts need the training extra: pip install 'videolake[train]' ({err})") from err
+    click.echo(str(run_rollouts(dataset_dir, model_name, out, k, split, max_new_tokens)))
+
+
 @cli.command("fetch-demo-clips")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--long", "long_clip", is_flag=True, help="Also fetch the 10-minute benchmark clip (50 MB).")

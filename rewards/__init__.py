@@ -122,6 +122,9 @@ REWARDS: dict[str, Callable[[str, str, dict], dict]] = {
     )
 }
 ALL_TASKS = tuple(REWARDS)
+# The largest score each task's reward gives (format + accuracy terms add up for VideoChat-R1 and MUSEG).
+MAXIMUM_SCORE = {"temporal_grounding": 2.0, "multiple_choice": 2.0, "tracking": 2.0, "grounding_qa": 3.0, "multi_segment_grounding": 3.0}
+MAXIMUM_SCORE = {task: MAXIMUM_SCORE.get(task, 1.0) for task in REWARDS}
 REWARD_MODES = ("smooth", "strict")
 
 
@@ -155,4 +158,4 @@ def format_reward(prompts, completions, **columns) -> list[float]:
     return [formats.think_answer_format(completion_text(c)) for c in completions]
 
 
-__all__ = ["ALL_TASKS", "accuracy_reward", "compute_score", "format_reward"]
+__all__ = ["ALL_TASKS", "MAXIMUM_SCORE", "accuracy_reward", "compute_score", "format_reward"]

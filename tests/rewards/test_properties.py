@@ -4,21 +4,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from videolake.rewards import compute_score
+from videolake.rewards import MAXIMUM_SCORE, compute_score
 from videolake.rewards.hostile import EXAMPLE_TRUTHS
 
 TRUTHS = EXAMPLE_TRUTHS
-MAXIMUM = {
-    "anomaly_grounding": 1,
-    "object_counting": 1,
-    "temporal_jigsaw": 1,
-    "temporal_grounding": 2,
-    "multiple_choice": 2,
-    "tracking": 2,
-    "grounding_qa": 3,
-    "multi_segment_grounding": 3,
-    "synrl": 1,
-}
+MAXIMUM = MAXIMUM_SCORE
 PERFECT = {
     "anomaly_grounding": "14.5-26.2",
     "object_counting": "3,1,4",

@@ -1,0 +1,148 @@
+"""``videolake curate DIR --rollouts ROLLOUTS.jsonl --out OUT``: keep what still teaches.
+
+GRPO learns nothing from a group whose k rollouts all score the same (all right or all wrong).
+Rollouts come from any engine (``videolake rollouts``, vLLM, ...): one JSON line per completion,
+``{"id": <sample id>, "completion": "<model output>"}``, k per sample. Each is scored with
+``videolake.rewards`` (the training reward, to find zero-variance groups; the strict reward
+normalised to [0, 1] against ``pass_threshold``, for pass rates). Written to ``OUT/<name>``:
+
+    dataset (shards, manifest, ...)   the samples without a zero-variance group (and those not rolled out)
+    curation/pass_rates.jsonl         per sample: k, pass rate, mean score, zero variance
+    curation/pass_rates.png           pass-rate histogram per task/subtype/tier
+    curation/too_easy.json            ids every rollout passed: `videolake harden` regenerates those
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from videolake import VideolakeError
+from videolake.pipeline.inspect import pyplot, save_figure
+from videolake.pipeline.shards import atomic_write_bytes, atomic_write_json, read_shard, serialize_shard, write_dataset_files
+from videolake.pipeline.validate import load_manifest
+from videolake.rewards import MAXIMUM_SCORE, compute_score
+from videolake.schemas import composition_key
+
+CURATION_DIR = "curation"
+
+
+def read_rollouts(path: Path) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    groups[str(row["id"])].append(row["completion"] if isinstance(row["completion"], str) else json.dumps(row["completion"]))
+                except (json.JSONDecodeError, KeyError, TypeError) as err:
+                    raise VideolakeError(f'{path}:{number}: expected {{"id": ..., "completion": ...}}: {err}') from err
+    except UnicodeDecodeError as err:
+        raise VideolakeError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+    return dict(groups)
+
+
+def group_statistics(record: dict, completions: list[str], pass_threshold: float) -> dict:
+    task, answer = record["task"], record["answer"]
+    training = [compute_score(task, c, answer)["score"] for c in completions]
+    strict = [compute_score(task, c, answer, {"reward_mode": "strict"})["score"] / MAXIMUM_SCORE[task] for c in completions]
+    return {
+        "id": record["id"],
+        "task": task,
+        "subtype": record["subtype"],
+        "tier": record["tier"],
+        "k": len(completions),
+        "pass_rate": sum(s >= pass_threshold for s in strict) / len(strict),
+        "mean_score": sum(training) / len(training),
+        "zero_variance": max(training) - min(training) < 1e-12,
+    }
+
+
+def write_dataset(parent: dict, records: dict[str, list[dict]], dataset_dir: Path, derived_from: dict) -> None:
+    """A complete dataset folder (shards, datasets' files, manifest last) holding ``records``."""
+    shard_size = parent["recipe"]["shard_size"]
+    shards, counts, split_files = {}, {}, {}
+    for split, rows in records.items():
+        count = max(1, math.ceil(len(rows) / shard_size))
+        for index in range(count):
+            chunk = rows[index * shard_size : (index + 1) * shard_size]
+            data = serialize_shard(chunk)
+            filename = f"data-{index:05d}-of-{count:05d}.arrow"
+            atomic_write_bytes(dataset_dir / split / filename, data)
+            sha = hashlib.sha256(data).hexdigest()
+            shards[f"{split}/{filename}"] = {"rows": len(chunk), "bytes": len(data), "sha256": sha}
+            split_files.setdefault(split, []).append((filename, sha))
+        counts[split] = dict(Counter(composition_key(row) for row in rows))
+    write_dataset_files(dataset_dir, split_files, parent["recipe"]["description"])
+    atomic_write_json(
+        dataset_dir / "manifest.json",
+        {**parent, "dataset": dataset_dir.name, "counts": counts, "shards": shards, "derived_from": derived_from, "load": f"datasets.load_from_disk({str(dataset_dir)!r})"},
+    )
+
+
+def histogram(rows: list[dict], path: Path) -> Path:
+    plt = pyplot()
+    groups: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        groups[f"{row['task']}/{row['subtype']}/{row['tier']}"].append(row["pass_rate"])
+    figure, axes = plt.subplots(len(groups), 1, figsize=(6, 1.4 * max(1, len(groups))), squeeze=False, sharex=True)
+    for axis, (name, rates) in zip(axes[:, 0], sorted(groups.items()), strict=True):
+        axis.hist(rates, bins=[i / 10 for i in range(11)], color="#4C72B0")
+        axis.set_ylabel(name, fontsize=6, rotation=0, ha="right")
+    axes[-1, 0].set_xlabel("pass rate over k rollouts (0: all failed, 1: all passed)")
+    return save_figure(figure, path, dpi=100, bbox_inches="tight")
+
+
+def curate(dataset_dir: Path, rollouts: Path, out: Path, k: int = 8, pass_threshold: float = 0.5) -> tuple[Path, dict]:
+    dataset_dir = Path(dataset_dir)
+    manifest = load_manifest(dataset_dir)
+    groups = read_rollouts(rollouts)
+    short = sorted((len(v), i) for i, v in groups.items() if len(v) != k)
+    if short:
+        raise VideolakeError(f"{rollouts}: {len(short)} sample(s) do not have k={k} completions (e.g. {short[0][1]!r} has {short[0][0]})")
+    kept: dict[str, list[dict]] = {}
+    statistics, known = [], set()
+    for key in sorted(manifest["shards"]):
+        split = key.split("/")[0]
+        for record in read_shard(dataset_dir / key).to_pylist():
+            known.add(record["id"])
+            row = group_statistics(record, groups[record["id"]], pass_threshold) if record["id"] in groups else None
+            if row is not None:
+                statistics.append(row)
+            if row is None or not row["zero_variance"]:
+                kept.setdefault(split, []).append(record)
+    unknown = sorted(set(groups) - known)
+    if unknown:
+        raise VideolakeError(f"{rollouts}: {len(unknown)} id(s) are not in {dataset_dir.name} (e.g. {unknown[0]!r})")
+    target = Path(out) / f"{manifest['dataset']}-curated"
+    if (target / "manifest.json").exists():
+        raise VideolakeError(f"{target} exists: remove it or choose another --out")
+    write_dataset(
+        manifest,
+        kept,
+        target,
+        {
+            "dataset": manifest["dataset"],
+            "manifest_sha256": hashlib.sha256((dataset_dir / "manifest.json").read_bytes()).hexdigest(),
+            "curation": {"k": k, "pass_threshold": pass_threshold, "rollouts": Path(rollouts).name},
+        },
+    )
+    folder = target / CURATION_DIR
+    atomic_write_bytes(folder / "pass_rates.jsonl", "".join(json.dumps(row) + "\n" for row in statistics).encode())
+    too_easy = [row["id"] for row in statistics if row["pass_rate"] == 1.0]
+    atomic_write_json(folder / "too_easy.json", too_easy)
+    if statistics:
+        histogram(statistics, folder / "pass_rates.png")
+    summary = {
+        "rolled_out": len(statistics),
+        "zero_variance": sum(row["zero_variance"] for row in statistics),
+        "all_passed": len(too_easy),
+        "all_failed": sum(row["pass_rate"] == 0.0 for row in statistics),
+        "kept": sum(len(rows) for rows in kept.values()),
+    }
+    return target, summary

@@ -1,0 +1,78 @@
+"""Pass-rate curation on a rollouts file whose pass rates are known, and on real rollouts from the
+tiny model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from tests.cli import assert_one_line_error, run_cli
+from videolake.pipeline.curate import curate
+from videolake.pipeline.graph import build
+from videolake.pipeline.recipes import load_recipe
+from videolake.pipeline.validate import validate
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("curate")
+    recipe = {"name": "pool", "shard_size": 2, "splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 6, "params": {"size": 64}}]}}
+    (folder / "r.yaml").write_text(yaml.safe_dump(recipe))
+    return build(load_recipe(str(folder / "r.yaml")), None, folder / "out", workers=1, progress=False)
+
+
+def known_rollouts(built, path, k=4):
+    """Sample 0 and 1: every rollout right; 2: every rollout wrong; 3: 1 of 4 right; 4: 3 of 4; 5: none given."""
+    import datasets
+
+    rows = datasets.load_from_disk(str(built))["train"]
+    right_counts = {0: k, 1: k, 2: 0, 3: 1, 4: 3}
+    lines = []
+    for index, row in enumerate(rows):
+        if index not in right_counts:
+            continue
+        wrong = next(letter for letter in "ABCDEFGH" if letter != row["answer"])
+        for attempt in range(k):
+            answer = row["answer"] if attempt < right_counts[index] else wrong
+            lines.append(json.dumps({"id": row["id"], "completion": f"<think>t</think><answer>{answer}</answer>"}))
+    path.write_text("\n".join(lines) + "\n")
+    return [row["id"] for row in rows]
+
+
+def test_curation_with_known_pass_rates(built, tmp_path):
+    ids = known_rollouts(built, tmp_path / "rollouts.jsonl")
+    target, summary = curate(built, tmp_path / "rollouts.jsonl", tmp_path / "out", k=4)
+    assert summary == {"rolled_out": 5, "zero_variance": 3, "all_passed": 2, "all_failed": 1, "kept": 3}
+    rates = {row["id"]: row for row in map(json.loads, (target / "curation" / "pass_rates.jsonl").read_text().splitlines())}
+    assert [rates[i]["pass_rate"] for i in ids[:5]] == [1.0, 1.0, 0.0, 0.25, 0.75]
+    assert json.loads((target / "curation" / "too_easy.json").read_text()) == ids[:2]
+    assert (target / "curation" / "pass_rates.png").exists()
+    import datasets
+
+    kept = datasets.load_from_disk(str(target))["train"]["id"]
+    assert kept == [ids[3], ids[4], ids[5]]  # the groups with signal, and the one never rolled out
+    assert validate(target) == (3, [])
+    assert json.loads((target / "manifest.json").read_text())["derived_from"]["dataset"] == "pool"
+
+
+def test_bad_rollouts_are_one_line(built, tmp_path):
+    known_rollouts(built, tmp_path / "r.jsonl")
+    assert_one_line_error(run_cli("curate", built, "--rollouts", tmp_path / "r.jsonl", "--k", "8", "--out", tmp_path / "o"), "do not have k=8 completions")
+    (tmp_path / "u.jsonl").write_text((json.dumps({"id": "nope", "completion": "A"}) + "\n") * 2)
+    assert_one_line_error(run_cli("curate", built, "--rollouts", tmp_path / "u.jsonl", "--k", "2", "--out", tmp_path / "o"), "1 id(s) are not in pool", "'nope'")
+
+
+def test_rollouts_from_the_tiny_model_feed_curation(built, tmp_path):
+    from tests.trainer.tiny import tiny_qwen2_5_vl
+
+    model, processor = tiny_qwen2_5_vl()
+    model.save_pretrained(tmp_path / "model")
+    processor.save_pretrained(tmp_path / "model")
+    result = run_cli("rollouts", built, "--model", tmp_path / "model", "--k", "2", "--max-new-tokens", "4", "--out", tmp_path / "rollouts.jsonl")
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [json.loads(line) for line in (tmp_path / "rollouts.jsonl").read_text().splitlines()]
+    assert len(lines) == 12 and all(set(line) == {"id", "completion"} for line in lines)
+    result = run_cli("curate", built, "--rollouts", tmp_path / "rollouts.jsonl", "--k", "2", "--out", tmp_path / "out")
+    assert result.returncode == 0 and "6 samples rolled out" in result.stdout, result.stderr
