@@ -200,6 +200,22 @@ def rollouts(dataset_dir, model_name, k, split, max_new_tokens, out):
     click.echo(str(run_rollouts(dataset_dir, model_name, out, k, split, max_new_tokens)))
 
 
+@cli.command()
+@click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--to", "target", required=True, help="A tier name (tasks that have it move up to it) or 'next' (every entry one step up its ladder).")
+@click.option("--only", multiple=True, help="Move only TASK or TASK/SUBTYPE (repeatable).")
+@click.option("--sources", default=None, help="The parent's --sources (needed for real-clip tasks).")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--workers", type=click.IntRange(min=1), default=None)
+@click.option("--quiet", is_flag=True)
+def harden(dataset_dir, target, only, sources, out, workers, quiet):
+    """Rebuild DATASET_DIR at harder tiers: same sources, splits and benchmark holdout."""
+    from videolake.pipeline.harden import harden as run_harden
+
+    built = run_harden(dataset_dir, target, out, sources, tuple(only), workers, progress=not quiet)
+    click.echo(f"hardened: {built}")
+
+
 @cli.command("fetch-demo-clips")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--long", "long_clip", is_flag=True, help="Also fetch the 10-minute benchmark clip (50 MB).")

@@ -1,0 +1,90 @@
+"""Difficulty ladders move a measurable statistic the right way at every step, and `harden`
+rebuilds a dataset one step up with the same sources, splits and holdout."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import yaml
+
+from tests.conftest import make_clip
+from videolake.generators import TASKS, CannotGenerate
+from videolake.pipeline.graph import build
+from videolake.pipeline.harden import harden, harder_tier
+from videolake.pipeline.recipes import builtin_tiers, load_recipe
+from videolake.pipeline.validate import validate
+
+
+def mean_statistic(task: str, tier: str, statistic, samples: int = 24, subtype: str | None = None) -> float:
+    params = builtin_tiers()[task][tier] or {}
+    values = []
+    for seed in range(samples):
+        clip = make_clip() if TASKS[task].needs_source else None
+        extra = {"size": 64} if task == "synrl" else {}
+        kept = {k: v for k, v in {**params, **extra}.items() if k in TASKS[task].reads(subtype or tier)}
+        try:
+            sample = TASKS[task].generate(clip, subtype or tier, kept, np.random.default_rng(seed))
+        except CannotGenerate:
+            continue
+        values.append(statistic(sample.meta))
+    assert len(values) >= samples // 2, (task, tier)
+    return float(np.mean(values))
+
+
+LADDERS = [
+    ("anomaly_grounding", "channel_swap", lambda meta: -meta["num_segment_frames"]),  # shorter segments
+    ("object_counting", None, lambda meta: len(meta["shapes"])),  # more shapes
+    ("temporal_jigsaw", None, lambda meta: meta["segments"]),  # more clips
+    ("synrl", "card_pile", lambda meta: len(meta["operations"])),  # more operations
+]
+
+
+@pytest.mark.parametrize("task, subtype, statistic", LADDERS)
+def test_every_ladder_has_three_steps_above_the_default_and_each_is_harder(task, subtype, statistic):
+    steps = list(builtin_tiers()[task])
+    assert len(steps) >= 4, steps
+    means = [mean_statistic(task, tier, statistic, subtype=subtype) for tier in steps]
+    assert all(a < b for a, b in zip(means, means[1:], strict=False)), dict(zip(steps, means, strict=True))
+
+
+def test_next_and_named_targets():
+    tiers = builtin_tiers()
+    assert harder_tier("temporal_jigsaw", "easy", "next", tiers) == "hard"
+    assert harder_tier("temporal_jigsaw", "master", "next", tiers) is None
+    assert harder_tier("object_counting", "easy", "swarm", tiers) == "swarm"
+    assert harder_tier("object_counting", "swarm", "hard", tiers) is None  # never easier
+    assert harder_tier("temporal_jigsaw", "easy", "swarm", tiers) is None  # not its ladder
+
+
+def test_harden_keeps_sources_splits_and_holdout(tmp_path, clips_dir):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for name in ("bikes.mp4", "b.mp4", "testMovie.mp4", "jwpIntro.mp4"):
+        os.symlink(clips_dir / name, sources / name)
+    recipe = {
+        "name": "ladder",
+        "max_size": [96, 96],
+        "holdout_fraction": 0.25,
+        "splits": {
+            "train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 3}, {"task": "synrl", "subtype": "card_pile", "count": 1, "params": {"size": 64}}],
+            "test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 1}],
+        },
+    }
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    parent = build(load_recipe(str(tmp_path / "r.yaml")), str(sources), tmp_path / "out", workers=1, progress=False)
+    child = harden(parent, "next", tmp_path / "out", str(sources), only=("temporal_jigsaw",), workers=1, progress=False)
+    assert validate(child)[1] == []
+    import datasets
+
+    before, after = datasets.load_from_disk(str(parent)), datasets.load_from_disk(str(child))
+    for split in before:
+        assert [r["source_id"] for r in before[split]] == [r["source_id"] for r in after[split]]  # same sources, same splits
+        assert {r["tier"] for r in after[split] if r["task"] == "temporal_jigsaw"} == {"hard"}
+        assert all(json.loads(r["meta"])["segments"] == 8 for r in after[split] if r["task"] == "temporal_jigsaw")
+    assert [r["tier"] for r in after["train"] if r["task"] == "synrl"] == ["default"]  # --only left it
+    parent_manifest, child_manifest = (json.loads((d / "manifest.json").read_text()) for d in (parent, child))
+    assert child_manifest["holdout"] == {**parent_manifest["holdout"]}
+    assert child_manifest["derived_from"]["dataset"] == "ladder" and child_manifest["derived_from"]["harden"]["moves"] == {"temporal_jigsaw/easy/easy": "hard"}
