@@ -206,13 +206,16 @@ def rollouts(dataset_dir, model_name, k, split, max_new_tokens, out):
 @click.option("--only", multiple=True, help="Move only TASK or TASK/SUBTYPE (repeatable).")
 @click.option("--sources", default=None, help="The parent's --sources (needed for real-clip tasks).")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--ids", "ids_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="A JSON list of sample ids to regenerate alone (curate's too_easy.json).")
 @click.option("--workers", type=click.IntRange(min=1), default=None)
 @click.option("--quiet", is_flag=True)
-def harden(dataset_dir, target, only, sources, out, workers, quiet):
+def harden(dataset_dir, target, only, sources, out, ids_file, workers, quiet):
     """Rebuild DATASET_DIR at harder tiers: same sources, splits and benchmark holdout."""
     from videolake.pipeline.harden import harden as run_harden
+    from videolake.pipeline.validate import read_json
 
-    built = run_harden(dataset_dir, target, out, sources, tuple(only), workers, progress=not quiet)
+    ids = read_json(ids_file) if ids_file else None
+    built = run_harden(dataset_dir, target, out, sources, tuple(only), workers, progress=not quiet, ids=ids)
     click.echo(f"hardened: {built}")
 
 

@@ -103,6 +103,7 @@ def build(
     encoder_name: str = "auto",
     progress: bool = True,
     polisher: Polisher | None = None,
+    select: dict[str, set[int]] | None = None,
 ) -> Path:
     dataset_dir = Path(out) / recipe.name
     cache_dir = Path(out) / ".videolake-cache"  # shared by every dataset built into OUT
@@ -118,7 +119,7 @@ def build(
                 return client.gather(client.map(list_archive, [str(p) for p in paths], pure=False)) if paths else []
 
             found, discovery_skips = discover(root, cache_dir / "archives", list_archives, under) if root is not None else ([], [])
-            plan = make_plan(recipe, found, seed, limit)
+            plan = make_plan(recipe, found, seed, limit, select)
             check_holdout(plan, Path(out))
             fingerprint = plan.fingerprint(encoder.describe(), polisher.describe() if polisher else None)
             claim_output(dataset_dir, fingerprint)

@@ -35,7 +35,7 @@ def harder_tier(task: str, current: str, target: str, tiers: dict) -> str | None
     return target if target in steps and steps.index(target) > here else None
 
 
-def hardened_recipe(manifest: dict, target: str, only: tuple[str, ...] = ()) -> tuple[Recipe, dict[str, str]]:
+def hardened_recipe(manifest: dict, target: str, only: tuple[str, ...] = (), selected: bool = False) -> tuple[Recipe, dict[str, str]]:
     """The parent's recipe with entries moved up; and the moves as {"task/subtype/old": new}."""
     document = dict(manifest["recipe"])
     tiers = {**builtin_tiers(), **(document.get("tiers") or {})}
@@ -54,20 +54,36 @@ def hardened_recipe(manifest: dict, target: str, only: tuple[str, ...] = ()) -> 
             splits[split].append({"task": entry["task"], **subtype, "tier": new_tier, "count": entry["count"]})
     if not moves:
         raise VideolakeError(f"no entry of {manifest['dataset']} has a tier above it for --to {target}" + (f" (--only {', '.join(only)})" if only else ""))
-    document.update(name=f"{manifest['dataset']}-{target if target != NEXT else 'harder'}", splits=splits)
+    suffix = (target if target != NEXT else "harder") + ("-selected" if selected else "")
+    document.update(name=f"{manifest['dataset']}-{suffix}", splits=splits)
     return parse_recipe(document, f"{manifest['dataset']} hardened"), moves
 
 
-def harden(dataset_dir: Path, target: str, out: Path, sources: str | None = None, only: tuple[str, ...] = (), workers: int | None = None, progress: bool = True) -> Path:
+def selection(parent: dict, ids: list[str]) -> dict[str, set[int]]:
+    """Parent sample ids (``<dataset>-<split>-<n>``, e.g. curate's too_easy.json) as numbers per split."""
+    chosen: dict[str, set[int]] = {}
+    for sample_id in ids:
+        name, _, rest = str(sample_id).rpartition("-")
+        dataset, _, split = name.rpartition("-")
+        if dataset != parent["dataset"] or split not in parent["recipe"]["splits"] or not rest.isdigit():
+            raise VideolakeError(f"{sample_id!r} is not a sample id of {parent['dataset']}")
+        chosen.setdefault(split, set()).add(int(rest))
+    return chosen
+
+
+def harden(dataset_dir: Path, target: str, out: Path, sources: str | None = None, only: tuple[str, ...] = (), workers: int | None = None, progress: bool = True, ids: list[str] | None = None) -> Path:
+    """``ids``: regenerate only these parent samples (same numbers, same sources) at the harder tier."""
     from videolake.pipeline.graph import build
 
     dataset_dir = Path(dataset_dir)
     parent = load_manifest(dataset_dir)
-    recipe, moves = hardened_recipe(parent, target, only)
-    built = build(recipe, sources, Path(out), seed=parent["seed"], workers=workers, progress=progress)
+    recipe, moves = hardened_recipe(parent, target, only, selected=ids is not None)
+    select = selection(parent, ids) if ids is not None else None
+    built = build(recipe, sources, Path(out), seed=parent["seed"], workers=workers, progress=progress, select=select)
     manifest = load_manifest(built)
     if manifest["holdout"]["benchmark_source_ids"] != parent["holdout"]["benchmark_source_ids"]:
         raise VideolakeError(f"{built}: the sources differ from {dataset_dir.name}'s, so its benchmark holdout would not be kept: pass the same --sources")
     parent_sha = hashlib.sha256((dataset_dir / "manifest.json").read_bytes()).hexdigest()
-    atomic_write_json(built / "manifest.json", {**manifest, "derived_from": {"dataset": parent["dataset"], "manifest_sha256": parent_sha, "harden": {"to": target, "moves": moves}}})
+    harden_info = {"to": target, "moves": moves, **({"ids": sorted(ids)} if ids is not None else {})}
+    atomic_write_json(built / "manifest.json", {**manifest, "derived_from": {"dataset": parent["dataset"], "manifest_sha256": parent_sha, "harden": harden_info}})
     return built

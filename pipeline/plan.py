@@ -7,6 +7,7 @@ plans the same samples into the same shards, whatever runs them.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -60,6 +61,7 @@ class Plan:
     sources: tuple[SourceRef, ...]
     holdout: tuple[SourceRef, ...]  # sources reserved for benchmark splits
     layouts: tuple[SplitLayout, ...]
+    selection: str | None = None  # digest of the selected sample numbers, when only some are made
 
     @property
     def shards(self) -> ShardSequence:
@@ -80,6 +82,8 @@ class Plan:
         }
         if polish:
             document["polish"] = polish
+        if self.selection:
+            document["selection"] = self.selection
         return sha256_text(json.dumps(document, sort_keys=True))
 
 
@@ -112,7 +116,8 @@ def sample_seed(seed: int, sample_id: str) -> int:
     return int(sha256_text(f"{seed}:{sample_id}")[:16], 16)
 
 
-def make_plan(recipe: Recipe, sources: list[SourceRef], seed: int | None = None, limit: int | None = None) -> Plan:
+def make_plan(recipe: Recipe, sources: list[SourceRef], seed: int | None = None, limit: int | None = None, select: dict[str, set[int]] | None = None) -> Plan:
+    """``select``: per split, the sample numbers to make (all when None)."""
     seed = recipe.seed if seed is None else seed
     sources = sorted(sources)[:limit] if limit else sorted(sources)
     if not sources and recipe.needs_sources:
@@ -125,8 +130,10 @@ def make_plan(recipe: Recipe, sources: list[SourceRef], seed: int | None = None,
         if not pool and any(TASKS[e.task].needs_source for e in entries):
             raise VideolakeError(f"split {split!r} has no sources: {len(sources)} found, {len(holdout)} held out for benchmark splits")
         pool = sorted(pool, key=lambda s: _rank(f"{seed}:{split}:{s.source_id}"))
-        layouts.append(SplitLayout.build(recipe, split, entries, pool, seed))
-    return Plan(recipe, seed, tuple(sources), tuple(holdout), tuple(layouts))
+        layout = SplitLayout.build(recipe, split, entries, pool, seed)
+        layouts.append(layout if select is None else layout.select(select.get(split, ())))
+    selection = sha256_text(json.dumps({k: sorted(v) for k, v in sorted(select.items())})) if select is not None else None
+    return Plan(recipe, seed, tuple(sources), tuple(holdout), tuple(layouts), selection)
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,7 @@ class SplitLayout:
     rendered: tuple[int, ...]  # entries that need no source
     rendered_starts: tuple[int, ...]  # running count of rendered samples before each of them
     walks: tuple[Walk, ...]
+    selected: tuple[int, ...] | None = None  # sample numbers to make (harden --ids), in shard order
 
     @classmethod
     def build(cls, recipe: Recipe, split: str, entries, pool: list[SourceRef], seed: int) -> SplitLayout:
@@ -191,7 +199,7 @@ class SplitLayout:
 
     @property
     def total(self) -> int:
-        return sum(e.count for e in self.entries)
+        return len(self.selected) if self.selected is not None else sum(e.count for e in self.entries)
 
     @property
     def shard_count(self) -> int:
@@ -199,6 +207,8 @@ class SplitLayout:
 
     def spec(self, order: int) -> SampleSpec:
         """The ``order``-th sample in shard order."""
+        if self.selected is not None:
+            return self.by_number(self.selected[order])
         rendered_total = sum(self.entries[i].count for i in self.rendered)
         if order < rendered_total:
             at = bisect.bisect_right(self.rendered_starts, order) - 1
@@ -208,14 +218,45 @@ class SplitLayout:
         for walk in self.walks:
             if order < walk.total:
                 position, cursor = walk.source_position(order)
-                at = bisect.bisect_right(walk.bases, cursor) - 1
-                entry_index = walk.entries[at]
-                donor = None
-                if TASKS[self.entries[entry_index].task].needs_donor(self.entries[entry_index].subtype):
-                    donor = self.pool[(walk.offset + position + 1) % len(self.pool)]
-                return self._spec(entry_index, cursor - walk.bases[at], walk.sources[position], donor)
+                return self._sourced(walk, bisect.bisect_right(walk.bases, cursor) - 1, position, cursor)
             order -= walk.total
         raise IndexError(order)
+
+    def _locate(self, number: int) -> tuple[int, int, int, int]:
+        """(walk index + 1, or 0 when rendered; entry index; source position; cursor or offset) of a sample number."""
+        entry_index = bisect.bisect_right(self.starts, number) - 1
+        offset = number - self.starts[entry_index]
+        for k, walk in enumerate(self.walks):
+            if entry_index in walk.entries:
+                cursor = walk.bases[walk.entries.index(entry_index)] + offset
+                return k + 1, entry_index, cursor % len(walk.sources), cursor
+        return 0, entry_index, 0, offset
+
+    def by_number(self, number: int) -> SampleSpec:
+        """The sample whose id ends in ``number``, computed directly."""
+        if not 0 <= number < sum(e.count for e in self.entries):
+            raise VideolakeError(f"split {self.split!r} has no sample number {number}")
+        walk_index, entry_index, position, cursor = self._locate(number)
+        if walk_index == 0:
+            return self._spec(entry_index, cursor, None, None)
+        walk = self.walks[walk_index - 1]
+        return self._sourced(walk, walk.entries.index(entry_index), position, cursor)
+
+    def select(self, numbers) -> SplitLayout:
+        """Only these samples, in shard order (rendered first, then grouped by source)."""
+
+        def order(number: int) -> tuple[int, int, int, int]:
+            walk, _, position, cursor = self._locate(number)
+            return walk, position, cursor, number
+
+        return dataclasses.replace(self, selected=tuple(sorted(set(numbers), key=order)))
+
+    def _sourced(self, walk: Walk, at: int, position: int, cursor: int) -> SampleSpec:
+        entry_index = walk.entries[at]
+        donor = None
+        if TASKS[self.entries[entry_index].task].needs_donor(self.entries[entry_index].subtype):
+            donor = self.pool[(walk.offset + position + 1) % len(self.pool)]
+        return self._spec(entry_index, cursor - walk.bases[at], walk.sources[position], donor)
 
     def _spec(self, entry_index: int, offset: int, source: SourceRef | None, donor: SourceRef | None) -> SampleSpec:
         entry = self.entries[entry_index]
@@ -230,6 +271,9 @@ class SplitLayout:
 
     def used_source_ids(self) -> set[str]:
         """Every source a sample of this split reads, donors included (O(sources) work)."""
+        if self.selected is not None:
+            specs = [self.by_number(number) for number in self.selected]
+            return {ref.source_id for spec in specs for ref in (spec.source, spec.donor) if ref is not None}
         used = set()
         for walk in self.walks:
             reached = min(walk.total, len(walk.sources))

@@ -88,3 +88,25 @@ def test_harden_keeps_sources_splits_and_holdout(tmp_path, clips_dir):
     parent_manifest, child_manifest = (json.loads((d / "manifest.json").read_text()) for d in (parent, child))
     assert child_manifest["holdout"] == {**parent_manifest["holdout"]}
     assert child_manifest["derived_from"]["dataset"] == "ladder" and child_manifest["derived_from"]["harden"]["moves"] == {"temporal_jigsaw/easy/easy": "hard"}
+
+
+def test_harden_regenerates_only_the_given_ids(tmp_path):
+    recipe = {"name": "pool", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 4, "params": {"size": 64}}]}}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    parent = build(load_recipe(str(tmp_path / "r.yaml")), None, tmp_path / "out", workers=1, progress=False)
+    import datasets
+
+    ids = datasets.load_from_disk(str(parent))["train"]["id"]
+    too_easy = [ids[1], ids[3]]  # as curate writes them
+    (tmp_path / "too_easy.json").write_text(json.dumps(too_easy))
+    from tests.cli import run_cli
+
+    result = run_cli("harden", parent, "--to", "next", "--ids", tmp_path / "too_easy.json", "--out", tmp_path / "out", "--workers", "1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    child = tmp_path / "out" / "pool-harder-selected"
+    rows = datasets.load_from_disk(str(child))["train"]
+    assert [r["id"].rsplit("-", 1)[1] for r in rows] == [i.rsplit("-", 1)[1] for i in too_easy]  # the same samples, by number
+    assert {r["tier"] for r in rows} == {"hard"} and validate(child)[1] == []
+    assert json.loads((child / "manifest.json").read_text())["derived_from"]["harden"]["ids"] == sorted(too_easy)
+    result = run_cli("harden", parent, "--to", "next", "--ids", tmp_path / "r.yaml", "--out", tmp_path / "o2")
+    assert result.returncode == 1 and "not valid JSON" in result.stderr

@@ -207,3 +207,25 @@ def test_a_ten_million_sample_plan_is_made_shard_by_shard_in_bounded_memory():
     ids = [s.id for sh in (shards[0], shards[1], shards[20_000]) for s in sh.samples]
     assert len(set(ids)) == len(ids)
     assert make_plan(recipe, list(reversed(pool(5000)))).shards[20_000] == shards[20_000]
+
+
+def test_a_sample_computed_from_its_number_is_the_one_the_plan_makes():
+    document = {
+        "name": "mix",
+        "shard_size": 5,
+        "disjoint_tasks": True,
+        "splits": {
+            "train": [{"task": "anomaly_grounding", "subtype": "swap", "count": 7}, {"task": "synrl", "subtype": "rotation", "count": 3}, {"task": "temporal_jigsaw", "tier": "easy", "count": 9}]
+        },
+    }
+    plan = make_plan(parse_recipe(document, "mix.yaml"), pool(6))
+    (layout,) = plan.layouts
+    made = {spec.id: spec for shard in plan.shards for spec in shard.samples}
+    assert len(made) == 19
+    for number in range(19):
+        spec = layout.by_number(number)
+        assert made[spec.id] == spec
+    chosen = make_plan(parse_recipe(document, "mix.yaml"), pool(6), select={"train": {2, 8, 15}})
+    picked = [spec for shard in chosen.shards for spec in shard.samples]
+    assert sorted(s.id for s in picked) == sorted(layout.by_number(n).id for n in (2, 8, 15))
+    assert all(made[s.id] == s for s in picked) and chosen.selection and plan.selection is None
