@@ -35,7 +35,6 @@ test: $(DEV)
 	$(BIN)/python -m pytest
 
 bench: $(DEV)
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/videolake fetch-demo-clips --long $(CLIPS)
 	$(BIN)/python -m bench.bench --clips $(CLIPS)
 	$(BIN)/python -m bench.synthetic

@@ -13,12 +13,14 @@ from videolake.pipeline.encode import ENCODERS, encode_mp4, nvenc_works
 from videolake.pipeline.sampling import sample_clip
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=Path, required=True)
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    clips = [sample_clip(str(p)) for p in sorted(args.clips.iterdir()) if p.suffix in {".mp4", ".mpg"} and p.name != "bbb.mp4"]
+    parser.add_argument("--limit", type=int, default=None, help="use the first N clips")
+    args = parser.parse_args(argv)
+    paths = [p for p in sorted(args.clips.iterdir()) if p.suffix in {".mp4", ".mpg"} and p.name != "bbb.mp4"][: args.limit]
+    clips = [sample_clip(str(p)) for p in paths]
     names = ["libx264"] + (["h264_nvenc"] if nvenc_works() else [])
     print(f"nvenc usable: {nvenc_works()}")
     for name in names:

@@ -37,14 +37,14 @@ def recipe(samples: int, shard_size: int):
     )
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=Path, required=True)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--samples", type=int, default=192)
     parser.add_argument("--shard-size", type=int, default=8)
     parser.add_argument("--encoder", default="libx264")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         pool = Path(tmp) / "pool"
         pool.mkdir()

@@ -90,12 +90,12 @@ def matplotlib_method(metas: list[dict], size: int) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=448)
     parser.add_argument("--seeds", type=int, default=2, help="samples per scenario")
     parser.add_argument("--paper-scenes", type=int, default=4, help="motion scenes rendered the paper's way (slow)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     size = args.size
     metas = scenes(size, range(args.seeds))
     frames = sum(m["num_frames"] for m in metas)

@@ -1,8 +1,8 @@
-"""The bench modules run: a bench that no test exercises rots (``make bench`` runs them full size)."""
+"""Every bench module runs: a bench that no test exercises rots (``make bench`` runs them full size)."""
 
 from __future__ import annotations
 
-from bench import lake, train
+from bench import bench, encoders, lake, scaling, synthetic, train
 
 
 def test_lake_bench_runs_in_tiny_mode(clips_dir, capsys):
@@ -16,3 +16,25 @@ def test_train_bench_runs_in_tiny_mode(clips_dir, capsys):
     train.main(["--clips", str(clips_dir), "--tiny"])
     (line,) = capsys.readouterr().out.splitlines()
     assert line.startswith("trainer data path:") and "records/s through adapter + collator" in line
+
+
+def test_throughput_bench_runs_in_tiny_mode(clips_dir, capsys):
+    bench.main(["--clips", str(clips_dir), "--repeats", "1", "--tiny"])
+    out = capsys.readouterr().out
+    assert "ratio" in out and "anomaly_grounding" in out and "peak RSS" in out and "rewards for one GRPO step" in out
+
+
+def test_synthetic_bench_runs_in_tiny_mode(capsys):
+    synthetic.main(["--size", "64", "--seeds", "1", "--paper-scenes", "1"])
+    out = capsys.readouterr().out
+    assert "paper's method" in out and "encode only" in out
+
+
+def test_scaling_bench_runs_in_tiny_mode(clips_dir, capsys):
+    scaling.main(["--clips", str(clips_dir), "--workers", "1", "--samples", "3", "--shard-size", "2"])
+    assert "identical shards across worker counts: True" in capsys.readouterr().out
+
+
+def test_encoder_bench_runs_in_tiny_mode(clips_dir, capsys):
+    encoders.main(["--clips", str(clips_dir), "--repeats", "1", "--limit", "2"])
+    assert "libx264" in capsys.readouterr().out
