@@ -23,7 +23,7 @@ from pathlib import Path
 from videolake import VideolakeError
 from videolake.pipeline.inspect import pyplot, save_figure
 from videolake.pipeline.shards import atomic_write_bytes, atomic_write_json, read_shard, serialize_shard, write_dataset_files
-from videolake.pipeline.validate import load_manifest
+from videolake.pipeline.validate import id_lines, load_manifest
 from videolake.rewards import MAXIMUM_SCORE, compute_score
 from videolake.schemas import composition_key
 
@@ -32,18 +32,8 @@ CURATION_DIR = "curation"
 
 def read_rollouts(path: Path) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = defaultdict(list)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    groups[str(row["id"])].append(row["completion"] if isinstance(row["completion"], str) else json.dumps(row["completion"]))
-                except (json.JSONDecodeError, KeyError, TypeError) as err:
-                    raise VideolakeError(f'{path}:{number}: expected {{"id": ..., "completion": ...}}: {err}') from err
-    except UnicodeDecodeError as err:
-        raise VideolakeError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+    for _, record_id, completion in id_lines(path, "completion"):
+        groups[record_id].append(completion)
     return dict(groups)
 
 

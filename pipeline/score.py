@@ -18,7 +18,7 @@ from videolake import VideolakeError
 from videolake.generators import TASKS
 from videolake.pipeline.inspect import pyplot, save_figure
 from videolake.pipeline.shards import read_shard
-from videolake.pipeline.validate import load_manifest
+from videolake.pipeline.validate import id_lines, load_manifest
 from videolake.rewards import compute_score
 
 COLUMNS = ["id", "task", "subtype", "tier", "answer", "fps", "meta"]
@@ -41,22 +41,11 @@ def load_items(dataset_dir: Path, split: str | None = None) -> list[dict]:
 def load_predictions(path: Path) -> dict[str, str]:
     """JSONL lines ``{"id": ..., "prediction": "..."}``; a bad line is a one-line user error."""
     predictions, first_line, duplicates = {}, {}, []
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    record_id = str(row["id"])
-                    predictions[record_id] = row["prediction"] if isinstance(row["prediction"], str) else json.dumps(row["prediction"])
-                except (json.JSONDecodeError, KeyError, TypeError) as err:
-                    raise VideolakeError(f'{path}:{number}: expected {{"id": ..., "prediction": ...}}: {err}') from err
-                if record_id in first_line:
-                    duplicates.append((record_id, number))
-                first_line.setdefault(record_id, number)
-    except UnicodeDecodeError as err:
-        raise VideolakeError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+    for number, record_id, prediction in id_lines(path, "prediction"):
+        predictions[record_id] = prediction
+        if record_id in first_line:
+            duplicates.append((record_id, number))
+        first_line.setdefault(record_id, number)
     if duplicates:
         record_id, number = duplicates[0]
         raise VideolakeError(f"{path}: {len(duplicates)} duplicate id(s), first {record_id!r} on lines {first_line[record_id]} and {number}: keep one prediction per id")

@@ -13,6 +13,7 @@ import io
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
 from pathlib import Path
@@ -42,6 +43,25 @@ def read_json(path: Path):
         raise VideolakeError(f"{path}: not valid JSON ({err})") from err
     except OSError as err:
         raise VideolakeError(f"{path}: cannot read ({err.strerror})") from err
+
+
+def id_lines(path: Path, field: str) -> Iterator[tuple[int, str, str]]:
+    """(line number, id, text) of a user's JSONL file of ``{"id": ..., field: ...}`` lines (non-string
+    values are kept as their JSON); a bad line, or a file that is not UTF-8, is a one-line error."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    value = row[field]
+                    record_id = str(row["id"])
+                except (json.JSONDecodeError, KeyError, TypeError) as err:
+                    raise VideolakeError(f'{path}:{number}: expected {{"id": ..., "{field}": ...}}: {err}') from err
+                yield number, record_id, value if isinstance(value, str) else json.dumps(value)
+    except UnicodeDecodeError as err:
+        raise VideolakeError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
 
 
 def video_problems(data: bytes, fps: Fraction, frames: int, size: list[int] | None, sha256: str | None) -> str | None:
