@@ -5,7 +5,8 @@ the video tokens but no ``pixel_values_videos``, never run the vision tower, and
 ``VideoGRPOTrainer`` makes each sample's video tensors travel with it:
 
 1. ``_tokenize_prompts``: each prompt goes through the processor with its decoded videos at the
-   clip's own clock (the rows carry the MP4 bytes and fps); the per-sample tensors are kept;
+   clip's own clock (the rows carry the MP4 bytes and fps), once per distinct prompt of the batch;
+   the per-sample tensors are kept;
 2. ``_generate_and_score_completions``: the per-sample tensors join the batch as one list entry
    per sample, which TRL shuffles and splits into micro-batches in unison with everything else;
 3. ``_get_per_token_logps_and_entropies`` (old, reference and loss passes): the model is called
@@ -91,15 +92,11 @@ class VideoGRPOTrainer(GRPOTrainer):
         if rows is None or len(rows) != len(prompts):
             raise RuntimeError("VideoGRPOTrainer tokenizes prompts only for the rows it is generating for")
         prompt_ids, per_sample, token_types = [], [], []
+        encoded_by_id: dict[str, dict] = {}  # a batch holds each prompt num_generations times: decode and process it once
         for row, prompt in zip(rows, prompts, strict=True):
-            clips = videos(row)
-            text = self.processing_class.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
-            encoded = self.processing_class(
-                text=[text],
-                videos=[clip.tensor() for clip in clips],
-                videos_kwargs={"video_metadata": [clip.metadata for clip in clips], "do_sample_frames": False},
-                return_tensors="pt",
-            )
+            if row["id"] not in encoded_by_id:
+                encoded_by_id[row["id"]] = self._encode(row, prompt)
+            encoded = encoded_by_id[row["id"]]
             prompt_ids.append(encoded["input_ids"][0].tolist())
             per_sample.append({key: encoded[key] for key in VIDEO_KEYS})
             if "mm_token_type_ids" in encoded:
@@ -109,6 +106,17 @@ class VideoGRPOTrainer(GRPOTrainer):
         if token_types:
             fields["mm_token_type_ids"] = token_types  # per token: TRL left-pads it with the prompt ids
         return prompt_ids, None, fields
+
+    def _encode(self, row: dict, prompt: list[dict]):
+        """The processor's output for one prompt with its videos at the clip's own clock."""
+        clips = videos(row)
+        text = self.processing_class.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
+        return self.processing_class(
+            text=[text],
+            videos=[clip.tensor() for clip in clips],
+            videos_kwargs={"video_metadata": [clip.metadata for clip in clips], "do_sample_frames": False},
+            return_tensors="pt",
+        )
 
     def _compute_loss(self, model, inputs):
         self._video_rows = inputs[VIDEO_COLUMN]

@@ -46,8 +46,15 @@ def one_step(records, tmp_path, trainer_class) -> int:
     return sum(not torch.equal(a, b) for a, b in zip(before, visual.parameters(), strict=True))
 
 
-def test_one_grpo_step_moves_the_vision_tower(records, tmp_path):
+def test_one_grpo_step_moves_the_vision_tower(records, tmp_path, monkeypatch):
+    from videolake.trainer import grpo
+
+    decoded, tokenized = [], []
+    original_videos, original_tokenize = grpo.videos, VideoGRPOTrainer._tokenize_prompts
+    monkeypatch.setattr(grpo, "videos", lambda row: decoded.append(row["id"]) or original_videos(row))
+    monkeypatch.setattr(VideoGRPOTrainer, "_tokenize_prompts", lambda self, prompts: tokenized.extend(prompts) or original_tokenize(self, prompts))
     assert one_step(records, tmp_path, VideoGRPOTrainer) > 0
+    assert len(decoded) * 2 == len(tokenized) > 0  # each prompt's videos decoded once for its 2 rollouts
 
 
 class VideoOnlyInGeneration(VideoGRPOTrainer):
