@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videolake.generators import anomaly, counting, jigsaw, synthetic
+from videolake.generators import anomaly, counting, grounding_qa, jigsaw, multi_segment, synthetic, temporal_grounding, tracking
 from videolake.generators.base import CannotGenerate, Contact, Sample, SampledClip, single_video_lengths
 from videolake.generators.perturbations import PERTURBATIONS
 
@@ -36,21 +36,25 @@ class Task:
     interval_answers: bool = False  # `score` adds R@0.3/0.5/0.7 (the answer is scored by IoU)
     required_density: Callable[[str, dict], int] = lambda subtype, params: 1
     needs_donor: Callable[[str], bool] = lambda subtype: False
-    needs_source: bool = True  # False: rendered from nothing (synthetic videos)
+    needs_source: Callable[[str], bool] = lambda subtype: True  # False: rendered from nothing
 
 
 def _task(module, **options) -> Task:
     return Task(module.TASK, module.generate, module.derive_answer, getattr(module, "video_lengths", single_video_lengths), module.settings_for, module.reads, module.random_guess, **options)
 
 
-# In Table 1's order: counting, grounding, jigsaw; then the rest.
+# In Table 1's order: counting, grounding, jigsaw; then SynRL; then VideoChat-R1's and MUSEG's tasks.
 TASKS: dict[str, Task] = {
     task.name: task
     for task in (
         _task(counting, subtypes=None, contact=counting.contact),
         _task(anomaly, subtypes=tuple(PERTURBATIONS), contact=anomaly.contact, interval_answers=True, required_density=anomaly.required_density, needs_donor=anomaly.needs_donor),
         _task(jigsaw, subtypes=None, contact=jigsaw.contact),
-        _task(synthetic, subtypes=tuple(synthetic.SCENARIOS), trace_facts=synthetic.trace_facts, needs_source=False),
+        _task(synthetic, subtypes=tuple(synthetic.SCENARIOS), trace_facts=synthetic.trace_facts, needs_source=lambda subtype: False),
+        _task(temporal_grounding, subtypes=temporal_grounding.SUBTYPES, contact=temporal_grounding.contact, interval_answers=True, needs_source=temporal_grounding.needs_source),
+        _task(multi_segment, subtypes=multi_segment.SUBTYPES, contact=multi_segment.contact, needs_source=multi_segment.needs_source),
+        _task(tracking, subtypes=tracking.SUBTYPES, contact=tracking.contact, needs_source=tracking.needs_source),
+        _task(grounding_qa, subtypes=grounding_qa.SUBTYPES, contact=grounding_qa.contact, needs_source=grounding_qa.needs_source),
     )
 }
 

@@ -127,7 +127,7 @@ def make_plan(recipe: Recipe, sources: list[SourceRef], seed: int | None = None,
     layouts = []
     for split, entries in recipe.splits.items():
         pool = holdout if split in BENCHMARK_SPLITS else [s for s in sources if s.source_id not in held]
-        if not pool and any(TASKS[e.task].needs_source for e in entries):
+        if not pool and any(TASKS[e.task].needs_source(e.subtype) for e in entries):
             raise VideolakeError(f"split {split!r} has no sources: {len(sources)} found, {len(holdout)} held out for benchmark splits")
         pool = sorted(pool, key=lambda s: _rank(f"{seed}:{split}:{s.source_id}"))
         layout = SplitLayout.build(recipe, split, entries, pool, seed)
@@ -181,9 +181,9 @@ class SplitLayout:
     @classmethod
     def build(cls, recipe: Recipe, split: str, entries, pool: list[SourceRef], seed: int) -> SplitLayout:
         starts = tuple(itertools.accumulate((e.count for e in entries), initial=0))[:-1]
-        rendered = tuple(i for i, e in enumerate(entries) if not TASKS[e.task].needs_source)
+        rendered = tuple(i for i, e in enumerate(entries) if not TASKS[e.task].needs_source(e.subtype))
         rendered_starts = tuple(itertools.accumulate((entries[i].count for i in rendered), initial=0))[:-1]
-        sourced = [i for i, e in enumerate(entries) if TASKS[e.task].needs_source]
+        sourced = [i for i, e in enumerate(entries) if TASKS[e.task].needs_source(e.subtype)]
         if any(TASKS[entries[i].task].needs_donor(entries[i].subtype) for i in sourced) and len(pool) < 2:
             raise VideolakeError(f"split {split!r}: the swap perturbation needs at least two sources")
         groups: dict[str, list[int]] = {}

@@ -54,7 +54,7 @@ class Recipe:
     @property
     def needs_sources(self) -> bool:
         """False when every entry renders its videos (synthetic tasks only)."""
-        return any(TASKS[e.task].needs_source for entries in self.splits.values() for e in entries)
+        return any(TASKS[e.task].needs_source(e.subtype) for entries in self.splits.values() for e in entries)
 
 
 def builtin_names() -> list[str]:

@@ -19,7 +19,7 @@ from videolake.generators import TASKS
 from videolake.pipeline.inspect import pyplot, save_figure
 from videolake.pipeline.shards import read_shard
 from videolake.pipeline.validate import id_lines, load_manifest
-from videolake.rewards import compute_score
+from videolake.rewards import benchmark_metric, compute_score
 
 COLUMNS = ["id", "task", "subtype", "tier", "answer", "fps", "meta"]
 RECALL_THRESHOLDS = (0.3, 0.5, 0.7)
@@ -80,7 +80,8 @@ def score(items: list[dict], predictions: dict[str, str]) -> dict:
     per_subtype: dict[tuple[str, str], list[float]] = defaultdict(list)
     for item in items:
         prediction = predictions.get(item["id"], "")
-        value = compute_score(item["task"], prediction, item["answer"], {"reward_mode": "strict"})["score"]
+        result = compute_score(item["task"], prediction, item["answer"], {"reward_mode": "strict", "meta": item.get("meta")})
+        value = benchmark_metric(item["task"], result)
         per_subtype[(item["task"], item["subtype"])].append(value)
     subtypes = []
     order = list(TASKS)

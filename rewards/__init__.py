@@ -5,7 +5,8 @@
 - ``accuracy_reward`` / ``format_reward``: TRL-style ``fn(prompts, completions, **columns)``.
 
 ``extra_info`` may set ``reward_mode`` ("smooth", the training default, or "strict", the VIUBench
-metric) and ``museg_stage`` (1 adds the timestamp term to the format reward, 2 drops it).
+metric) and ``museg_stage`` (1 adds the timestamp term to the format reward, 2 drops it; without
+it, the stage stored in ``extra_info["meta"]`` by the generator).
 Model output that cannot be parsed scores 0; these functions never raise on model output.
 """
 
@@ -68,7 +69,7 @@ def multiple_choice(solution: str, truth: str, extra_info: dict) -> dict:
     return {"score": fmt + accuracy, "format": fmt, "accuracy": accuracy}
 
 
-def tracking(solution: str, truth: str, extra_info: dict) -> dict:
+def object_tracking(solution: str, truth: str, extra_info: dict) -> dict:
     """Ground truth JSON ``[[x1, y1, x2, y2], ...]``, one box per asked frame."""
     gt = [tuple(b) for b in json.loads(truth)]
     fmt = formats.tracking_format(solution, len(gt))
@@ -88,8 +89,21 @@ def grounding_qa(solution: str, truth: str, extra_info: dict) -> dict:
     return {"score": fmt + iou + accuracy, "format": fmt, "iou": iou, "accuracy": accuracy}
 
 
+def museg_stage(extra_info: dict) -> int:
+    """``museg_stage`` from extra_info, else from the record's meta (where the generator stores it), else 2."""
+    if "museg_stage" in extra_info:
+        return int(extra_info["museg_stage"])
+    meta = extra_info.get("meta")
+    if isinstance(meta, str):
+        try:
+            meta = json.loads(meta)
+        except ValueError:
+            meta = None
+    return int(meta.get("museg_stage", 2)) if isinstance(meta, dict) else 2
+
+
 def multi_segment_grounding(solution: str, truth: str, extra_info: dict) -> dict:
-    fmt = formats.museg_format(solution, timestamp_term=int(extra_info.get("museg_stage", 2)) == 1)
+    fmt = formats.museg_format(solution, timestamp_term=museg_stage(extra_info) == 1)
     predicted = parse.parse_segments(solution)
     gt = parse.parse_segments(truth) or []
     global_score = scores.global_matching(predicted, gt) if predicted else 0.0
@@ -115,7 +129,7 @@ REWARDS: dict[str, Callable[[str, str, dict], dict]] = {
         temporal_jigsaw,
         temporal_grounding,
         multiple_choice,
-        tracking,
+        object_tracking,
         grounding_qa,
         multi_segment_grounding,
         synrl,
@@ -123,9 +137,28 @@ REWARDS: dict[str, Callable[[str, str, dict], dict]] = {
 }
 ALL_TASKS = tuple(REWARDS)
 # The largest score each task's reward gives (format + accuracy terms add up for VideoChat-R1 and MUSEG).
-MAXIMUM_SCORE = {"temporal_grounding": 2.0, "multiple_choice": 2.0, "tracking": 2.0, "grounding_qa": 3.0, "multi_segment_grounding": 3.0}
+MAXIMUM_SCORE = {"temporal_grounding": 2.0, "multiple_choice": 2.0, "object_tracking": 2.0, "grounding_qa": 3.0, "multi_segment_grounding": 3.0}
 MAXIMUM_SCORE = {task: MAXIMUM_SCORE.get(task, 1.0) for task in REWARDS}
 REWARD_MODES = ("smooth", "strict")
+# What `score` reports per task, in [0, 1]: the mean of these parts of the reward (never the format term).
+METRIC_PARTS = {"grounding_qa": ("iou", "accuracy"), "multi_segment_grounding": ("global", "local")}
+
+
+def benchmark_metric(task: str, result: dict) -> float:
+    parts = METRIC_PARTS.get(task, ("accuracy",))
+    return sum(result[part] for part in parts) / len(parts)
+
+
+def ideal_completion(task: str, ground_truth: str, reasoning: str = "") -> str:
+    """The true answer written as the task's prompt asks for it: bare for VideoSSR and SynRL tasks,
+    in think/answer (and glue) blocks for VideoChat-R1's and MUSEG's. It scores MAXIMUM_SCORE."""
+    if MAXIMUM_SCORE[task] == 1.0:
+        return ground_truth
+    if task == "grounding_qa":
+        truth = json.loads(ground_truth)
+        glue = ", ".join(f"({start}, {end})" for start, end in truth["segments"])
+        return f"<think>{reasoning}</think><answer>{truth['answer']}</answer><glue>[{glue}]</glue>"
+    return f"<think>{reasoning}</think><answer>{ground_truth}</answer>"
 
 
 def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> dict:
@@ -147,10 +180,12 @@ def completion_text(completion) -> str:
     return ""
 
 
-def accuracy_reward(prompts, completions, task, answer, reward_mode="smooth", **columns) -> list[float]:
-    """TRL reward: the task's score for each completion, reading the ``task`` and ``answer`` columns."""
+def accuracy_reward(prompts, completions, task, answer, reward_mode="smooth", meta=None, **columns) -> list[float]:
+    """TRL reward: the task's score for each completion, reading the ``task`` and ``answer`` columns
+    (and ``meta``, where a task keeps reward options such as MUSEG's stage)."""
     modes = reward_mode if isinstance(reward_mode, list) else [reward_mode] * len(completions)
-    return [compute_score(t, completion_text(c), a, {"reward_mode": m})["score"] for c, t, a, m in zip(completions, task, answer, modes)]
+    metas = meta if isinstance(meta, list) else [meta] * len(completions)
+    return [compute_score(t, completion_text(c), a, {"reward_mode": m, "meta": d})["score"] for c, t, a, m, d in zip(completions, task, answer, modes, metas)]
 
 
 def format_reward(prompts, completions, **columns) -> list[float]:
@@ -158,4 +193,4 @@ def format_reward(prompts, completions, **columns) -> list[float]:
     return [formats.think_answer_format(completion_text(c)) for c in completions]
 
 
-__all__ = ["ALL_TASKS", "MAXIMUM_SCORE", "accuracy_reward", "compute_score", "format_reward"]
+__all__ = ["ALL_TASKS", "MAXIMUM_SCORE", "accuracy_reward", "benchmark_metric", "compute_score", "format_reward", "ideal_completion"]

@@ -14,7 +14,7 @@ EXAMPLE_TRUTHS = {
     "temporal_jigsaw": "341562",
     "temporal_grounding": "4.0-8.0",
     "multiple_choice": "B",
-    "tracking": "[[0, 0, 10, 10], [2, 2, 8, 8]]",
+    "object_tracking": "[[0, 0, 10, 10], [2, 2, 8, 8]]",
     "grounding_qa": '{"answer": "A", "segments": [[0, 2], [6, 8]]}',
     "multi_segment_grounding": "1.0-3.0 5.0-7.0",
     "synrl": "C",

@@ -10,14 +10,16 @@ import numpy as np
 
 from tests.conftest import REPO, make_clip
 from videolake.generators import TASKS
-from videolake.rewards import REWARDS, compute_score
+import pytest
+
+from videolake.rewards import MAXIMUM_SCORE, REWARDS, benchmark_metric, compute_score, ideal_completion
 
 
 def sample_of(task_name: str, subtype: str):
     task = TASKS[task_name]
-    clip = make_clip(density=task.required_density(subtype, {})) if task.needs_source else None
+    clip = make_clip(density=task.required_density(subtype, {})) if task.needs_source(subtype) else None
     donor = make_clip() if task.needs_donor(subtype) else None
-    params = {"size": 64} if "size" in task.reads(subtype) and not task.needs_source else {}
+    params = {"size": 64} if "size" in task.reads(subtype) and not task.needs_source(subtype) else {}
     return task.generate(clip, subtype, params, np.random.default_rng(0), donor)
 
 
@@ -28,9 +30,10 @@ def test_every_task_has_a_reward_a_random_guess_and_a_contact_sheet():
         subtype = (task.subtypes or ("default",))[0]
         sample = sample_of(name, subtype)
         meta = {**sample.meta, "generator": {"params": {}}}
-        perfect = compute_score(name, sample.answer, sample.answer, {"reward_mode": "strict"})["score"]
-        guess = compute_score(name, task.random_guess(meta, float(Fraction(sample.meta["fps"])), rng), sample.answer, {"reward_mode": "strict"})["score"]
-        assert perfect == 1.0 and 0.0 <= guess <= 1.0, name
+        perfect = compute_score(name, ideal_completion(name, sample.answer), sample.answer, {"reward_mode": "strict"})
+        guess = compute_score(name, task.random_guess(meta, float(Fraction(sample.meta["fps"])), rng), sample.answer, {"reward_mode": "strict"})
+        assert perfect["score"] == pytest.approx(MAXIMUM_SCORE[name], abs=1e-5), name
+        assert benchmark_metric(name, perfect) == pytest.approx(1.0, abs=1e-5) and 0.0 <= benchmark_metric(name, guess) <= 1.0, name
         if task.contact is not None:
             marks = task.contact(sample.meta)
             assert marks.note and all(0 <= frame < sum(task.video_lengths(sample.meta)) for frame in marks.marked), name

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import make_clip
-from videolake.generators import TASKS, CannotGenerate, anomaly, counting, jigsaw, synthetic
+from videolake.generators import TASKS, CannotGenerate, anomaly, counting, grounding_qa, jigsaw, multi_segment, synthetic, temporal_grounding, tracking
 from videolake.generators.base import Param
 
-MODULES = {anomaly.TASK: anomaly, counting.TASK: counting, jigsaw.TASK: jigsaw, synthetic.TASK: synthetic}
+MODULES = {m.TASK: m for m in (anomaly, counting, jigsaw, synthetic, temporal_grounding, multi_segment, tracking, grounding_qa)}
+SCENE_TASKS = (temporal_grounding, multi_segment, tracking, grounding_qa)
 
 
 class RecordingSettings(dict):
@@ -45,7 +46,8 @@ def read_settings(monkeypatch, task, subtype, seeds=20) -> set[str]:
     donor = make_clip() if TASKS[task].needs_donor(subtype) else None
     for seed in range(seeds):
         try:
-            module.generate(clip if TASKS[task].needs_source else None, subtype, {"size": 64} if task == synthetic.TASK else {}, np.random.default_rng(seed), donor)
+            rendered = not TASKS[task].needs_source(subtype)
+            module.generate(None if rendered else clip, subtype, {"size": 64} if rendered else {}, np.random.default_rng(seed), donor)
         except CannotGenerate:
             pass
     for settings in recorded:
@@ -87,3 +89,19 @@ def test_synthetic_scenarios_generate_at_every_declared_bound(scenario):
             except CannotGenerate:
                 continue
             assert synthetic.derive_answer(sample.meta) == sample.answer, (name, value)
+
+
+@pytest.mark.parametrize("module", SCENE_TASKS, ids=lambda m: m.TASK)
+def test_scene_tasks_generate_at_every_declared_bound(module):
+    for subtype in module.SUBTYPES:
+        rendered = not module.needs_source(subtype)
+        for name in module.reads(subtype):
+            if name in ("size", "fps"):
+                continue  # the frame itself: 64 px and 10 fps keep this test fast
+            for value in bounds(module.PARAMETERS[name]):
+                params = {"size": 64, "fps": 10, name: value} if rendered else {name: value}
+                try:
+                    sample = module.generate(None if rendered else make_clip(), subtype, params, np.random.default_rng(0))
+                except CannotGenerate:
+                    continue
+                assert module.derive_answer(sample.meta) == sample.answer, (subtype, name, value)

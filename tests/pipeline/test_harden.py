@@ -22,7 +22,7 @@ def mean_statistic(task: str, tier: str, statistic, samples: int = 24, subtype: 
     params = builtin_tiers()[task][tier] or {}
     values = []
     for seed in range(samples):
-        clip = make_clip() if TASKS[task].needs_source else None
+        clip = make_clip() if TASKS[task].needs_source(subtype) else None
         extra = {"size": 64} if task == "synrl" else {}
         kept = {k: v for k, v in {**params, **extra}.items() if k in TASKS[task].reads(subtype or tier)}
         try:

@@ -298,7 +298,7 @@ def test_tracking_agrees_with_videochat_r1():
         predicted = [_box(rng) if rng.random() < 0.5 else [v + rng.randint(-20, 20) for v in truth[k % 8]] for k in range(count)]
         predicted = [[min(b[0], b[2]), min(b[1], b[3]), max(b[0], b[2]), max(b[1], b[3])] for b in predicted]
         completion = f"<think>The object moves right.</think><answer>{json.dumps(predicted)}</answer>"
-        ours = compute_score("tracking", completion, json.dumps(truth))
+        ours = compute_score("object_tracking", completion, json.dumps(truth))
         fmt, accuracy = authors_tracking(completion, truth)
         assert ours["format"] == fmt and ours["accuracy"] == pytest.approx(accuracy, abs=1e-12), completion
 
@@ -363,6 +363,6 @@ def test_the_reviewed_cases():
     # tracking: one box too many is not free; unparseable glue is not format
     truth = json.dumps([[0, 0, 10, 10]] * 8)
     nine = "<think>t</think><answer>" + json.dumps([[0, 0, 10, 10]] * 9) + "</answer>"
-    assert score("tracking", nine, truth) == {"score": 0.0, "format": 0.0, "accuracy": 0.0}
+    assert score("object_tracking", nine, truth) == {"score": 0.0, "format": 0.0, "accuracy": 0.0}
     glue = score("grounding_qa", "<think>t</think><answer>A</answer><glue>around the middle</glue>", json.dumps({"answer": "A", "segments": [[1, 2]]}))
     assert glue["format"] == 0.0 and glue["iou"] == 0.0

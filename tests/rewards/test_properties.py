@@ -15,7 +15,7 @@ PERFECT = {
     "temporal_jigsaw": "341562",
     "temporal_grounding": "<think>t</think><answer>4.0 to 8.0</answer>",
     "multiple_choice": "<think>t</think><answer>B</answer>",
-    "tracking": "<think>t</think><answer>[[0,0,10,10],[2,2,8,8]]</answer>",
+    "object_tracking": "<think>t</think><answer>[[0,0,10,10],[2,2,8,8]]</answer>",
     "grounding_qa": "<think>t</think><answer>A</answer><glue>[(0, 2), (6, 8)]</glue>",
     "multi_segment_grounding": "<think>1.0 3.0 5.0 7.0</think><answer>1.0-3.0 5.0-7.0</answer>",
     "synrl": "<think>At 00:01.2 it turns.</think><answer>C. Accelerating</answer>",

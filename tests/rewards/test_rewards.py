@@ -124,12 +124,12 @@ def test_videochat_rewards_by_hand():
     assert s("multiple_choice", "<think>..</think><answer>(B)</answer>", "B") == 2.0
     assert s("multiple_choice", "The answer is C", "B") == 0.0
     boxes = json.dumps([[0, 0, 10, 10], [0, 0, 10, 10]])
-    assert s("tracking", "<think>t</think><answer>[[0,0,10,10],[5,0,15,10]]</answer>", boxes) == pytest.approx(1 + (1 + 1 / 3) / 2)
+    assert s("object_tracking", "<think>t</think><answer>[[0,0,10,10],[5,0,15,10]]</answer>", boxes) == pytest.approx(1 + (1 + 1 / 3) / 2)
     # the authors give 0 unless there is exactly one box per asked frame: extra boxes are not free
     three = "<think>t</think><answer>[[0,0,10,10],[0,0,10,10],[0,0,10,10]]</answer>"
-    assert compute_score("tracking", three, boxes) == {"score": 0.0, "format": 0.0, "accuracy": 0.0}
-    assert compute_score("tracking", "<think>t</think><answer>[[0,0,10,10]]</answer>", boxes)["score"] == 0.0
-    assert s("tracking", "<think>t</think><answer>0,0,10,10,0,0,10,10</answer>", boxes) == 0.0  # not a list of boxes
+    assert compute_score("object_tracking", three, boxes) == {"score": 0.0, "format": 0.0, "accuracy": 0.0}
+    assert compute_score("object_tracking", "<think>t</think><answer>[[0,0,10,10]]</answer>", boxes)["score"] == 0.0
+    assert s("object_tracking", "<think>t</think><answer>0,0,10,10,0,0,10,10</answer>", boxes) == 0.0  # not a list of boxes
     truth = json.dumps({"answer": "A", "segments": [[0, 2], [1, 4], [6, 8]]})  # merges to [0,4] and [6,8]
     pred = "<think>x</think><answer>A</answer><glue>[(0, 4), (6, 7)]</glue>"
     assert compute_score("grounding_qa", pred, truth) == {"score": 1 + 5 / 6 + 1, "format": 1.0, "iou": 5 / 6, "accuracy": 1.0}

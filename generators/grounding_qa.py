@@ -1,0 +1,117 @@
+"""Grounding QA (VideoChat-R1): a multiple-choice question about an event plus the intervals that
+support the answer (``<glue>[(s, e), ...]</glue>``).
+
+``rendered``: a choreographed scene, one of two questions:
+- ``which``: "Which object spins?" - exactly one object performs the action; the glue is every
+  span of it;
+- ``first``: "What does the red square do first?" - the glue is its first action's span.
+The option letter and the spans are re-solved from the per-frame tracks.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from videolake.generators.base import Contact, Sample, merge_settings, single_video_question
+from videolake.generators.synthetic import qa, scenes
+from videolake.generators.synthetic.render import OBJECT_COLOURS, SHAPES
+from videolake.generators.temporal_grounding import SYSTEM_PROMPT
+
+TASK = "grounding_qa"
+SUBTYPES = ("rendered",)
+PROMPT = (
+    'Answer the question: "[QUESTION]" according to the content of the video. Select the answer from :[OPTION].\n\n'
+    "Output your thought process within the <think> </think> tags, including analysis with either specific timestamps (xx.xx) "
+    "or time ranges (xx.xx to xx.xx) in <timestep> </timestep> tags.\n\n"
+    "Then, provide your answer within the <answer> </answer> tags, output the corresponding letter of the option. At the same "
+    "time, in the <glue> </glue> tags, present the precise time period in seconds of the video clips on which you base your "
+    "answer to this question in the format of [(s1, e1), (s2, e2), ...]. For example: <answer>A</answer><glue>[(5.2, 10.4)]</glue>.\n"
+)
+DOES = {"move": "It moves", "spin": "It spins", "pulse": "It grows and shrinks back", None: "It stays still the whole time"}
+QUESTIONS = ("which", "first")
+DEFAULT_SETTINGS = dict(scenes.DEFAULT_SETTINGS)
+PARAMETERS = dict(scenes.PARAMETERS)
+
+
+def settings_for(params: dict) -> dict:
+    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+
+
+def reads(subtype: str) -> tuple[str, ...]:
+    return scenes.READS
+
+
+def needs_source(subtype: str) -> bool:
+    return False
+
+
+def _doers(meta: dict, kind: str) -> list[dict]:
+    return [obj for obj in meta["objects"] if scenes.action_spans(obj, kind)]
+
+
+def _sole_actions(meta: dict) -> list[str]:
+    """Actions exactly one object performs (and at least two objects are in the scene to choose from)."""
+    return [kind for kind in scenes.ACTIONS if len(_doers(meta, kind)) == 1] if len(meta["objects"]) > 1 else []
+
+
+def _first_action(obj: dict) -> tuple[str | None, tuple[int, int] | None]:
+    firsts = [(spans[0], kind) for kind in scenes.ACTIONS if (spans := scenes.action_spans(obj, kind))]
+    if not firsts:
+        return None, None
+    span, kind = min(firsts)
+    return kind, span
+
+
+def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
+    settings = settings_for(params)
+    kind_of_question = qa.choose(rng, list(QUESTIONS))
+    wanted = (lambda m: bool(_sole_actions(m))) if kind_of_question == "which" else None
+    meta = scenes.simulate(settings, rng, wanted=wanted)
+    if kind_of_question == "which":
+        kind = qa.choose(rng, _sole_actions(meta))
+        truth = _doers(meta, kind)[0]["name"]
+        absent = [f"{c} {s}" for c in OBJECT_COLOURS for s in SHAPES]
+        candidates = [o["name"] for o in meta["objects"]] + [absent[i] for i in rng.permutation(len(absent))]
+        text = f"Which object {scenes.VERBS[kind]}?"
+        meta["query"] = {"kind": "which", "action": kind, "text": text, "options": qa.pick_options(truth, candidates, 4, rng)}
+    else:
+        obj = qa.choose(rng, meta["objects"])
+        truth = DOES[_first_action(obj)[0]]
+        meta["query"] = {"kind": "first", "object": obj["id"], "text": f"What does the {obj['name']} do first?", "options": qa.pick_options(truth, DOES.values(), 4, rng)}
+    options = [f"{qa.LETTERS[i]}. {option}" for i, option in enumerate(meta["query"]["options"])]
+    question = PROMPT.replace("[QUESTION]", meta["query"]["text"]).replace("[OPTION]", str(options))
+    return Sample([scenes.render(meta)], single_video_question(question), derive_answer(meta), meta, system=SYSTEM_PROMPT)
+
+
+def solve(meta: dict) -> tuple[str, list[tuple[int, int]]]:
+    """(true option text, supporting frame spans), from the tracks."""
+    query = meta["query"]
+    if query["kind"] == "which":
+        doers = _doers(meta, query["action"])
+        if len(doers) != 1:
+            raise ValueError(f"{len(doers)} objects {scenes.VERBS[query['action']]}; the question assumes one")
+        return doers[0]["name"], scenes.action_spans(doers[0], query["action"])
+    kind, span = _first_action(scenes.by_id(meta, query["object"]))
+    return DOES[kind], [span] if span else []
+
+
+def derive_answer(meta: dict) -> str:
+    truth, spans = solve(meta)
+    options = meta["query"]["options"]
+    if options.count(truth) != 1:
+        raise ValueError("the true answer is not exactly one of the options")
+    segments = [[round(s, 2), round(e, 2)] for s, e in (scenes.seconds(span, meta) for span in spans)]
+    return json.dumps({"answer": qa.LETTERS[options.index(truth)], "segments": segments})
+
+
+def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
+    """A uniformly random letter and the whole video as glue."""
+    letter = qa.LETTERS[int(rng.integers(len(meta["query"]["options"])))]
+    return f"<answer>{letter}</answer><glue>[(0.0, {meta['num_frames'] / fps:.2f})]</glue>"
+
+
+def contact(meta: dict) -> Contact:
+    truth, spans = solve(meta)
+    return Contact({f: "inside" for s, e in spans for f in range(s, e + 1)}, f"red: the glue for {truth!r}")

@@ -1,0 +1,166 @@
+"""Multi-segment grounding (MUSEG): every interval where something happens, answered ``s-e s-e ...``.
+
+- ``rendered``: a choreographed scene; "every time the blue square moves" -> that object's spans of
+  that action, read back from its per-frame track.
+- a pixel perturbation's name (``channel_swap``, ``mirror``, ...): a real clip with the same
+  perturbation on k separate segments (VideoSSR's anomaly grounding with several answers).
+
+``stage`` picks MUSEG's prompt: 1 asks the reasoning to cite timestamps (its reward then adds the
+timestamp term), 2 does not. The stage is stored in ``meta`` where the reward reads it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from videolake.generators.base import CannotGenerate, Contact, Param, Sample, SampledClip, fps_from_str, fps_to_str, merge_settings, sample_range, single_video_question
+from videolake.generators.perturbations import DEFAULT_SETTINGS as PERTURBATION_SETTINGS
+from videolake.generators.perturbations import PARAMETERS as PERTURBATION_PARAMETERS
+from videolake.generators.perturbations import PERTURBATIONS
+from videolake.generators.synthetic import qa, scenes
+from videolake.generators.temporal_grounding import SYSTEM_PROMPT
+
+TASK = "multi_segment_grounding"
+PERTURBED = tuple(name for name, p in PERTURBATIONS.items() if p.kind == "pixel")
+SUBTYPES = ("rendered",) + PERTURBED
+
+_FORMAT = (
+    'Then summarize your reasoning process above and output selected segments like "<answer>X.XX-X.XX</answer>", where "X" '
+    'denotes arabic numbers. If there are multiple segments, separate them with spaces like "<answer>X.XX-X.XX X.XX-X.XX</answer>". '
+    'Your output format should be like "<think>...</think><answer>...</answer>".'
+)
+PROMPTS = {  # MUSEG's question templates: stage 1 "frame_selection_thinking", stage 2 "..._n_timestamp"
+    1: "{} First, output reasoning process in <think> </think> tags. The reasoning process must REFER TO SPECIFIC TIMESTAMPS TO TELL WHERE YOU GET THE INFORMATION FROM THE VIDEO. " + _FORMAT,
+    2: "{} First, output reasoning process in <think> </think> tags. " + _FORMAT,
+}
+RENDERED_QUERY = "Find all the sections of the video where the {event}, and report the results with their respective start and end timestamps."
+PERTURBED_QUERY = "In some segments of this video, {description} Find all the sections of the video where this happens, and report the results with their respective start and end timestamps."
+
+DEFAULT_SETTINGS = {
+    **scenes.DEFAULT_SETTINGS,
+    "stage": 2,
+    "min_segments": 2,  # rendered: the action happens at least this often
+    **PERTURBATION_SETTINGS,
+    "segments": [2, 3],  # perturbed: how many segments
+    "segment_frames": [4, 8],
+    "gap_frames": 2,  # perturbed segments are at least this many frames apart
+}
+PARAMETERS = {
+    **scenes.PARAMETERS,
+    "stage": Param(int, 1, 2),
+    "min_segments": Param(int, 1, 8),
+    **PERTURBATION_PARAMETERS,
+    "segments": Param(int, 1, 16, span=True),
+    "segment_frames": Param(int, 1, 1023, span=True),
+    "gap_frames": Param(int, 1, 1023),
+}
+
+
+def settings_for(params: dict) -> dict:
+    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+
+
+def reads(subtype: str) -> tuple[str, ...]:
+    if subtype == "rendered":
+        return scenes.READS + ("stage", "min_segments")
+    return ("stage", "segments", "segment_frames", "gap_frames") + PERTURBATIONS[subtype].reads
+
+
+def needs_source(subtype: str) -> bool:
+    return subtype != "rendered"
+
+
+def segments_text(intervals) -> str:
+    return " ".join(f"{float(start):.2f}-{float(end):.2f}" for start, end in intervals)
+
+
+def question(stage: int, query: str) -> str:
+    return single_video_question(PROMPTS[stage].format(query))
+
+
+def _repeated_events(meta: dict, at_least: int) -> list[tuple[str, str]]:
+    return [(obj["id"], kind) for obj in meta["objects"] for kind in scenes.ACTIONS if len(scenes.action_spans(obj, kind)) >= at_least]
+
+
+def generate(clip: SampledClip | None, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
+    settings = settings_for(params)
+    if subtype == "rendered":
+        meta = scenes.simulate(settings, rng, wanted=lambda m: bool(_repeated_events(m, settings["min_segments"])))
+        object_id, kind = qa.choose(rng, _repeated_events(meta, settings["min_segments"]))
+        event = f"{scenes.by_id(meta, object_id)['name']} {scenes.VERBS[kind]}"
+        meta["query"] = {"object": object_id, "action": kind, "event": event}
+        video, query = scenes.render(meta), RENDERED_QUERY.format(event=event)
+    else:
+        meta, video = _perturb(clip, subtype, settings, rng)
+        query = PERTURBED_QUERY.format(description=PERTURBATIONS[subtype].description)
+    meta["museg_stage"] = settings["stage"]
+    return Sample([video], question(settings["stage"], query), derive_answer(meta), meta, system=SYSTEM_PROMPT)
+
+
+def place_segments(rng, slots: int, lengths: list[int], gap: int) -> list[int]:
+    """Starts of segments of ``lengths`` in order, at least ``gap`` slots apart, uniformly placed."""
+    slack = slots - sum(lengths) - gap * (len(lengths) - 1)
+    if slack < 0:
+        raise CannotGenerate(f"{len(lengths)} segments of {sum(lengths)} frames with gaps of {gap} do not fit in {slots} frames")
+    cuts = np.sort(rng.integers(0, slack + 1, size=len(lengths)))
+    starts, cursor, previous = [], 0, 0
+    for cut, length in zip(cuts, lengths):
+        cursor += int(cut - previous)
+        starts.append(cursor)
+        cursor += length + gap
+        previous = cut
+    return starts
+
+
+def _perturb(clip: SampledClip, subtype: str, settings: dict, rng) -> tuple[dict, np.ndarray]:
+    perturbation = PERTURBATIONS[subtype]
+    frames = clip.base_frames()
+    count = sample_range(rng, settings["segments"], integer=True)
+    lengths = [sample_range(rng, settings["segment_frames"], integer=True) for _ in range(count)]
+    starts = place_segments(rng, len(frames), lengths, settings["gap_frames"])
+    applied = []
+    for start, length in zip(starts, lengths):
+        params = perturbation.sample(rng, settings, length)
+        frames[start : start + length] = perturbation.apply(frames[start : start + length], params)
+        applied.append(params)
+    meta = {
+        "num_frames": len(frames),
+        "fps": fps_to_str(clip.fps),
+        "perturbation": subtype,
+        "segments": [[s, n] for s, n in zip(starts, lengths)],  # [start frame, frames]
+        "params": applied,
+        "source_times": np.round(clip.source_times[clip.base_indices], 6).tolist(),
+    }
+    return meta, frames
+
+
+def frame_spans(meta: dict) -> list[tuple[int, int]]:
+    """Every answer segment as [start frame, end frame], end exclusive for perturbed clips and the
+    last changing frame for rendered scenes (see ``scenes``), both read as seconds = frame / fps."""
+    if "perturbation" not in meta:
+        return scenes.action_spans(scenes.by_id(meta, meta["query"]["object"]), meta["query"]["action"])
+    spans = [(s, s + n) for s, n in meta["segments"]]
+    if any(not 0 <= s < e <= meta["num_frames"] for s, e in spans) or any(b[0] <= a[1] for a, b in zip(spans, spans[1:])):
+        raise ValueError("perturbed segments overlap, touch or leave the video")
+    return spans
+
+
+def derive_answer(meta: dict) -> str:
+    fps = fps_from_str(meta["fps"])
+    spans = frame_spans(meta)
+    if not spans:
+        raise ValueError("nothing to ground")
+    return segments_text((s / fps, e / fps) for s, e in spans)
+
+
+def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
+    """One segment over the whole video."""
+    return segments_text([(0.0, meta["num_frames"] / fps)])
+
+
+def contact(meta: dict) -> Contact:
+    spans = frame_spans(meta)
+    last = 0 if "perturbation" in meta else 1  # rendered spans include their end frame
+    marked = {f: "inside" for s, e in spans for f in range(s, e + last)}
+    what = meta["query"]["event"] if "perturbation" not in meta else meta["perturbation"]
+    return Contact(marked, f"red: {what} ({len(spans)} segments)")
