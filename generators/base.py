@@ -56,11 +56,13 @@ def single_video_lengths(meta: dict) -> list[int]:
 @dataclass(frozen=True)
 class Contact:
     """What a task's contact sheet marks: frame index -> mark ("inside", "shapes"), a note for the
-    title, and for multi-video tasks one label per video (each drawn as a row)."""
+    title, for multi-video tasks one label per video (each drawn as a row), and boxes to draw
+    (frame index -> [x1, y1, x2, y2] in the video's pixels)."""
 
     marked: dict[int, str]
     note: str
     video_labels: list[str] | None = None
+    boxes: dict[int, list[int]] | None = None
 
 
 class CannotGenerate(Exception):

@@ -182,4 +182,5 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
 
 
 def contact(meta: dict) -> Contact:
-    return Contact(dict.fromkeys(range(meta["num_frames"]), "shapes"), f"green: every frame is asked; track the {meta['name']}")
+    boxes = boxes_for(meta)
+    return Contact({}, f"red boxes: the {meta['name']} on each asked frame", boxes=dict(enumerate(boxes)))

@@ -28,6 +28,14 @@ def _thumbnail(frame: np.ndarray, border: tuple | None) -> np.ndarray:
     return thumb
 
 
+def _draw_box(frame: np.ndarray, box) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    image = Image.fromarray(frame)
+    ImageDraw.Draw(image).rectangle(list(box), outline=HIGHLIGHT["inside"], width=max(2, frame.shape[1] // 120))
+    return np.asarray(image)
+
+
 def _mosaic(rows: list[list[np.ndarray]]) -> np.ndarray:
     height = max(t.shape[0] for row in rows for t in row)
     pad = np.full((height + 6, THUMB_WIDTH + 6, 3), 255, np.uint8)
@@ -119,6 +127,8 @@ def contact_sheet(record: dict, path: Path) -> Path:
     meta = json.loads(record["meta"])
     marks = task.contact(meta)
     videos = [decode_mp4(v) for v in record["videos"]]
+    for frame, box in (marks.boxes or {}).items():
+        videos[0][frame] = _draw_box(videos[0][frame], box)
     note = marks.note
     if marks.video_labels is not None:
         rows = [[_thumbnail(f, HIGHLIGHT.get(marks.marked.get(i))) for i, f in enumerate(clip)] for clip in videos]

@@ -104,13 +104,13 @@ def score(items: list[dict], predictions: dict[str, str]) -> dict:
 
 
 def format_table(result: dict, title: str) -> str:
-    lines = [title, f"{'task':<20}{'subtype':<15}{'n':>6}{'score':>8}{'R@0.3':>8}{'R@0.5':>8}{'R@0.7':>8}"]
+    lines = [title, f"{'task':<25}{'subtype':<15}{'n':>6}{'score':>8}{'R@0.3':>8}{'R@0.5':>8}{'R@0.7':>8}"]
     for row in result["subtypes"]:
         recalls = "".join(f"{row[f'R@{t}']:>8.1f}" if f"R@{t}" in row else f"{'':>8}" for t in RECALL_THRESHOLDS)
-        lines.append(f"{row['task']:<20}{row['subtype']:<15}{row['n']:>6}{row['score']:>8.1f}{recalls}")
+        lines.append(f"{row['task']:<25}{row['subtype']:<15}{row['n']:>6}{row['score']:>8.1f}{recalls}")
     for task, value in result["tasks"].items():
-        lines.append(f"{'average':<20}{task:<15}{'':>6}{value:>8.1f}")
-    lines.append(f"{'overall':<35}{'':>6}{result['overall']:>8.1f}")
+        lines.append(f"{'average':<25}{task:<15}{'':>6}{value:>8.1f}")
+    lines.append(f"{'overall':<40}{'':>6}{result['overall']:>8.1f}")
     if result["missing_predictions"]:
         lines.append(f"({result['missing_predictions']} of {result['items']} items had no prediction and scored 0)")
     return "\n".join(lines)

@@ -47,7 +47,8 @@ PARAMETERS = {
     "rest_seconds": Param(float, 0.1, 5.0, span=True),
 }
 READS = tuple(PARAMETERS)
-TRIES = 300
+TRIES = 300  # scenes drawn before giving up on a question
+OBJECT_TRIES = 60  # choreographies drawn per object before the scene is drawn again
 
 
 def _schedule(rng, frames: int, fps: int, count: int, settings: dict) -> list[tuple[int, int]]:
@@ -123,17 +124,23 @@ def simulate(settings: dict, rng, wanted=None) -> dict:
 def _simulate_once(settings: dict, rng) -> dict:
     fps = settings["fps"]
     frames = round(sample_range(rng, settings["duration"]) * fps)
-    objects = make_objects(rng, sample_range(rng, settings["objects"], integer=True))
-    actions = []
+    count = sample_range(rng, settings["objects"], integer=True)
+    shrink = min(1.0, math.sqrt(3 / count))  # busy scenes use smaller objects, so they fit
+    objects = make_objects(rng, count, radius=(0.05 * shrink, 0.07 * shrink))
+    actions, placed = [], []
     for obj in objects:
-        count = sample_range(rng, settings["actions"], integer=True)
-        spans = _schedule(rng, frames, fps, count, settings)
-        allowed = ACTIONS if obj["shape"] in SPINNABLE else ("move", "pulse")
-        kinds = [qa.choose(rng, list(allowed)) for _ in spans]
-        state = _choreograph(obj, spans, kinds, frames, rng)
-        obj["track"] = [[round(float(x), 4), round(float(y), 4), round(float(a), 2), round(float(s), 4)] for x, y, a, s in state]
+        for _ in range(OBJECT_TRIES):  # choreograph this object until it keeps clear of the placed ones
+            spans = _schedule(rng, frames, fps, sample_range(rng, settings["actions"], integer=True), settings)
+            allowed = ACTIONS if obj["shape"] in SPINNABLE else ("move", "pulse")
+            kinds = [qa.choose(rng, list(allowed)) for _ in spans]
+            state = _choreograph(obj, spans, kinds, frames, rng)
+            obj["track"] = [[round(float(x), 4), round(float(y), 4), round(float(a), 2), round(float(s), 4)] for x, y, a, s in state]
+            if all(_apart(obj, other) for other in placed):
+                break
+        else:
+            raise Unlucky
+        placed.append(obj)
         actions += [{"object": obj["id"], "action": kind, "start_frame": s, "end_frame": e} for (s, e), kind in zip(spans, kinds)]
-    _check_apart(objects)
     return {
         "scene": "choreography",
         "fps": f"{fps}/1",
@@ -144,15 +151,11 @@ def _simulate_once(settings: dict, rng) -> dict:
     }
 
 
-def _check_apart(objects: list[dict]) -> None:
-    """No two objects ever touch, so each is always wholly visible and boxes never overlap."""
-    for i, a in enumerate(objects):
-        ta = np.asarray(a["track"])
-        for b in objects[i + 1 :]:
-            tb = np.asarray(b["track"])
-            distance = np.hypot(ta[:, 0] - tb[:, 0], ta[:, 1] - tb[:, 1])
-            if np.any(distance < GAP * (a["radius"] * ta[:, 3] + b["radius"] * tb[:, 3])):
-                raise Unlucky
+def _apart(a: dict, b: dict) -> bool:
+    """Two objects never touch, so each is always wholly visible and their boxes never overlap."""
+    ta, tb = np.asarray(a["track"]), np.asarray(b["track"])
+    distance = np.hypot(ta[:, 0] - tb[:, 0], ta[:, 1] - tb[:, 1])
+    return bool(np.all(distance >= GAP * (a["radius"] * ta[:, 3] + b["radius"] * tb[:, 3])))
 
 
 def by_id(meta: dict, object_id: str) -> dict:
