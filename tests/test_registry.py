@@ -7,11 +7,10 @@ import ast
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
 from tests.conftest import REPO, make_clip
 from videolake.generators import TASKS
-import pytest
-
 from videolake.rewards import MAXIMUM_SCORE, REWARDS, benchmark_metric, compute_score, ideal_completion
 
 

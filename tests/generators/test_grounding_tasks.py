@@ -81,7 +81,7 @@ def test_every_rendered_segment_is_a_separate_burst_of_the_named_action():
     spans = [tuple(round(float(v) * 30) for v in token.split("-")) for token in sample.answer.split()]
     assert len(spans) >= 2 and all(b[0] > a[1] for a, b in zip(spans, spans[1:]))
     obj = scenes.by_id(meta, meta["query"]["object"])
-    assert [s for s in scenes.action_spans(obj, meta["query"]["action"])] == spans
+    assert scenes.action_spans(obj, meta["query"]["action"]) == spans
     changed = changed_frames(sample.clips[0], obj["colour"])
     assert all(len(set(range(s + 1, e + 1)) & changed) >= 0.8 * (e - s) for s, e in spans)
 
