@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videolake.generators import anomaly, counting, grounding_qa, jigsaw, multi_segment, synthetic, temporal_grounding, tracking
+from videolake.generators import anomaly, counting, grounding_qa, jigsaw, multi_segment, multiple_choice, open_ended_qa, synthetic, temporal_grounding, tracking
 from videolake.generators.base import CannotGenerate, Contact, Sample, SampledClip, single_video_lengths
 from videolake.generators.perturbations import PERTURBATIONS
 
@@ -37,24 +37,35 @@ class Task:
     required_density: Callable[[str, dict], int] = lambda subtype, params: 1
     needs_donor: Callable[[str], bool] = lambda subtype: False
     needs_source: Callable[[str], bool] = lambda subtype: True  # False: rendered from nothing
+    # The annotated set a subtype reads (pipeline.annotations.FORMATS), or None.
+    annotation_format: Callable[[str], str | None] = lambda subtype: None
+    # rows -> one dict per sample: grouped (every segment of a query), or only the rows the task uses
+    select_annotations: Callable[[list[dict]], list[dict]] | None = None
 
 
 def _task(module, **options) -> Task:
-    return Task(module.TASK, module.generate, module.derive_answer, getattr(module, "video_lengths", single_video_lengths), module.settings_for, module.reads, module.random_guess, **options)
+    hooks = {name: getattr(module, name) for name in ("annotation_format", "select_annotations", "needs_source", "contact") if hasattr(module, name)}
+    if hasattr(module, "SUBTYPES"):
+        hooks["subtypes"] = module.SUBTYPES
+    return Task(
+        module.TASK, module.generate, module.derive_answer, getattr(module, "video_lengths", single_video_lengths), module.settings_for, module.reads, module.random_guess, **{**hooks, **options}
+    )
 
 
 # In Table 1's order: counting, grounding, jigsaw; then SynRL; then VideoChat-R1's and MUSEG's tasks.
 TASKS: dict[str, Task] = {
     task.name: task
     for task in (
-        _task(counting, subtypes=None, contact=counting.contact),
-        _task(anomaly, subtypes=tuple(PERTURBATIONS), contact=anomaly.contact, interval_answers=True, required_density=anomaly.required_density, needs_donor=anomaly.needs_donor),
-        _task(jigsaw, subtypes=None, contact=jigsaw.contact),
+        _task(counting, subtypes=None),
+        _task(anomaly, subtypes=tuple(PERTURBATIONS), interval_answers=True, required_density=anomaly.required_density, needs_donor=anomaly.needs_donor),
+        _task(jigsaw, subtypes=None),
         _task(synthetic, subtypes=tuple(synthetic.SCENARIOS), trace_facts=synthetic.trace_facts, needs_source=lambda subtype: False),
-        _task(temporal_grounding, subtypes=temporal_grounding.SUBTYPES, contact=temporal_grounding.contact, interval_answers=True, needs_source=temporal_grounding.needs_source),
-        _task(multi_segment, subtypes=multi_segment.SUBTYPES, contact=multi_segment.contact, needs_source=multi_segment.needs_source),
-        _task(tracking, subtypes=tracking.SUBTYPES, contact=tracking.contact, needs_source=tracking.needs_source),
-        _task(grounding_qa, subtypes=grounding_qa.SUBTYPES, contact=grounding_qa.contact, needs_source=grounding_qa.needs_source),
+        _task(temporal_grounding, interval_answers=True),
+        _task(multi_segment),
+        _task(tracking),
+        _task(grounding_qa),
+        _task(multiple_choice),
+        _task(open_ended_qa),
     )
 }
 

@@ -23,6 +23,7 @@ class SampledClip:
     source_times: np.ndarray  # [N * density] seconds on the source's timeline
     density: int
     fps: Fraction  # output frame rate: slot i is shown at i / fps
+    source_size: tuple[int, int] | None = None  # the source's (width, height) before fitting to the budget
 
     @property
     def num_slots(self) -> int:

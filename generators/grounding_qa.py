@@ -6,6 +6,9 @@ support the answer (``<glue>[(s, e), ...]</glue>``).
   span of it;
 - ``first``: "What does the red square do first?" - the glue is its first action's span.
 The option letter and the spans are re-solved from the per-frame tracks.
+
+``nextgqa``: a NExT-QA question with NExT-GQA's grounding, over the whole video, the intervals
+checked against its duration.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import json
 
 import numpy as np
 
+from videolake.generators import annotated
 from videolake.generators.base import Contact, Sample, merge_settings, single_video_question
 from videolake.generators.synthetic import qa, scenes
 from videolake.generators.synthetic.render import OBJECT_COLOURS, SHAPES
 from videolake.generators.temporal_grounding import SYSTEM_PROMPT
 
 TASK = "grounding_qa"
-SUBTYPES = ("rendered",)
+SUBTYPES = ("rendered", "nextgqa")
 PROMPT = (
     'Answer the question: "[QUESTION]" according to the content of the video. Select the answer from :[OPTION].\n\n'
     "Output your thought process within the <think> </think> tags, including analysis with either specific timestamps (xx.xx) "
@@ -40,11 +44,25 @@ def settings_for(params: dict) -> dict:
 
 
 def reads(subtype: str) -> tuple[str, ...]:
-    return scenes.READS
+    return scenes.READS if subtype == "rendered" else ()
 
 
 def needs_source(subtype: str) -> bool:
-    return False
+    return subtype != "rendered"
+
+
+def annotation_format(subtype: str) -> str | None:
+    return "nextgqa" if subtype == "nextgqa" else None
+
+
+def select_annotations(rows: list[dict]) -> list[dict]:
+    """The questions NExT-GQA grounds (it grounds a subset of NExT-QA's)."""
+    return [row for row in rows if row.get("segments")]
+
+
+def question_text(question: str, options: list[str]) -> str:
+    lettered = [f"{qa.LETTERS[i]}. {option}" for i, option in enumerate(options)]
+    return single_video_question(PROMPT.replace("[QUESTION]", question).replace("[OPTION]", str(lettered)))
 
 
 def _doers(meta: dict, kind: str) -> list[dict]:
@@ -64,7 +82,11 @@ def _first_action(obj: dict) -> tuple[str | None, tuple[int, int] | None]:
     return kind, span
 
 
-def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
+def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None) -> Sample:
+    if subtype == "nextgqa":
+        meta = annotated.whole_clip_meta(clip, annotation)
+        answer = annotated.cannot_generate(derive_answer, meta)
+        return Sample([clip.base_frames()], question_text(annotation["question"], annotation["options"]), answer, meta, system=SYSTEM_PROMPT)
     settings = settings_for(params)
     kind_of_question = qa.choose(rng, list(QUESTIONS))
     wanted = (lambda m: bool(_sole_actions(m))) if kind_of_question == "which" else None
@@ -80,9 +102,7 @@ def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=N
         obj = qa.choose(rng, meta["objects"])
         truth = DOES[_first_action(obj)[0]]
         meta["query"] = {"kind": "first", "object": obj["id"], "text": f"What does the {obj['name']} do first?", "options": qa.pick_options(truth, DOES.values(), 4, rng)}
-    options = [f"{qa.LETTERS[i]}. {option}" for i, option in enumerate(meta["query"]["options"])]
-    question = PROMPT.replace("[QUESTION]", meta["query"]["text"]).replace("[OPTION]", str(options))
-    return Sample([scenes.render(meta)], single_video_question(question), derive_answer(meta), meta, system=SYSTEM_PROMPT)
+    return Sample([scenes.render(meta)], question_text(meta["query"]["text"], meta["query"]["options"]), derive_answer(meta), meta, system=SYSTEM_PROMPT)
 
 
 def solve(meta: dict) -> tuple[str, list[tuple[int, int]]]:
@@ -97,7 +117,19 @@ def solve(meta: dict) -> tuple[str, list[tuple[int, int]]]:
     return DOES[kind], [span] if span else []
 
 
+def _annotated_truth(meta: dict) -> dict:
+    rows = meta["annotation"]
+    if not rows.get("segments"):
+        raise annotated.BadAnnotation(f"{annotated.where(rows)}: question {rows['qid']} has no grounding")
+    if not 0 <= rows["answer"] < len(rows["options"]):
+        raise ValueError("the answer is not one of the options")
+    segments = [[round(s, 2), round(e, 2)] for s, e in (annotated.checked_interval(s, e, meta) for s, e in rows["segments"])]
+    return {"answer": qa.LETTERS[rows["answer"]], "segments": segments}
+
+
 def derive_answer(meta: dict) -> str:
+    if "annotation" in meta:
+        return json.dumps(_annotated_truth(meta))
     truth, spans = solve(meta)
     options = meta["query"]["options"]
     if options.count(truth) != 1:
@@ -108,10 +140,16 @@ def derive_answer(meta: dict) -> str:
 
 def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
     """A uniformly random letter and the whole video as glue."""
-    letter = qa.LETTERS[int(rng.integers(len(meta["query"]["options"])))]
+    options = meta["annotation"]["options"] if "annotation" in meta else meta["query"]["options"]
+    letter = qa.LETTERS[int(rng.integers(len(options)))]
     return f"<answer>{letter}</answer><glue>[(0.0, {meta['num_frames'] / fps:.2f})]</glue>"
 
 
 def contact(meta: dict) -> Contact:
+    if "annotation" in meta:
+        fps = meta["num_frames"] / annotated.duration(meta)
+        truth = _annotated_truth(meta)
+        marked = {f: "inside" for s, e in truth["segments"] for f in range(int(s * fps), min(meta["num_frames"], int(np.ceil(e * fps))))}
+        return Contact(marked, f"red: the glue for answer {truth['answer']} ({annotated.where(meta['annotation'])})")
     truth, spans = solve(meta)
     return Contact({f: "inside" for s, e in spans for f in range(s, e + 1)}, f"red: the glue for {truth!r}")

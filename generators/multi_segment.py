@@ -4,6 +4,8 @@
   that action, read back from its per-frame track.
 - a pixel perturbation's name (``channel_swap``, ``mirror``, ...): a real clip with the same
   perturbation on k separate segments (VideoSSR's anomaly grounding with several answers).
+- ``charades_sta``, ``activitynet``: every annotated interval of one query in one video (rows
+  with the same video and query are one sample), over the whole video.
 
 ``stage`` picks MUSEG's prompt: 1 asks the reasoning to cite timestamps (its reward then adds the
 timestamp term), 2 does not. The stage is stored in ``meta`` where the reward reads it.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from videolake.generators import annotated
 from videolake.generators.base import CannotGenerate, Contact, Param, Sample, SampledClip, fps_from_str, fps_to_str, merge_settings, sample_range, single_video_question
 from videolake.generators.perturbations import DEFAULT_SETTINGS as PERTURBATION_SETTINGS
 from videolake.generators.perturbations import PARAMETERS as PERTURBATION_PARAMETERS
@@ -22,7 +25,8 @@ from videolake.generators.temporal_grounding import SYSTEM_PROMPT
 
 TASK = "multi_segment_grounding"
 PERTURBED = tuple(name for name, p in PERTURBATIONS.items() if p.kind == "pixel")
-SUBTYPES = ("rendered",) + PERTURBED
+ANNOTATED = ("charades_sta", "activitynet")
+SUBTYPES = ("rendered",) + PERTURBED + ANNOTATED
 
 _FORMAT = (
     'Then summarize your reasoning process above and output selected segments like "<answer>X.XX-X.XX</answer>", where "X" '
@@ -34,6 +38,7 @@ PROMPTS = {  # MUSEG's question templates: stage 1 "frame_selection_thinking", s
     2: "{} First, output reasoning process in <think> </think> tags. " + _FORMAT,
 }
 RENDERED_QUERY = "Find all the sections of the video where the {event}, and report the results with their respective start and end timestamps."
+ANNOTATED_QUERY = "Find all the sections of the video where '{query}' occurs, and report the results with their respective start and end timestamps."
 PERTURBED_QUERY = "In some segments of this video, {description} Find all the sections of the video where this happens, and report the results with their respective start and end timestamps."
 
 DEFAULT_SETTINGS = {
@@ -63,11 +68,27 @@ def settings_for(params: dict) -> dict:
 def reads(subtype: str) -> tuple[str, ...]:
     if subtype == "rendered":
         return scenes.READS + ("stage", "min_segments")
+    if subtype in ANNOTATED:
+        return ("stage",)
     return ("stage", "segments", "segment_frames", "gap_frames") + PERTURBATIONS[subtype].reads
 
 
 def needs_source(subtype: str) -> bool:
     return subtype != "rendered"
+
+
+def annotation_format(subtype: str) -> str | None:
+    return subtype if subtype in ANNOTATED else None
+
+
+def select_annotations(rows: list[dict]) -> list[dict]:
+    """One sample per (video, query): its intervals become the answer's segments."""
+    groups: dict[tuple[str, str], dict] = {}
+    for row in rows:
+        group = groups.setdefault((row["video"], row["query"]), {"video": row["video"], "query": row["query"], "segments": [], "where": []})
+        group["segments"].append([row["start"], row["end"]])
+        group["where"].append(row["where"])
+    return list(groups.values())
 
 
 def segments_text(intervals) -> str:
@@ -82,8 +103,12 @@ def _repeated_events(meta: dict, at_least: int) -> list[tuple[str, str]]:
     return [(obj["id"], kind) for obj in meta["objects"] for kind in scenes.ACTIONS if len(scenes.action_spans(obj, kind)) >= at_least]
 
 
-def generate(clip: SampledClip | None, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
+def generate(clip: SampledClip | None, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None) -> Sample:
     settings = settings_for(params)
+    if subtype in ANNOTATED:
+        meta = {**annotated.whole_clip_meta(clip, annotation), "museg_stage": settings["stage"]}
+        answer = annotated.cannot_generate(derive_answer, meta)
+        return Sample([clip.base_frames()], question(settings["stage"], ANNOTATED_QUERY.format(query=annotation["query"])), answer, meta, system=SYSTEM_PROMPT)
     if subtype == "rendered":
         meta = scenes.simulate(settings, rng, wanted=lambda m: bool(_repeated_events(m, settings["min_segments"])))
         object_id, kind = qa.choose(rng, _repeated_events(meta, settings["min_segments"]))
@@ -145,7 +170,21 @@ def frame_spans(meta: dict) -> list[tuple[int, int]]:
     return spans
 
 
+def annotated_segments(meta: dict) -> list[tuple[float, float]]:
+    """The annotated intervals, each checked against the video, overlapping ones merged."""
+    checked = sorted(annotated.checked_interval(s, e, meta) for s, e in meta["annotation"]["segments"])
+    merged: list[list[float]] = []
+    for start, end in checked:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [tuple(m) for m in merged]
+
+
 def derive_answer(meta: dict) -> str:
+    if "annotation" in meta:
+        return segments_text(annotated_segments(meta))
     fps = fps_from_str(meta["fps"])
     spans = frame_spans(meta)
     if not spans:
@@ -159,6 +198,10 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
 
 
 def contact(meta: dict) -> Contact:
+    if "annotation" in meta:
+        fps = meta["num_frames"] / annotated.duration(meta)
+        marked = {f: "inside" for s, e in annotated_segments(meta) for f in range(int(s * fps), min(meta["num_frames"], int(np.ceil(e * fps))))}
+        return Contact(marked, f"red: {meta['annotation']['query']!r} ({annotated.where(meta['annotation'])})")
     spans = frame_spans(meta)
     last = 0 if "perturbation" in meta else 1  # rendered spans include their end frame
     marked = {f: "inside" for s, e in spans for f in range(s, e + last)}

@@ -1,18 +1,22 @@
 """Temporal grounding (VideoChat-R1): when does one named event happen? The answer is one interval.
 
-``rendered``: a choreographed scene (``synthetic.scenes``) where the named object performs the
-named action exactly once; the interval is read back from its per-frame track.
+- ``rendered``: a choreographed scene (``synthetic.scenes``) where the named object performs the
+  named action exactly once; the interval is read back from its per-frame track.
+- ``charades_sta``, ``activitynet``: a query and its interval from the annotated set, over the
+  whole video (its own clock), the interval checked against the video's duration.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from videolake.generators import annotated
 from videolake.generators.base import Contact, Sample, merge_settings, single_video_question
 from videolake.generators.synthetic import qa, scenes
 
 TASK = "temporal_grounding"
-SUBTYPES = ("rendered",)
+ANNOTATED = ("charades_sta", "activitynet")
+SUBTYPES = ("rendered",) + ANNOTATED
 SYSTEM_PROMPT = "You are a video analysis expert."  # VideoChat-R1's
 PROMPT = (
     'To accurately pinpoint the event "[EVENT]" in the video, determine the precise time period of the event.\n\n'
@@ -30,11 +34,15 @@ def settings_for(params: dict) -> dict:
 
 
 def reads(subtype: str) -> tuple[str, ...]:
-    return scenes.READS
+    return scenes.READS if subtype == "rendered" else ()
 
 
 def needs_source(subtype: str) -> bool:
-    return False
+    return subtype != "rendered"
+
+
+def annotation_format(subtype: str) -> str | None:
+    return subtype if subtype in ANNOTATED else None
 
 
 def interval_text(start: float, end: float) -> str:
@@ -46,7 +54,11 @@ def _unique_events(meta: dict) -> list[tuple[str, str]]:
     return [(obj["id"], kind) for obj in meta["objects"] for kind in scenes.ACTIONS if len(scenes.action_spans(obj, kind)) == 1]
 
 
-def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
+def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None) -> Sample:
+    if subtype in ANNOTATED:
+        meta = annotated.whole_clip_meta(clip, annotation)
+        answer = annotated.cannot_generate(derive_answer, meta)
+        return Sample([clip.base_frames()], single_video_question(PROMPT.replace("[EVENT]", annotation["query"])), answer, meta, system=SYSTEM_PROMPT)
     meta = scenes.simulate(settings_for(params), rng, wanted=lambda m: bool(_unique_events(m)))
     object_id, kind = qa.choose(rng, _unique_events(meta))
     event = f"the {scenes.by_id(meta, object_id)['name']} {scenes.VERBS[kind]}"
@@ -62,6 +74,8 @@ def _span(meta: dict) -> tuple[int, int]:
 
 
 def derive_answer(meta: dict) -> str:
+    if "annotation" in meta:
+        return interval_text(*annotated.checked_interval(meta["annotation"]["start"], meta["annotation"]["end"], meta))
     return interval_text(*scenes.seconds(_span(meta), meta))
 
 
@@ -71,5 +85,10 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
 
 
 def contact(meta: dict) -> Contact:
+    if "annotation" in meta:
+        fps = meta["num_frames"] / annotated.duration(meta)
+        start, end = (float(v) for v in derive_answer(meta).split(" to "))
+        inside = range(int(start * fps), min(meta["num_frames"], int(np.ceil(end * fps))))
+        return Contact(dict.fromkeys(inside, "inside"), f"red: {meta['annotation']['query']!r} ({annotated.where(meta['annotation'])})")
     start, end = _span(meta)
     return Contact(dict.fromkeys(range(start, end + 1), "inside"), f"red: {meta['query']['event']} (frames {start}..{end})")

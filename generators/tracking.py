@@ -7,6 +7,8 @@ output video's pixels (outer edges of the drawn shape).
 - ``rendered``: a choreographed scene; the tracked object is the one that travels farthest.
 - ``overlay``: a real clip with a shape (the counting overlay's) moving over it on a known path,
   bouncing off the frame's edges.
+- ``got10k``: a GOT-10k sequence (frames and ``groundtruth.txt``), N frames spread over it, its
+  boxes checked against the frame and scaled to the output video.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from videolake.generators import annotated
 from videolake.generators.base import CannotGenerate, Contact, Param, Sample, SampledClip, fps_to_str, merge_settings, sample_range, single_video_question
 from videolake.generators.counting import draw_shapes, shape_polygon
 from videolake.generators.synthetic import qa, scenes
@@ -24,7 +27,7 @@ from videolake.generators.synthetic.render import OBJECT_COLOURS
 from videolake.generators.temporal_grounding import SYSTEM_PROMPT
 
 TASK = "object_tracking"
-SUBTYPES = ("rendered", "overlay")
+SUBTYPES = ("rendered", "overlay", "got10k")
 COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten", 11: "eleven", 12: "twelve", 16: "sixteen"}
 # VideoChat-R1's tracking prompt, with pixel coordinates of the frame instead of normalized ones.
 PROMPT = (
@@ -57,11 +60,15 @@ def settings_for(params: dict) -> dict:
 
 
 def reads(subtype: str) -> tuple[str, ...]:
-    return scenes.READS + ("asked_frames",) if subtype == "rendered" else ("asked_frames", "overlay_size", "overlay_travel")
+    return {"rendered": scenes.READS + ("asked_frames",), "overlay": ("asked_frames", "overlay_size", "overlay_travel"), "got10k": ("asked_frames",)}[subtype]
 
 
 def needs_source(subtype: str) -> bool:
-    return subtype == "overlay"
+    return subtype != "rendered"
+
+
+def annotation_format(subtype: str) -> str | None:
+    return "got10k" if subtype == "got10k" else None
 
 
 def spread(total: int, count: int) -> list[int]:
@@ -80,10 +87,14 @@ def _travel(obj: dict, frames: list[int]) -> float:
     return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
 
 
-def generate(clip: SampledClip | None, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
+def generate(clip: SampledClip | None, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None) -> Sample:
     settings = settings_for(params)
     count = settings["asked_frames"]
-    if subtype == "rendered":
+    if subtype == "got10k":
+        meta, video = _sequence(clip, annotation, count)
+        height, width = video.shape[1:3]
+        annotated.cannot_generate(boxes_for, meta)
+    elif subtype == "rendered":
 
         def asked(world):
             return spread(world["num_frames"], count)
@@ -148,6 +159,32 @@ def _overlay(clip: SampledClip, settings: dict, rng) -> tuple[dict, np.ndarray]:
     return meta, frames
 
 
+def _sequence(clip: SampledClip, annotation: dict, count: int) -> tuple[dict, np.ndarray]:
+    """N of the sampled frames of an annotated sequence; meta keeps only the asked frames' rows."""
+    slots = spread(clip.num_slots, count)
+    images = [round(float(t) * annotation["fps"]) for t in clip.source_times[clip.base_indices[slots]]]
+    frames = clip.base_frames()[slots]
+    span = (images[-1] - images[0]) / annotation["fps"]
+    fps = Fraction(count - 1) / Fraction(span).limit_denominator(1_000_000) if span > 0 else Fraction(annotation["fps"])
+    asked = {
+        "video": annotation["video"],
+        "object": annotation["object"],
+        "where": annotation["where"],
+        "frames": [annotation["frames"][i] for i in images],
+        "boxes": [annotation["boxes"][i] for i in images],
+    }
+    meta = {
+        "num_frames": count,
+        "fps": fps_to_str(fps.limit_denominator(1000)),
+        "asked_slots": slots,
+        "name": annotation["object"],
+        "annotation": asked,
+        "source_size": list(clip.source_size),
+        "frame_size": [frames.shape[2], frames.shape[1]],
+    }
+    return meta, frames
+
+
 def _overlay_box(shape: dict, cx: float, cy: float, rotation: float, w: int, h: int) -> list[int]:
     if shape["type"] == "circle":
         r = shape["size"] / 2
@@ -159,7 +196,15 @@ def _overlay_box(shape: dict, cx: float, cy: float, rotation: float, w: int, h: 
 
 
 def boxes_for(meta: dict) -> list[list[int]]:
-    """The tracked object's box on every frame of the video, from the simulation or the overlay path."""
+    """The tracked object's box on every frame of the video, from the simulation, the overlay path or
+    the annotated boxes."""
+    if "annotation" in meta:
+        rows = meta["annotation"]
+        if len(rows["boxes"]) != meta["num_frames"]:
+            raise ValueError("one annotated box per frame expected")
+        width, height = meta["source_size"]
+        corners = [annotated.checked_box(box, width, height, f"{rows['where']} frame {name}") for box, name in zip(rows["boxes"], rows["frames"])]
+        return [annotated.scaled_box(c, meta["source_size"], meta["frame_size"]) for c in corners]
     if "world" in meta:
         world = meta["world"]
         if len(meta["asked_frames"]) != meta["num_frames"] or not all(0 <= f < world["num_frames"] for f in meta["asked_frames"]):

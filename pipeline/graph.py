@@ -27,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 from videolake import VideolakeError, __version__
+from videolake.pipeline.annotations import read_recipe_annotations
 from videolake.pipeline.encode import Encoder, choose_encoder
 from videolake.pipeline.ingest import discover, list_archive, resolve_root
 from videolake.pipeline.plan import Plan, Shard, make_plan, sources_digest
@@ -119,7 +120,10 @@ def build(
                 return client.gather(client.map(list_archive, [str(p) for p in paths], pure=False)) if paths else []
 
             found, discovery_skips = discover(root, cache_dir / "archives", list_archives, under) if root is not None else ([], [])
-            plan = make_plan(recipe, found, seed, limit, select)
+            found = sorted(found)[:limit] if limit else found
+            annotated, annotation_skips = read_recipe_annotations(recipe, root, found)
+            discovery_skips += annotation_skips
+            plan = make_plan(recipe, found, seed, limit, select, annotated)
             check_holdout(plan, Path(out))
             fingerprint = plan.fingerprint(encoder.describe(), polisher.describe() if polisher else None)
             claim_output(dataset_dir, fingerprint)
@@ -279,6 +283,7 @@ def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, 
         "sources_found": len(plan.sources),
         "skipped": skipped,
         "polish": dict(polish_outcomes),
+        "annotation_shortfalls": list(plan.shortfalls),
         "shard_seconds": {s["shard"]: s["seconds"] for s in sidecars},
     }
     atomic_write_json(dataset_dir / "build_report.json", report)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from videolake import VideolakeError
 from videolake.generators import TASKS
+from videolake.pipeline.annotations import AnnotatedSample, digest
 from videolake.pipeline.ingest import SourceRef
 from videolake.pipeline.recipes import BENCHMARK_SPLITS, Recipe
 
@@ -32,6 +33,7 @@ class SampleSpec:
     donor: SourceRef | None
     seed: int
     params: dict
+    annotation: dict | None = None  # the annotated rows this sample is made from (annotated subtypes)
 
 
 def shard_filename(index: int, count: int) -> str:
@@ -62,6 +64,8 @@ class Plan:
     holdout: tuple[SourceRef, ...]  # sources reserved for benchmark splits
     layouts: tuple[SplitLayout, ...]
     selection: str | None = None  # digest of the selected sample numbers, when only some are made
+    annotations: str | None = None  # digest of every annotated entry's rows, when there are any
+    shortfalls: tuple[dict, ...] = ()  # annotated entries that asked for more samples than their rows give
 
     @property
     def shards(self) -> ShardSequence:
@@ -84,6 +88,8 @@ class Plan:
             document["polish"] = polish
         if self.selection:
             document["selection"] = self.selection
+        if self.annotations:
+            document["annotations"] = self.annotations
         return sha256_text(json.dumps(document, sort_keys=True))
 
 
@@ -116,24 +122,54 @@ def sample_seed(seed: int, sample_id: str) -> int:
     return int(sha256_text(f"{seed}:{sample_id}")[:16], 16)
 
 
-def make_plan(recipe: Recipe, sources: list[SourceRef], seed: int | None = None, limit: int | None = None, select: dict[str, set[int]] | None = None) -> Plan:
-    """``select``: per split, the sample numbers to make (all when None)."""
+def make_plan(
+    recipe: Recipe,
+    sources: list[SourceRef],
+    seed: int | None = None,
+    limit: int | None = None,
+    select: dict[str, set[int]] | None = None,
+    annotated: dict[tuple[str, int], list[AnnotatedSample]] | None = None,
+) -> Plan:
+    """``select``: per split, the sample numbers to make (all when None). ``annotated``: for each
+    annotated entry (split, entry index), every sample its rows give (pipeline.annotations)."""
     seed = recipe.seed if seed is None else seed
+    annotated = annotated or {}
     sources = sorted(sources)[:limit] if limit else sorted(sources)
-    if not sources and recipe.needs_sources:
+    if not sources and recipe.needs_sources and not annotated:
         raise VideolakeError("no video sources found")
-    holdout = holdout_sources(sources, recipe.holdout_fraction)
+    # Annotated videos that discovery does not list (GOT-10k frame folders) join the holdout pool.
+    listed = {s.source_id for s in sources}
+    extra = sorted({a.source for samples in annotated.values() for a in samples if a.source.source_id not in listed})
+    holdout = holdout_sources(sources + extra, recipe.holdout_fraction)
     held = {s.source_id for s in holdout}
-    layouts = []
+    layouts, shortfalls = [], []
     for split, entries in recipe.splits.items():
         pool = holdout if split in BENCHMARK_SPLITS else [s for s in sources if s.source_id not in held]
-        if not pool and any(TASKS[e.task].needs_source(e.subtype) for e in entries):
+        pool = [s for s in pool if s.source_id in listed]
+        chosen = {}
+        for i, entry in enumerate(entries):
+            if (split, i) in annotated:
+                chosen[i] = _choose_annotated(annotated[(split, i)], entry.count, held, split, seed)
+                if len(chosen[i]) < entry.count:
+                    shortfalls.append({"entry": f"{split}[{i}] {entry.task}/{entry.subtype}", "asked": entry.count, "available": len(chosen[i])})
+        entries = [dataclasses.replace(e, count=len(chosen[i])) if i in chosen else e for i, e in enumerate(entries)]
+        if not pool and any(TASKS[e.task].needs_source(e.subtype) for i, e in enumerate(entries) if i not in chosen):
             raise VideolakeError(f"split {split!r} has no sources: {len(sources)} found, {len(holdout)} held out for benchmark splits")
         pool = sorted(pool, key=lambda s: _rank(f"{seed}:{split}:{s.source_id}"))
-        layout = SplitLayout.build(recipe, split, entries, pool, seed)
+        layout = SplitLayout.build(recipe, split, entries, pool, seed, chosen)
         layouts.append(layout if select is None else layout.select(select.get(split, ())))
     selection = sha256_text(json.dumps({k: sorted(v) for k, v in sorted(select.items())})) if select is not None else None
-    return Plan(recipe, seed, tuple(sources), tuple(holdout), tuple(layouts), selection)
+    rows = sha256_text(json.dumps({f"{k[0]}[{k[1]}]": digest(v) for k, v in sorted(annotated.items())})) if annotated else None
+    return Plan(recipe, seed, tuple(sources), tuple(holdout), tuple(layouts), selection, rows, tuple(shortfalls))
+
+
+def _choose_annotated(samples: list[AnnotatedSample], count: int, held: set[str], split: str, seed: int) -> tuple[AnnotatedSample, ...]:
+    """Up to ``count`` samples whose videos this split may use (benchmark splits: held-out videos
+    only; others: never those), a seeded choice, then grouped by video so a shard decodes each once."""
+    benchmark = split in BENCHMARK_SPLITS
+    allowed = [a for a in samples if (a.source.source_id in held) == benchmark]
+    ranked = sorted(allowed, key=lambda a: _rank(f"{seed}:{split}:{a.source.source_id}:{json.dumps(a.annotation, sort_keys=True)}"))
+    return tuple(sorted(ranked[:count], key=lambda a: (a.source.source_id, json.dumps(a.annotation, sort_keys=True))))
 
 
 @dataclass(frozen=True)
@@ -177,13 +213,15 @@ class SplitLayout:
     rendered_starts: tuple[int, ...]  # running count of rendered samples before each of them
     walks: tuple[Walk, ...]
     selected: tuple[int, ...] | None = None  # sample numbers to make (harden --ids), in shard order
+    annotated: tuple[tuple[int, tuple[AnnotatedSample, ...]], ...] = ()  # (entry, its samples), made last
 
     @classmethod
-    def build(cls, recipe: Recipe, split: str, entries, pool: list[SourceRef], seed: int) -> SplitLayout:
+    def build(cls, recipe: Recipe, split: str, entries, pool: list[SourceRef], seed: int, annotated: dict | None = None) -> SplitLayout:
+        annotated = annotated or {}
         starts = tuple(itertools.accumulate((e.count for e in entries), initial=0))[:-1]
-        rendered = tuple(i for i, e in enumerate(entries) if not TASKS[e.task].needs_source(e.subtype))
+        rendered = tuple(i for i, e in enumerate(entries) if not TASKS[e.task].needs_source(e.subtype) and i not in annotated)
         rendered_starts = tuple(itertools.accumulate((entries[i].count for i in rendered), initial=0))[:-1]
-        sourced = [i for i, e in enumerate(entries) if TASKS[e.task].needs_source(e.subtype)]
+        sourced = [i for i, e in enumerate(entries) if TASKS[e.task].needs_source(e.subtype) and i not in annotated]
         if any(TASKS[entries[i].task].needs_donor(entries[i].subtype) for i in sourced) and len(pool) < 2:
             raise VideolakeError(f"split {split!r}: the swap perturbation needs at least two sources")
         groups: dict[str, list[int]] = {}
@@ -195,7 +233,7 @@ class SplitLayout:
             start, end = slices[key]
             bases = tuple(itertools.accumulate((entries[i].count for i in members), initial=0))
             walks.append(Walk(tuple(pool[start:end]), start, tuple(members), bases[:-1], bases[-1]))
-        return cls(recipe.name, split, seed, recipe.shard_size, tuple(entries), starts, tuple(pool), rendered, rendered_starts, tuple(walks))
+        return cls(recipe.name, split, seed, recipe.shard_size, tuple(entries), starts, tuple(pool), rendered, rendered_starts, tuple(walks), None, tuple(sorted(annotated.items())))
 
     @property
     def total(self) -> int:
@@ -220,12 +258,19 @@ class SplitLayout:
                 position, cursor = walk.source_position(order)
                 return self._sourced(walk, bisect.bisect_right(walk.bases, cursor) - 1, position, cursor)
             order -= walk.total
+        for entry_index, samples in self.annotated:
+            if order < len(samples):
+                return self._spec(entry_index, order, samples[order].source, None, samples[order].annotation)
+            order -= len(samples)
         raise IndexError(order)
 
     def _locate(self, number: int) -> tuple[int, int, int, int]:
         """(walk index + 1, or 0 when rendered; entry index; source position; cursor or offset) of a sample number."""
         entry_index = bisect.bisect_right(self.starts, number) - 1
         offset = number - self.starts[entry_index]
+        for k, (annotated_entry, _) in enumerate(self.annotated):
+            if annotated_entry == entry_index:
+                return len(self.walks) + 1 + k, entry_index, 0, offset
         for k, walk in enumerate(self.walks):
             if entry_index in walk.entries:
                 cursor = walk.bases[walk.entries.index(entry_index)] + offset
@@ -239,6 +284,9 @@ class SplitLayout:
         walk_index, entry_index, position, cursor = self._locate(number)
         if walk_index == 0:
             return self._spec(entry_index, cursor, None, None)
+        if walk_index > len(self.walks):
+            sample = self.annotated[walk_index - len(self.walks) - 1][1][cursor]
+            return self._spec(entry_index, cursor, sample.source, None, sample.annotation)
         walk = self.walks[walk_index - 1]
         return self._sourced(walk, walk.entries.index(entry_index), position, cursor)
 
@@ -258,10 +306,10 @@ class SplitLayout:
             donor = self.pool[(walk.offset + position + 1) % len(self.pool)]
         return self._spec(entry_index, cursor - walk.bases[at], walk.sources[position], donor)
 
-    def _spec(self, entry_index: int, offset: int, source: SourceRef | None, donor: SourceRef | None) -> SampleSpec:
+    def _spec(self, entry_index: int, offset: int, source: SourceRef | None, donor: SourceRef | None, annotation: dict | None = None) -> SampleSpec:
         entry = self.entries[entry_index]
         sample_id = f"{self.recipe_name}-{self.split}-{self.starts[entry_index] + offset:07d}"
-        return SampleSpec(sample_id, entry.task, entry.subtype, entry.tier, self.split, source, donor, sample_seed(self.seed, sample_id), entry.params)
+        return SampleSpec(sample_id, entry.task, entry.subtype, entry.tier, self.split, source, donor, sample_seed(self.seed, sample_id), entry.params, annotation)
 
     def shard(self, index: int) -> Shard:
         if not 0 <= index < self.shard_count:
@@ -274,7 +322,7 @@ class SplitLayout:
         if self.selected is not None:
             specs = [self.by_number(number) for number in self.selected]
             return {ref.source_id for spec in specs for ref in (spec.source, spec.donor) if ref is not None}
-        used = set()
+        used = {sample.source.source_id for _, samples in self.annotated for sample in samples}
         for walk in self.walks:
             reached = min(walk.total, len(walk.sources))
             used.update(s.source_id for s in walk.sources[:reached])

@@ -17,7 +17,7 @@ from videolake import VideolakeError
 from videolake.generators import TASKS
 
 RECIPE_KEYS = {"name", "description", "license", "seed", "frames", "max_size", "shard_size", "holdout_fraction", "disjoint_tasks", "splits", "tiers"}
-ENTRY_KEYS = {"task", "subtype", "tier", "count", "params"}
+ENTRY_KEYS = {"task", "subtype", "tier", "count", "params", "annotations"}
 BENCHMARK_SPLITS = {"test"}  # drawn only from held-out sources, which no other split may use
 DEFAULT_TIER = "default"
 MAX_FRAMES = 1024  # sampled frames per video (MUSEG trains with up to 448)
@@ -36,6 +36,13 @@ class Entry:
     tier: str
     count: int
     params: dict
+    annotations: tuple[str, ...] = ()  # annotated subtypes: the files their rows come from (relative to --sources)
+
+    @property
+    def document(self) -> dict:
+        """As the manifest records it (``annotations`` only where the entry has them)."""
+        document = {"task": self.task, "subtype": self.subtype, "tier": self.tier, "count": self.count, "params": self.params}
+        return {**document, "annotations": list(self.annotations)} if self.annotations else document
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,9 @@ class Recipe:
     def needs_sources(self) -> bool:
         """False when every entry renders its videos (synthetic tasks only)."""
         return any(TASKS[e.task].needs_source(e.subtype) for entries in self.splits.values() for e in entries)
+
+    def annotated_entries(self) -> list[tuple[str, int, Entry]]:
+        return [(split, i, e) for split, entries in self.splits.items() for i, e in enumerate(entries) if e.annotations]
 
 
 def builtin_names() -> list[str]:
@@ -160,7 +170,7 @@ def parse_recipe(document: dict, where: str) -> Recipe:
         "holdout_fraction": float(holdout),
         "disjoint_tasks": disjoint,
     }
-    resolved["splits"] = {s: [e.__dict__ for e in entries] for s, entries in splits.items()}
+    resolved["splits"] = {s: [e.document for e in entries] for s, entries in splits.items()}
     return Recipe(
         name=name,
         description=resolved["description"],
@@ -205,4 +215,18 @@ def _parse_entry(entry, tiers: dict, where: str) -> Entry:
         task.required_density(subtype, params)
     except ValueError as err:
         raise RecipeError(f"{where}: {err}") from err
-    return Entry(task_name, subtype, tier, _int(entry.get("count"), f"{where}: count", 1), params)
+    return Entry(
+        task_name, subtype, tier, _int(entry.get("count"), f"{where}: count", 1), params, _annotations(entry.get("annotations"), task.annotation_format(subtype), f"{where}: {task_name}/{subtype}")
+    )
+
+
+def _annotations(value, fmt: str | None, where: str) -> tuple[str, ...]:
+    """An annotated subtype names its files (a path or a list of paths); no other subtype may."""
+    if fmt is None:
+        if value is not None:
+            raise RecipeError(f"{where} reads no annotations (annotated subtypes read them)")
+        return ()
+    files = [value] if isinstance(value, str) else value
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
+        raise RecipeError(f"{where} reads {fmt} annotations: set annotations to a file path or a list of them (relative to --sources)")
+    return tuple(files)

@@ -20,7 +20,7 @@ from videolake.pipeline.encode import Encoder, encode_mp4
 from videolake.pipeline.ingest import SourceRef, read_archive_members
 from videolake.pipeline.plan import SampleSpec
 from videolake.pipeline.polish import Polisher, polish
-from videolake.pipeline.sampling import SourceError, sample_clip
+from videolake.pipeline.sampling import SourceError, sample_clip, sample_image_sequence
 
 
 def meta_json(meta: dict) -> str:
@@ -33,7 +33,8 @@ def required_density(specs) -> int:
 
 def record_for(spec: SampleSpec, clip: SampledClip | None, donor: SampledClip | None, encoder: Encoder, polisher: Polisher | None = None) -> dict:
     """``clip`` is None for tasks that render their videos."""
-    sample = TASKS[spec.task].generate(clip, spec.subtype, spec.params, np.random.default_rng(spec.seed), donor)
+    options = {"annotation": spec.annotation} if spec.annotation is not None else {}
+    sample = TASKS[spec.task].generate(clip, spec.subtype, spec.params, np.random.default_rng(spec.seed), donor, **options)
     fps = fps_from_str(sample.meta["fps"])
     reasoning, audit = sample.reasoning, None
     facts = TASKS[spec.task].trace_facts
@@ -82,8 +83,11 @@ def _open_sources(refs: list[SourceRef]):
 
 
 def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encoder, polisher: Polisher | None = None) -> tuple[list[dict], list[dict]]:
-    """Records for ``specs`` in their given order, plus the skipped ones with reasons."""
-    by_source: dict[str, list[SampleSpec]] = {}
+    """Records for ``specs`` in their given order, plus the skipped ones with reasons.
+
+    Each source is read once; annotated samples see it whole (their times are on the video's own
+    clock), the others its 5-95% span, so a source used both ways is sampled twice."""
+    by_source: dict[str, dict[bool, list[SampleSpec]]] = {}
     done: dict[str, dict] = {}
     skipped: list[dict] = []
     for spec in specs:
@@ -93,27 +97,32 @@ def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encode
             except CannotGenerate as err:
                 skipped.append({"source_id": "", "reason": f"{spec.id}: {err}", "samples": [spec.id]})
         else:
-            by_source.setdefault(spec.source.source_id, []).append(spec)
+            by_source.setdefault(spec.source.source_id, {}).setdefault(spec.annotation is not None, []).append(spec)
     refs = sorted({spec.source for spec in specs if spec.source}, key=lambda r: (r.container, r.source_id))
     donors: dict[str, SampledClip | str] = {}
     for ref, opened, error in _open_sources(refs):
-        source_specs = by_source[ref.source_id]
-        clip = None
-        if error is None:
+        for whole, source_specs in sorted(by_source[ref.source_id].items()):
             try:
-                clip = sample_clip(opened, frames, required_density(source_specs), max_size)
+                if error is not None:
+                    raise SourceError(error)
+                clip = _sample(opened, source_specs[0], frames, required_density(source_specs), max_size, whole)
             except SourceError as err:
-                error = str(err)
-        if clip is None:
-            skipped.append({"source_id": ref.source_id, "reason": error, "samples": [s.id for s in source_specs]})
-            continue
-        for spec in source_specs:
-            try:
-                donor = _donor_clip(spec.donor, donors, frames, max_size) if spec.donor else None
-                done[spec.id] = record_for(spec, clip, donor, encoder, polisher)
-            except (SourceError, CannotGenerate) as err:
-                skipped.append({"source_id": ref.source_id, "reason": f"{spec.id}: {err}", "samples": [spec.id]})
+                skipped.append({"source_id": ref.source_id, "reason": str(err), "samples": [s.id for s in source_specs]})
+                continue
+            for spec in source_specs:
+                try:
+                    donor = _donor_clip(spec.donor, donors, frames, max_size) if spec.donor else None
+                    done[spec.id] = record_for(spec, clip, donor, encoder, polisher)
+                except (SourceError, CannotGenerate) as err:
+                    skipped.append({"source_id": ref.source_id, "reason": f"{spec.id}: {err}", "samples": [spec.id]})
     return [done[s.id] for s in specs if s.id in done], skipped
+
+
+def _sample(opened, spec: SampleSpec, frames: int, density: int, max_size, whole: bool) -> SampledClip:
+    """A source's frames: a video's, or for annotated image sequences (GOT-10k) its image files'."""
+    if spec.annotation is not None and "frames" in spec.annotation:
+        return sample_image_sequence(spec.source.container, spec.annotation["frames"], frames, max_size, spec.annotation["fps"])
+    return sample_clip(opened, frames, density, max_size, whole=whole)
 
 
 def _donor_clip(ref: SourceRef, cache: dict, frames: int, max_size) -> SampledClip:

@@ -15,6 +15,7 @@ import numpy as np
 from videolake.generators.base import SampledClip
 
 SPAN = (0.05, 0.95)
+WHOLE = (0.0, 1.0)
 SEEK_GAP_SECONDS = 4.0  # closer targets are reached faster by decoding on than by seeking
 # Demuxers of raw elementary streams: their declared durations are estimates from the bitrate
 # (an MPEG-1 stream of 3.2 s was seen declaring 0.04 s), and H.264/HEVC ones carry no timestamps.
@@ -91,7 +92,10 @@ def _open(source: str | BinaryIO):
         raise SourceError(f"not a readable video: {err}") from err
 
 
-def sample_clip(source: str | BinaryIO, num_frames: int = 48, density: int = 1, max_size: tuple[int, int] = (448, 448)) -> SampledClip:
+def sample_clip(source: str | BinaryIO, num_frames: int = 48, density: int = 1, max_size: tuple[int, int] = (448, 448), whole: bool = False) -> SampledClip:
+    """``whole``: sample the whole video instead of its 5%-95% span, so that slot times are the
+    video's own clock (annotated samples give times on it)."""
+    span = WHOLE if whole else SPAN
     declared, error = None, None
     try:
         with _open(source) as container:
@@ -101,7 +105,7 @@ def sample_clip(source: str | BinaryIO, num_frames: int = 48, density: int = 1, 
             declared = None if elementary else _declared_span(container, container.streams.video[0])
             if declared is not None:
                 try:
-                    return _sample(container, declared, num_frames, density, max_size)
+                    return _sample(container, declared, num_frames, density, max_size, span)
                 except TooFewDistinctFrames as err:
                     error = err  # maybe the container misstates the length: the packets tell
         # No declaration, one not to trust, or one that gave too few frames: measure the span
@@ -111,19 +115,19 @@ def sample_clip(source: str | BinaryIO, num_frames: int = 48, density: int = 1, 
         if error is not None and scanned[1] <= declared[1] * 1.05:
             raise error  # the declaration was right: the clip itself is short or frozen
         with _open(source) as container:
-            return _sample(container, scanned, num_frames, density, max_size)
+            return _sample(container, scanned, num_frames, density, max_size, span)
     except av.error.FFmpegError as err:
         raise SourceError(f"decode failed: {err}") from err
 
 
-def _sample(container, span: tuple[float, float], num_frames: int, density: int, max_size: tuple[int, int]) -> SampledClip:
+def _sample(container, declared: tuple[float, float], num_frames: int, density: int, max_size: tuple[int, int], fraction: tuple[float, float] = SPAN) -> SampledClip:
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
-    start, duration = span
+    start, duration = declared
     if duration <= 0:
         raise SourceError("zero duration")
     total = num_frames * density
-    span_start, span = start + SPAN[0] * duration, (SPAN[1] - SPAN[0]) * duration
+    span_start, span = start + fraction[0] * duration, (fraction[1] - fraction[0]) * duration
     targets = span_start + span * np.arange(total) / total
 
     picked: list[np.ndarray] = []
@@ -183,6 +187,33 @@ def _sample(container, span: tuple[float, float], num_frames: int, density: int,
         held = float(np.max(np.diff(distinct_times), initial=0.0))
         if held >= max(FROZEN_GAP_SECONDS, 4 * span / num_frames):
             raise TooFewDistinctFrames(f"a frozen stretch: {len(distinct_times)} distinct frames for {num_frames} targets (one frame is held for {held:.1f} s)")
-        raise TooFewDistinctFrames(f"too short: {len(distinct_times)} distinct frames in the 5-95% span, need {num_frames}")
+        raise TooFewDistinctFrames(f"too short: {len(distinct_times)} distinct frames in the {'whole video' if fraction == WHOLE else '5-95% span'}, need {num_frames}")
     fps = (Fraction(num_frames) / Fraction(span).limit_denominator(1_000_000)).limit_denominator(1000)
     return SampledClip(frames=frames, source_times=source_times, density=density, fps=fps)
+
+
+def sample_image_sequence(folder: str, names: list[str], num_frames: int, max_size: tuple[int, int], fps: int) -> SampledClip:
+    """A sequence stored as image files (GOT-10k): ``num_frames`` evenly over it, first and last
+    included (all of them when it is shorter), at the pixel budget; slot i is image ``index``, shown
+    at ``index / fps`` on the sequence's own clock."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not names:
+        raise SourceError("no frames")
+    count = min(num_frames, len(names))
+    chosen = [round(i * (len(names) - 1) / max(1, count - 1)) for i in range(count)]
+    frames, size, original = [], None, None
+    for index in chosen:
+        try:
+            with Image.open(f"{folder}/{names[index]}") as image:
+                image = image.convert("RGB")
+                original = original or image.size
+                size = size or output_size(*image.size, *max_size)
+                frames.append(np.asarray(image.resize(size, Image.BILINEAR) if image.size != size else image))
+        except (OSError, UnidentifiedImageError) as err:
+            raise SourceError(f"frame {names[index]}: {err}") from err
+    if any(f.shape != frames[0].shape for f in frames):
+        raise SourceError("frames of different sizes")
+    times = np.asarray(chosen, float) / fps
+    step = Fraction(len(names) - 1, max(1, count - 1))
+    return SampledClip(frames=np.stack(frames), source_times=times, density=1, fps=Fraction(fps) / step if step else Fraction(fps), source_size=original)

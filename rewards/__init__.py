@@ -111,6 +111,12 @@ def multi_segment_grounding(solution: str, truth: str, extra_info: dict) -> dict
     return {"score": fmt + global_score + local_score, "format": fmt, "global": global_score, "local": local_score}
 
 
+def open_ended_qa(solution: str, truth: str, extra_info: dict) -> dict:
+    """Exact match of the answer region after normalising case, punctuation, articles and spaces."""
+    accuracy = float(parse.normalise_text(parse.answer_region(solution)) == parse.normalise_text(truth))
+    return {"score": accuracy, "accuracy": accuracy}
+
+
 def synrl(solution: str, truth: str, extra_info: dict) -> dict:
     """SynRL: exact option letter, or exact number for open counting questions; score = accuracy."""
     if truth.isalpha():
@@ -133,6 +139,7 @@ REWARDS: dict[str, Callable[[str, str, dict], dict]] = {
         grounding_qa,
         multi_segment_grounding,
         synrl,
+        open_ended_qa,
     )
 }
 ALL_TASKS = tuple(REWARDS)

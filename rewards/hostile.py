@@ -18,6 +18,7 @@ EXAMPLE_TRUTHS = {
     "grounding_qa": '{"answer": "A", "segments": [[0, 2], [6, 8]]}',
     "multi_segment_grounding": "1.0-3.0 5.0-7.0",
     "synrl": "C",
+    "open_ended_qa": "A man rides a red bike.",
 }
 
 

@@ -296,3 +296,13 @@ def parse_segments(text: str) -> list[tuple[float, float]] | None:
         return None
     segments = [(float(s), float(e)) for s, e in pairs]
     return segments if all(s < e for s, e in segments) else None
+
+
+ARTICLES = {"a", "an", "the"}
+
+
+def normalise_text(text: str) -> str:
+    """Lower-case words without punctuation or articles, single-spaced (SQuAD-style), from the last
+    MAX_REGION characters."""
+    words = re.findall(r"[0-9a-z]+", _tail(text).lower())
+    return " ".join(w for w in words if w not in ARTICLES)

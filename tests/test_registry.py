@@ -9,17 +9,15 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, make_clip
+from tests.conftest import REPO, generate_example
 from videolake.generators import TASKS
 from videolake.rewards import MAXIMUM_SCORE, REWARDS, benchmark_metric, compute_score, ideal_completion
 
 
 def sample_of(task_name: str, subtype: str):
     task = TASKS[task_name]
-    clip = make_clip(density=task.required_density(subtype, {})) if task.needs_source(subtype) else None
-    donor = make_clip() if task.needs_donor(subtype) else None
     params = {"size": 64} if "size" in task.reads(subtype) and not task.needs_source(subtype) else {}
-    return task.generate(clip, subtype, params, np.random.default_rng(0), donor)
+    return generate_example(task_name, subtype, params, np.random.default_rng(0))
 
 
 def test_every_task_has_a_reward_a_random_guess_and_a_contact_sheet():

@@ -9,14 +9,14 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from tests.conftest import make_clip
+from tests.conftest import generate_example, make_clip
 from videolake.generators import TASKS, grounding_qa, multi_segment, temporal_grounding, tracking
 from videolake.generators.synthetic import scenes
 from videolake.generators.synthetic.render import INDEX
 from videolake.rewards import MAXIMUM_SCORE, benchmark_metric, compute_score, ideal_completion
 
 SIZE = 128
-NEW_TASKS = ("temporal_grounding", "multi_segment_grounding", "object_tracking", "grounding_qa")
+NEW_TASKS = ("temporal_grounding", "multi_segment_grounding", "object_tracking", "grounding_qa", "multiple_choice", "open_ended_qa")
 
 
 def generate(task: str, subtype: str, seed: int, **params):
@@ -24,6 +24,8 @@ def generate(task: str, subtype: str, seed: int, **params):
     clip = make_clip() if spec.needs_source(subtype) else None
     if "size" in spec.reads(subtype):
         params.setdefault("size", SIZE)
+    if spec.annotation_format(subtype):
+        return generate_example(task, subtype, params, np.random.default_rng(seed)), None
     return spec.generate(clip, subtype, params, np.random.default_rng(seed)), clip
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import make_clip
-from videolake.generators import TASKS, CannotGenerate, anomaly, counting, grounding_qa, jigsaw, multi_segment, synthetic, temporal_grounding, tracking
+from tests.conftest import generate_example, make_clip
+from videolake.generators import TASKS, CannotGenerate, anomaly, counting, grounding_qa, jigsaw, multi_segment, multiple_choice, open_ended_qa, synthetic, temporal_grounding, tracking
 from videolake.generators.base import Param
 
-MODULES = {m.TASK: m for m in (anomaly, counting, jigsaw, synthetic, temporal_grounding, multi_segment, tracking, grounding_qa)}
+MODULES = {m.TASK: m for m in (anomaly, counting, jigsaw, synthetic, temporal_grounding, multi_segment, tracking, grounding_qa, multiple_choice, open_ended_qa)}
 SCENE_TASKS = (temporal_grounding, multi_segment, tracking, grounding_qa)
 
 
@@ -42,12 +42,9 @@ def read_settings(monkeypatch, task, subtype, seeds=20) -> set[str]:
 
     recorded: list[RecordingSettings] = []
     monkeypatch.setattr(module, "settings_for", recording)
-    clip = make_clip(density=TASKS[task].required_density(subtype, {}))
-    donor = make_clip() if TASKS[task].needs_donor(subtype) else None
     for seed in range(seeds):
         try:
-            rendered = not TASKS[task].needs_source(subtype)
-            module.generate(None if rendered else clip, subtype, {"size": 64} if rendered else {}, np.random.default_rng(seed), donor)
+            generate_example(task, subtype, {"size": 64} if not TASKS[task].needs_source(subtype) else {}, np.random.default_rng(seed))
         except CannotGenerate:
             pass
     for settings in recorded:
@@ -94,6 +91,8 @@ def test_synthetic_scenarios_generate_at_every_declared_bound(scenario):
 @pytest.mark.parametrize("module", SCENE_TASKS, ids=lambda m: m.TASK)
 def test_scene_tasks_generate_at_every_declared_bound(module):
     for subtype in module.SUBTYPES:
+        if module.annotation_format(subtype):
+            continue  # annotated rows carry no settings beyond the prompt's stage and frame count
         rendered = not module.needs_source(subtype)
         for name in module.reads(subtype):
             if name in ("size", "fps"):

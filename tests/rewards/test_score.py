@@ -74,4 +74,4 @@ def test_random_baseline_refuses_a_task_it_does_not_know():
     from videolake import VideolakeError
 
     with pytest.raises(VideolakeError, match="no random baseline"):
-        random_predictions([{"id": "x", "task": "multiple_choice", "meta": "{}", "fps": 1.0}])
+        random_predictions([{"id": "x", "task": "captioning", "meta": "{}", "fps": 1.0}])
