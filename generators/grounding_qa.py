@@ -152,4 +152,4 @@ def contact(meta: dict) -> Contact:
         marked = {f: "inside" for s, e in truth["segments"] for f in range(int(s * fps), min(meta["num_frames"], int(np.ceil(e * fps))))}
         return Contact(marked, f"red: the glue for answer {truth['answer']} ({annotated.where(meta['annotation'])})")
     truth, spans = solve(meta)
-    return Contact({f: "inside" for s, e in spans for f in range(s, e + 1)}, f"red: the glue for {truth!r}")
+    return Contact({f: "inside" for s, e in spans for f in range(s, e + 1)}, f"red: the glue for {truth!r} ({meta['query']['text']})")

@@ -14,6 +14,7 @@ from videolake.pipeline.validate import load_manifest
 
 THUMB_WIDTH = 120
 COLUMNS = 8
+MAX_THUMBNAILS = 48
 HIGHLIGHT = {"inside": (230, 40, 40), "shapes": (40, 200, 60)}
 
 
@@ -134,9 +135,15 @@ def contact_sheet(record: dict, path: Path) -> Path:
         rows = [[_thumbnail(f, HIGHLIGHT.get(marks.marked.get(i))) for i, f in enumerate(clip)] for clip in videos]
         labels = marks.video_labels
     else:
-        thumbs = [_thumbnail(f, HIGHLIGHT.get(marks.marked.get(i))) for i, f in enumerate(videos[0])]
+        # Long videos (rendered scenes run at 30 fps) show every stride-th frame; a thumbnail is
+        # marked when any frame it stands for is.
+        stride = -(-len(videos[0]) // MAX_THUMBNAILS)
+        shown = range(0, len(videos[0]), stride)
+        thumbs = [_thumbnail(videos[0][i], HIGHLIGHT.get(next((marks.marked[j] for j in range(i, i + stride) if j in marks.marked), None))) for i in shown]
         rows = [thumbs[i : i + COLUMNS] for i in range(0, len(thumbs), COLUMNS)]
-        labels = [f"{i / record['fps']:.1f}s" for i in range(0, len(thumbs), COLUMNS)]
+        labels = [f"{shown[i] / record['fps']:.1f}s" for i in range(0, len(thumbs), COLUMNS)]
+        if stride > 1:
+            note += f" (every {stride}th frame)"
     mosaic = _mosaic(rows)
     figure = plt.figure(figsize=(mosaic.shape[1] / 100 + 1.6, mosaic.shape[0] / 100 + 0.9), dpi=100)
     axes = figure.add_axes([0.13, 0.02, 0.86, 0.86])

@@ -2,7 +2,8 @@
 
 - ``prompt``: conversational (system + user messages, ``<video>`` placeholders in the user text);
 - ``videos``: paths, in placeholder order; ``fps``: frame i of every video is at i / fps;
-- ``task`` and ``answer``: the columns ``videolake.rewards.accuracy_reward`` reads;
+- ``task``, ``answer`` and ``meta``: the columns ``videolake.rewards.accuracy_reward`` reads (meta
+  carries reward options such as MUSEG's stage);
 - ``completion``: for records with a reasoning trace, the assistant turn for SFT (else null).
 Content parts (text and video mixed in one column) are not stored: Arrow corrupts them, so the
 trainer's adapter builds them from these flat columns at load time.
@@ -27,6 +28,7 @@ def row(record: dict, export_dir: Path) -> dict:
         "subtype": record["subtype"],
         "tier": record["tier"],
         "answer": record["answer"],
+        "meta": record["meta"],
     }
 
 

@@ -13,7 +13,7 @@ from tests.conftest import generate_example, make_clip
 from videolake.generators import TASKS, grounding_qa, multi_segment, temporal_grounding, tracking
 from videolake.generators.synthetic import scenes
 from videolake.generators.synthetic.render import INDEX
-from videolake.rewards import MAXIMUM_SCORE, benchmark_metric, compute_score, ideal_completion
+from videolake.rewards import MAXIMUM_SCORE, accuracy_reward, benchmark_metric, compute_score, ideal_completion
 
 SIZE = 128
 NEW_TASKS = ("temporal_grounding", "multi_segment_grounding", "object_tracking", "grounding_qa", "multiple_choice", "open_ended_qa")
@@ -110,6 +110,9 @@ def test_the_museg_stage_picks_the_prompt_and_reaches_the_reward():
     bare = f"<think>no times cited</think><answer>{one.answer}</answer>"
     assert compute_score("multi_segment_grounding", bare, one.answer, {"meta": json.dumps(one.meta)})["format"] == 0.6
     assert compute_score("multi_segment_grounding", bare, two.answer, {"meta": json.dumps(two.meta)})["format"] == 1.0
+    # TRL passes the record's meta column to the reward: the stage reaches it there too
+    stage_1, stage_2 = accuracy_reward(None, [bare, bare], task=["multi_segment_grounding"] * 2, answer=[one.answer, two.answer], meta=[json.dumps(one.meta), json.dumps(two.meta)])
+    assert stage_2 - stage_1 == pytest.approx(0.4)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -39,7 +39,29 @@ LADDERS = [
     ("object_counting", None, lambda meta: len(meta["shapes"])),  # more shapes
     ("temporal_jigsaw", None, lambda meta: meta["segments"]),  # more clips
     ("synrl", "card_pile", lambda meta: len(meta["operations"])),  # more operations
+    ("temporal_grounding", "rendered", lambda meta: len(meta["actions"]) / event_frames(meta)),  # more actions around a shorter event
+    ("grounding_qa", "rendered", lambda meta: len(meta["actions"]) / glue_frames(meta)),
+    ("multi_segment_grounding", "channel_swap", lambda meta: len(meta["segments"]) / np.mean([n for _, n in meta["segments"]])),  # more, shorter segments
+    ("object_tracking", "overlay", lambda meta: path_length(meta) / meta["overlay"]["size"]),  # smaller shapes moving farther
 ]
+
+
+def event_frames(meta: dict) -> float:
+    from videolake.generators.synthetic import scenes
+
+    ((start, end),) = scenes.action_spans(scenes.by_id(meta, meta["query"]["object"]), meta["query"]["action"])
+    return end - start
+
+
+def glue_frames(meta: dict) -> float:
+    from videolake.generators import grounding_qa
+
+    return float(np.mean([e - s for s, e in grounding_qa.solve(meta)[1]]))
+
+
+def path_length(meta: dict) -> float:
+    points = np.asarray(meta["overlay"]["path"])[:, :2]
+    return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
 
 
 @pytest.mark.parametrize("task, subtype, statistic", LADDERS)
