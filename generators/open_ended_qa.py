@@ -26,10 +26,6 @@ def reads(subtype: str) -> tuple[str, ...]:
     return ()
 
 
-def needs_source(subtype: str) -> bool:
-    return True
-
-
 def annotation_format(subtype: str) -> str | None:
     return subtype
 
