@@ -58,7 +58,7 @@ TASKS: dict[str, Task] = {
     for task in (
         _task(counting, subtypes=None),
         _task(anomaly, subtypes=tuple(PERTURBATIONS), interval_answers=True, required_density=anomaly.required_density, needs_donor=anomaly.needs_donor),
-        _task(jigsaw, subtypes=None),
+        _task(jigsaw, subtypes=None, required_density=jigsaw.required_density),
         _task(synthetic, subtypes=tuple(synthetic.SCENARIOS), trace_facts=synthetic.trace_facts, needs_source=lambda subtype: False),
         _task(temporal_grounding, interval_answers=True),
         _task(multi_segment),

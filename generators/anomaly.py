@@ -7,6 +7,7 @@ from PIL import Image
 
 from videolake.generators.base import (
     Contact,
+    Param,
     Sample,
     SampledClip,
     format_seconds,
@@ -16,7 +17,9 @@ from videolake.generators.base import (
     sample_range,
     single_video_question,
 )
-from videolake.generators.perturbations import DEFAULT_SETTINGS, PARAMETERS, PERTURBATIONS
+from videolake.generators.perturbations import DEFAULT_SETTINGS as PERTURBATION_SETTINGS
+from videolake.generators.perturbations import PARAMETERS as PERTURBATION_PARAMETERS
+from videolake.generators.perturbations import PERTURBATIONS
 
 TASK = "anomaly_grounding"
 
@@ -27,12 +30,21 @@ PROMPT = (
 )
 
 
+DEFAULT_SETTINGS = {**PERTURBATION_SETTINGS, "edge_frames": 0}
+PARAMETERS = {
+    **PERTURBATION_PARAMETERS,
+    # > 0: the segment starts within this many frames of the video's start or ends within it of
+    # the end (perturbations at the clip's edges, where a model has the least context); 0: anywhere.
+    "edge_frames": Param(int, 0, 1023),
+}
+
+
 def settings_for(params: dict) -> dict:
     return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
 
 
 def reads(subtype: str) -> tuple[str, ...]:
-    return ("segment_frames",) + PERTURBATIONS[subtype].reads
+    return ("segment_frames", "edge_frames") + PERTURBATIONS[subtype].reads
 
 
 def required_density(subtype: str, params: dict) -> int:
@@ -53,12 +65,20 @@ def interval_answer(start: int, length: int, fps) -> str:
     return f"{format_seconds(start / fps)}-{format_seconds((start + length) / fps)}"
 
 
+def segment_start(rng: np.random.Generator, n: int, length: int, edge: int) -> int:
+    """Anywhere (``edge`` 0), or within ``edge`` frames of the start or of the end, either side alike."""
+    if edge <= 0:
+        return int(rng.integers(0, n - length + 1))
+    offset = int(rng.integers(0, min(edge, n - length) + 1))
+    return offset if rng.random() < 0.5 else n - length - offset
+
+
 def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor: SampledClip | None = None) -> Sample:
     settings = settings_for(params)
     perturbation = PERTURBATIONS[subtype]
     n = clip.num_slots
     length = min(sample_range(rng, settings["segment_frames"], integer=True), n - 1)
-    start = int(rng.integers(0, n - length + 1))
+    start = segment_start(rng, n, length, settings["edge_frames"])
     applied = perturbation.sample(rng, settings, length)
 
     dense_indices = perturbation.dense_indices(n, start, length, applied, clip.density)

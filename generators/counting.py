@@ -37,6 +37,7 @@ DEFAULT_SETTINGS = {
     "size": [0.2, 0.4],  # fraction of min(h, w): circle diameter, square side, triangle side
     "centre_region": 0.7,  # centres lie inside this central fraction of the frame
     "color": [50, 255],
+    "occluded_share": 0.0,  # this share of the shapes is partly hidden behind a grey bar
 }
 PARAMETERS = {
     "max_frames": Param(int, 1, 64),
@@ -45,7 +46,9 @@ PARAMETERS = {
     "size": Param(float, 0.01, 1.0, span=True),
     "centre_region": Param(float, 0.0, 1.0),
     "color": Param(int, 0, 255, span=True),
+    "occluded_share": Param(float, 0.0, 1.0),
 }
+OCCLUDED_FRACTION = (0.2, 0.4)  # of a shape's extent along one axis, from one side: it stays recognisable
 PLACEMENT_ATTEMPTS = 200  # tries per shape before the frame is laid out again
 LAYOUT_RETRIES = 12  # each retry scales every size by 0.85
 
@@ -76,6 +79,7 @@ def shape_polygon(shape: dict) -> list[tuple[float, float]]:
 
 
 def draw_shapes(frame: np.ndarray, shapes: list[dict]) -> np.ndarray:
+    """The shapes, then the bars that partly hide some of them."""
     image = Image.fromarray(frame)
     draw = ImageDraw.Draw(image)
     for shape in shapes:
@@ -85,7 +89,34 @@ def draw_shapes(frame: np.ndarray, shapes: list[dict]) -> np.ndarray:
             draw.ellipse((shape["cx"] - r, shape["cy"] - r, shape["cx"] + r, shape["cy"] + r), fill=color)
         else:
             draw.polygon(shape_polygon(shape), fill=color)
+    for shape in shapes:
+        if "occluder" in shape:
+            draw.rectangle(shape["occluder"]["box"], fill=tuple(shape["occluder"]["color"]))
     return np.asarray(image)
+
+
+def extent(shape: dict) -> tuple[float, float, float, float]:
+    if shape["type"] == "circle":
+        r = shape["size"] / 2
+        return shape["cx"] - r, shape["cy"] - r, shape["cx"] + r, shape["cy"] + r
+    xs, ys = zip(*shape_polygon(shape))
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def occluder(rng, shape: dict) -> dict:
+    """A grey bar over 20-40 % of the shape's extent, entering from a random side."""
+    x1, y1, x2, y2 = extent(shape)
+    cover = float(rng.uniform(*OCCLUDED_FRACTION))
+    side = ("left", "right", "top", "bottom")[int(rng.integers(4))]
+    pad = 0.15 * (x2 - x1)  # the bar reaches a little past the shape, so it reads as an object in front
+    box = {
+        "left": (x1 - pad, y1 - pad, x1 + cover * (x2 - x1), y2 + pad),
+        "right": (x2 - cover * (x2 - x1), y1 - pad, x2 + pad, y2 + pad),
+        "top": (x1 - pad, y1 - pad, x2 + pad, y1 + cover * (y2 - y1)),
+        "bottom": (x1 - pad, y2 - cover * (y2 - y1), x2 + pad, y2 + pad),
+    }[side]
+    grey = int(rng.integers(90, 170))
+    return {"side": side, "cover": round(cover, 3), "box": [round(v, 2) for v in box], "color": [grey, grey, grey]}
 
 
 def _layout(rng, shape_types: list[str], frame_index: int, h: int, w: int, settings: dict) -> list[dict]:
@@ -137,6 +168,10 @@ def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Gener
     shapes: list[dict] = []
     for slot in sorted(per_frame):
         placed = _layout(rng, per_frame[slot], slot, h, w, settings)
+        if settings["occluded_share"] > 0:  # drawn only when asked, so other tiers' draws are unchanged
+            for shape in placed:
+                if rng.random() < settings["occluded_share"]:
+                    shape["occluder"] = occluder(rng, shape)
         frames[slot] = draw_shapes(frames[slot], placed)
         shapes.extend(placed)
     meta = {

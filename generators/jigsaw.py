@@ -16,8 +16,13 @@ from videolake.generators.base import (
 )
 
 TASK = "temporal_jigsaw"
-DEFAULT_SETTINGS = {"segments": 6}
-PARAMETERS = {"segments": Param(int, 2, 64)}
+DEFAULT_SETTINGS = {"segments": 6, "quiet_window": 1}
+PARAMETERS = {
+    "segments": Param(int, 2, 64),
+    # k > 1: the clips come from the stillest 1/k of the video, sampled k times more densely (the
+    # same number of frames): low motion leaves fewer cues to the order. 1: the whole video.
+    "quiet_window": Param(int, 1, 8),
+}
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 # The worked examples of the reference prompts (Figure 11's 6-clip and the released 8-clip wording);
@@ -31,6 +36,19 @@ def settings_for(params: dict) -> dict:
 
 def reads(subtype: str) -> tuple[str, ...]:
     return tuple(PARAMETERS)
+
+
+def required_density(subtype: str, params: dict) -> int:
+    return settings_for(params)["quiet_window"]
+
+
+def quietest_window(frames: np.ndarray, length: int) -> int:
+    """Start of the run of ``length`` consecutive frames with the least change between neighbours
+    (mean absolute difference of 4x-downscaled grey frames); the earliest on ties."""
+    grey = frames[:, ::4, ::4].astype(np.float32).mean(axis=-1)
+    change = np.abs(np.diff(grey, axis=0)).mean(axis=(1, 2))
+    totals = np.convolve(change, np.ones(length - 1), mode="valid") if length > 1 else np.zeros(len(frames))
+    return int(np.argmin(totals))
 
 
 def answer_string(positions: list[int]) -> str:
@@ -76,8 +94,12 @@ def question_for(n: int) -> str:
 
 
 def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
-    n = settings_for(params)["segments"]
-    frames = clip.base_frames()
+    settings = settings_for(params)
+    n, window = settings["segments"], settings["quiet_window"]
+    slots = clip.num_slots
+    start = quietest_window(clip.frames, slots) if window > 1 else 0
+    indices = np.arange(start, start + slots) if window > 1 else clip.base_indices
+    frames = clip.frames[indices]
     seg_len = len(frames) // n
     if seg_len < 1:
         raise CannotGenerate(f"{len(frames)} frames cannot make {n} clips")
@@ -88,12 +110,14 @@ def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Gener
     clips = [frames[k * seg_len : (k + 1) * seg_len] for k in shown]
     meta = {
         "num_frames": n * seg_len,
-        "fps": fps_to_str(clip.fps),
+        "fps": fps_to_str(clip.fps * window),
         "segments": n,
         "segment_frames": seg_len,
         "presented_order": [int(k) + 1 for k in shown],
-        "source_times": np.round(clip.source_times[clip.base_indices[: n * seg_len]], 6).tolist(),
+        "source_times": np.round(clip.source_times[indices[: n * seg_len]], 6).tolist(),
     }
+    if window > 1:
+        meta["quiet_window"] = {"density": window, "start": start}
     return Sample(clips=clips, question=question_for(n), answer=derive_answer(meta), meta=meta)
 
 

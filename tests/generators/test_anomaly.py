@@ -89,3 +89,22 @@ def test_same_seed_same_sample():
 def test_unknown_parameter_is_an_error():
     with pytest.raises(ValueError, match="unknown anomaly_grounding parameter"):
         anomaly.settings_for({"segment_length": 3})
+
+
+def test_edge_frames_put_the_segment_at_either_edge_of_the_clip(clip):
+    sides = set()
+    for seed in range(40):
+        sample = anomaly.generate(make_clip(), "mirror", {"segment_frames": [3, 6], "edge_frames": 2}, np.random.default_rng(seed))
+        start, end = sample.meta["start_frame"], sample.meta["start_frame"] + sample.meta["num_segment_frames"]
+        assert start <= 2 or end >= 48 - 2, (start, end)
+        sides.add("start" if start <= 2 else "end")
+        assert anomaly.derive_answer(sample.meta) == sample.answer
+    assert sides == {"start", "end"}
+
+
+def test_without_edge_frames_the_draws_are_unchanged():
+    """edge_frames 0 (every tier before it existed) draws exactly as before: same starts."""
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        expected = int(rng.integers(0, 48 - 8 + 1))
+        assert anomaly.segment_start(np.random.default_rng(seed), 48, 8, 0) == expected

@@ -95,3 +95,36 @@ def test_twelve_shapes_on_one_frame_fit_by_shrinking_the_layout():
         _, sample = run({"max_frames": 1, "max_per_frame": 4}, seed, h=252, w=448)
         assert len({s["frame"] for s in sample.meta["shapes"]}) <= 3
         assert sum(int(c) for c in sample.answer.split(",")) == len(sample.meta["shapes"])
+
+
+def test_occluders_hide_part_of_a_shape_and_never_all_of_it():
+    _, sample = run({"occluded_share": 1.0, "size": [0.3, 0.4]}, seed=3, h=128, w=192)
+    frames = sample.clips[0]
+    assert sample.meta["shapes"] and all("occluder" in s for s in sample.meta["shapes"])
+    for shape in sample.meta["shapes"]:
+        bar = shape["occluder"]
+        assert 0.2 <= bar["cover"] <= 0.4
+        x1, y1, x2, y2 = counting.extent(shape)
+        # the side away from the bar still shows the shape's colour; the bar's side shows grey
+        visible = {
+            "left": (x2 - 0.2 * (x2 - x1), shape["cy"]),
+            "right": (x1 + 0.2 * (x2 - x1), shape["cy"]),
+            "top": (shape["cx"], y2 - 0.2 * (y2 - y1)),
+            "bottom": (shape["cx"], y1 + 0.2 * (y2 - y1)),
+        }[bar["side"]]
+        hidden = {"left": (x1 + 0.1 * (x2 - x1), shape["cy"]), "right": (x2 - 0.1 * (x2 - x1), shape["cy"]), "top": (shape["cx"], y1 + 0.1 * (y2 - y1)), "bottom": (shape["cx"], y2 - 0.1 * (y2 - y1))}[
+            bar["side"]
+        ]
+        frame = frames[shape["frame"]]
+        if shape["type"] == "circle" or bar["side"] in ("left", "right"):  # points inside every shape type
+            assert np.array_equal(frame[round(hidden[1]), round(hidden[0])], bar["color"])
+        others = [o for o in sample.meta["shapes"] if o is not shape and o["frame"] == shape["frame"]]
+        if not any(o["occluder"]["box"][0] <= visible[0] <= o["occluder"]["box"][2] and o["occluder"]["box"][1] <= visible[1] <= o["occluder"]["box"][3] for o in others):
+            assert np.array_equal(frame[round(visible[1]), round(visible[0])], shape["color"])
+    assert counting.derive_answer(sample.meta) == sample.answer
+
+
+def test_no_occlusion_draws_as_before():
+    _, plain = run({}, seed=5)
+    assert not any("occluder" in s for s in plain.meta["shapes"])
+    assert plain.meta == run({"occluded_share": 0.0}, seed=5)[1].meta

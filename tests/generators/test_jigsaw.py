@@ -69,3 +69,19 @@ def test_other_lengths_have_a_valid_example_and_article(n):
 def test_derive_rejects_a_non_permutation():
     with pytest.raises(ValueError):
         jigsaw.derive_answer({"segments": 3, "presented_order": [1, 1, 2]})
+
+
+def test_a_quiet_window_takes_the_stillest_stretch_at_finer_sampling():
+    from videolake.generators.base import SampledClip
+
+    # 48 slots x density 2: a still first half (one frame repeated), a busy second half
+    busy = make_clip(n=96).frames
+    frames = np.concatenate([np.repeat(busy[:1], 48, axis=0), busy[48:]])
+    clip = SampledClip(frames=frames, source_times=np.arange(96) / 16, density=2, fps=make_clip().fps)
+    sample = jigsaw.generate(clip, "easy", {"segments": 6, "quiet_window": 2}, np.random.default_rng(0))
+    assert sample.meta["quiet_window"] == {"density": 2, "start": 0}
+    assert sample.meta["source_times"] == (np.arange(48) / 16).tolist() and sample.meta["fps"] == "16/1"
+    assert jigsaw.derive_answer(sample.meta) == sample.answer
+    assert jigsaw.quietest_window(frames[::-1], 48) == 48  # reversed: the still half is last
+    plain = jigsaw.generate(make_clip(), "easy", {"segments": 6}, np.random.default_rng(0))
+    assert "quiet_window" not in plain.meta and plain.meta["fps"] == "8/1"
