@@ -37,6 +37,7 @@ test: $(DEV)
 bench: $(DEV)
 	$(BIN)/videolake fetch-demo-clips --long $(CLIPS)
 	$(BIN)/python -m bench.bench --clips $(CLIPS)
+	$(BIN)/python -m bench.reference --clips $(CLIPS)
 	$(BIN)/python -m bench.synthetic
 	$(BIN)/python -m bench.lake --clips $(CLIPS)
 	$(BIN)/python -m bench.train --clips $(CLIPS)

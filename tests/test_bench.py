@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import bench, encoders, lake, scaling, synthetic, train
+from bench import bench, encoders, lake, reference, scaling, synthetic, train
 
 
 def test_lake_bench_runs_in_tiny_mode(clips_dir, capsys):
@@ -22,6 +22,13 @@ def test_throughput_bench_runs_in_tiny_mode(clips_dir, capsys):
     bench.main(["--clips", str(clips_dir), "--repeats", "1", "--tiny"])
     out = capsys.readouterr().out
     assert "ratio" in out and "anomaly_grounding" in out and "peak RSS" in out and "rewards for one GRPO step" in out
+    assert "object_tracking (rendered)" in out and "multi_segment_grounding" in out
+
+
+def test_reference_bench_runs_in_tiny_mode(clips_dir, capsys):
+    reference.main(["--clips", str(clips_dir), "--tiny"])
+    out = capsys.readouterr().out
+    assert "speed-up" in out and "bytes per sample: reference" in out
 
 
 def test_synthetic_bench_runs_in_tiny_mode(capsys):
