@@ -58,7 +58,7 @@ BASE = {"name": "x", "splits": {"train": [{"task": "temporal_jigsaw", "tier": "e
         ({"frames": 100000}, r"frames: expected an integer in \[2, 1024\], got 100000"),
         (
             {"splits": {"train": [{"task": "anomaly_grounding", "subtype": "mirror", "count": 1, "params": {"noise_sigma": [1, 2]}}]}},
-            r"anomaly_grounding/mirror does not read 'noise_sigma' \(it reads: segment_frames\)",
+            r"anomaly_grounding/mirror does not read 'noise_sigma' \(it reads: segment_frames, edge_frames\)",
         ),
         (
             {"splits": {"train": [{"task": "anomaly_grounding", "subtype": "noise", "count": 1, "params": {"noise_sigma": [30, 10]}}]}},
