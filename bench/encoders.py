@@ -19,7 +19,6 @@ import numpy as np
 from videolake.pipeline.encode import ENCODERS, Encoder, encode_mp4, nvenc_works, rgb_to_yuv420p
 from videolake.pipeline.sampling import sample_clip
 
-
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium")
 CRFS = ("18", "23", "28")
 
