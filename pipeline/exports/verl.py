@@ -6,7 +6,7 @@
   clip; taking every frame keeps the clip's own clock, so answers in seconds stay true;
 - ``data_source`` = the task, ``reward_model.ground_truth`` = the answer, ``extra_info`` = task,
   subtype, tier, split, id, fps and meta; these reach ``videolake.rewards.compute_score`` (verl's
-  ``custom_reward_function``: path = the file of ``videolake.rewards``, name = compute_score;
+  ``reward.custom_reward_function``: path = ``pkg://videolake.rewards``, name = compute_score;
   trainer/configs/verl_grpo.yaml).
 """
 

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 import yaml
+from PIL import Image
 
 from tests.cli import run_cli
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.exports import VIDEO_DIR, exporter
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
-from videolake.rewards import REWARDS, accuracy_reward, compute_score
+from videolake.rewards import REWARDS, accuracy_reward, compute_score, ideal_completion
+
+REPO = Path(__file__).resolve().parents[2]
+VERL_PYTHON = os.environ.get("VIDEOLAKE_VERL_PYTHON", str(REPO / ".venv-verl" / "bin" / "python"))
 
 RECIPE = {
     "name": "mixed",
@@ -85,6 +91,56 @@ def test_verl_parquet_is_what_rlhfdataset_reads(dataset, records, tmp_path):
         score = compute_score(row["data_source"], record["answer"], row["reward_model"]["ground_truth"], row["extra_info"])["score"]
         assert score > 0.99
         assert json.loads(row["extra_info"]["meta"]) == json.loads(record["meta"])
+
+
+def verl_python() -> str:
+    """verl's own environment (verl 0.9.1 pins transformers < 5.11, the trainer needs newer):
+    ``make test`` makes it and requires this test to run; a bare pytest without it skips."""
+    if not Path(VERL_PYTHON).exists():
+        if os.environ.get("VIDEOLAKE_REQUIRE_CONSUMERS"):
+            pytest.fail(f"verl's environment is missing at {VERL_PYTHON}: `make test` makes it")
+        pytest.skip("verl's environment (.venv-verl) is made by `make test`")
+    return VERL_PYTHON
+
+
+def test_verl_itself_reads_our_frames_on_our_clock_and_scores_with_our_reward(dataset, records, tmp_path):
+    """In verl's own environment: RLHFDataset keeps every row, its video path hands the processor
+    the frames we wrote with their timing, and the shipped config's reward manager scores a
+    completion exactly as videolake.rewards does."""
+    import datasets
+
+    (path,) = exporter("verl")(dataset, tmp_path, None)
+    exported = {row["extra_info"]["id"]: row for row in datasets.load_dataset("parquet", data_files=str(path))["train"]}
+    completions = {id_: ideal_completion(r["task"], r["answer"]) if i % 2 == 0 else "I cannot tell." for i, (id_, r) in enumerate(sorted(records.items()))}
+    (tmp_path / "completions.json").write_text(json.dumps(completions))
+    out = tmp_path / "seen.npz"
+    command = [verl_python(), str(REPO / "tests" / "consumers" / "verl_reads_export.py"), str(path), str(REPO / "trainer" / "configs"), str(tmp_path / "completions.json"), str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    seen = np.load(out)
+    rows = json.loads(str(seen["rows"]))
+    assert sorted(row["id"] for row in rows) == sorted(records)  # nothing filtered out as unloadable
+    for row in rows:
+        record = records[row["id"]]
+        assert row["data_source"] == record["task"] and row["ground_truth"] == record["answer"]
+        for k, (data, metadata) in enumerate(zip(record["videos"], row["metadata"], strict=True)):
+            ours, fps = decode_mp4(data), record["fps"]
+            indices = metadata["frames_indices"]
+            assert metadata["total_num_frames"] == len(ours) and metadata["fps"] == pytest.approx(fps)
+            assert len(indices) == len(ours) - len(ours) % 2 and indices == sorted(set(indices))
+            frames = seen[f"{row['id']}/{k}"].transpose(0, 2, 3, 1).astype(float)  # as resized for the model
+            height, width = frames.shape[1:3]
+            expected = np.stack([np.asarray(Image.fromarray(ours[i]).resize((width, height), Image.BICUBIC)) for i in indices]).astype(float)
+            assert np.abs(frames - expected).mean(axis=(1, 2, 3)).max() < 1.0  # the frames we wrote, in order
+            # the model's clock: temporal patch t starts at t * second_per_grid_ts, and is frame indices[2t]
+            starts = np.arange(row["video_grid_thw"][k][0]) * row["second_per_grid_ts"][k]
+            assert np.abs(starts - np.asarray(indices[::2]) / fps).max() <= 1 / fps + 1e-6
+    scores = json.loads(str(seen["scores"]))
+    for id_, completion in completions.items():
+        row = exported[id_]
+        expected_score = compute_score(row["data_source"], completion, row["reward_model"]["ground_truth"], row["extra_info"])["score"]
+        assert scores[id_] == pytest.approx(expected_score)
+    assert {scores[i] > 0.99 for i in completions} == {True, False}  # the right answers score, the others do not
 
 
 def test_trl_parquet_has_flat_columns_the_rewards_read(dataset, records, tmp_path):

@@ -14,13 +14,14 @@ SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<
 
 def tiny_qwen2_5_vl(seed: int = 0):
     import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor, Qwen2VLImageProcessor
     from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
 
     vocab = {token: i for i, token in enumerate([*SPECIAL, "[UNK]", *map(chr, range(32, 127)), "\n"])}
     words = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     words.pre_tokenizer = pre_tokenizers.Split("", "isolated")  # one token per character
+    words.decoder = decoders.Fuse()  # and decoding joins them back without spaces
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=words, unk_token="[UNK]", pad_token="<|endoftext|>", eos_token="<|im_end|>", additional_special_tokens=SPECIAL)
     tokenizer.image_token, tokenizer.video_token = "<|image_pad|>", "<|video_pad|>"
     processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(), video_processor=Qwen2VLVideoProcessor(max_pixels=64 * 64 * 4), tokenizer=tokenizer, chat_template=CHAT_TEMPLATE)
