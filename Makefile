@@ -41,7 +41,7 @@ dataset: $(CORE)
 test: $(DEV) $(VERL)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	VIDEOLAKE_REQUIRE_CONSUMERS=1 VIDEOLAKE_VERL_PYTHON=$(VERL_VENV)/bin/python $(BIN)/python -m pytest
+	VIDEOLAKE_REQUIRE_CONSUMERS=1 VIDEOLAKE_VERL_PYTHON=$(CURDIR)/$(VERL_VENV)/bin/python $(BIN)/python -m pytest
 
 bench: $(DEV)
 	$(BIN)/videolake fetch-demo-clips --long $(CLIPS)

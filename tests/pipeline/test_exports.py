@@ -22,7 +22,7 @@ from videolake.pipeline.recipes import load_recipe
 from videolake.rewards import REWARDS, accuracy_reward, compute_score, ideal_completion
 
 REPO = Path(__file__).resolve().parents[2]
-VERL_PYTHON = os.environ.get("VIDEOLAKE_VERL_PYTHON", str(REPO / ".venv-verl" / "bin" / "python"))
+VERL_PYTHON = os.path.abspath(os.environ.get("VIDEOLAKE_VERL_PYTHON", REPO / ".venv-verl" / "bin" / "python"))  # not resolve(): that leaves the venv
 
 RECIPE = {
     "name": "mixed",
