@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from videolake.generators.base import SampledClip
 
@@ -134,6 +135,9 @@ def _sample(container, declared: tuple[float, float], num_frames: int, density: 
     times: list[float] = []
     size = None
     previous = None  # (time, frame) of the last decoded frame before the next target
+    # One scaler for the clip, on this thread: a per-frame reformat builds a new swscale context
+    # (and thread pool) for every frame, which cost as much as decoding on small clips. Same pixels.
+    reformatter = VideoReformatter()
 
     def keep(frame, time):
         nonlocal size
@@ -142,7 +146,7 @@ def _sample(container, declared: tuple[float, float], num_frames: int, density: 
             shown_w, shown_h = (frame.height, frame.width) if rotation % 180 else (frame.width, frame.height)
             w, h = output_size(shown_w, shown_h, *max_size)
             size = (h, w) if rotation % 180 else (w, h)
-        image = frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA").to_ndarray()
+        image = reformatter.reformat(frame, width=size[0], height=size[1], format="rgb24", interpolation="AREA", threads=1).to_ndarray()
         picked.append(_rotate(image, rotation))
         times.append(time)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
-import av
 import numpy as np
 
 from videolake.generators.base import VIDEO_PLACEHOLDER
+from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.exports import sft_target
 
 
@@ -32,9 +31,7 @@ class Video:
 
 
 def decode(data: bytes, fps: float) -> Video:
-    with av.open(io.BytesIO(data)) as container:
-        frames = np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
-    return Video(frames, fps)
+    return Video(decode_mp4(data), fps)
 
 
 def user_content(question: str) -> list[dict]:
