@@ -75,17 +75,31 @@ def write_dataset(parent: dict, records: dict[str, list[dict]], dataset_dir: Pat
     )
 
 
-def histogram(rows: list[dict], path: Path) -> Path:
+def histogram(rows: list[dict], path: Path, columns: int = 4) -> Path:
+    """Small multiples: all samples first, then one panel per task/subtype/tier. One bar per
+    possible pass rate (j of k passed); the two ends, the zero-variance groups curate drops, in red."""
     plt = pyplot()
-    groups: dict[str, list[float]] = defaultdict(list)
+    groups: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
-        groups[f"{row['task']}/{row['subtype']}/{row['tier']}"].append(row["pass_rate"])
-    figure, axes = plt.subplots(len(groups), 1, figsize=(6, 1.4 * max(1, len(groups))), squeeze=False, sharex=True)
-    for axis, (name, rates) in zip(axes[:, 0], sorted(groups.items()), strict=True):
-        axis.hist(rates, bins=[i / 10 for i in range(11)], color="#4C72B0")
-        axis.set_ylabel(name, fontsize=6, rotation=0, ha="right")
-    axes[-1, 0].set_xlabel("pass rate over k rollouts (0: all failed, 1: all passed)")
-    return save_figure(figure, path, dpi=100, bbox_inches="tight")
+        groups[f"{row['task']}/{row['subtype']}/{row['tier']}"].append(row)
+    panels = [("all samples", rows), *sorted(groups.items())]
+    k = max(row["k"] for row in rows)
+    lines = math.ceil(len(panels) / columns)
+    figure, axes = plt.subplots(lines, columns, figsize=(3.2 * columns, 2.1 * lines), squeeze=False, sharex=True)
+    for axis, (name, members) in zip(axes.flat, panels):
+        counts = Counter(round(row["pass_rate"] * k) for row in members)
+        passed = range(k + 1)
+        axis.bar([j / k for j in passed], [counts[j] for j in passed], width=0.8 / k, color=["#C44E52" if j in (0, k) else "#4C72B0" for j in passed])
+        axis.set_title(f"{name} (n={len(members)})", fontsize=7)
+        axis.tick_params(labelsize=6)
+        axis.yaxis.get_major_locator().set_params(integer=True)
+    for axis in axes.flat[len(panels) :]:
+        axis.axis("off")
+    for axis in axes[-1]:
+        axis.set_xlabel(f"pass rate over k={k} rollouts", fontsize=7)
+    figure.suptitle("pass rate per sample (red: every rollout failed or every one passed; curate drops these)", fontsize=8)
+    figure.tight_layout()
+    return save_figure(figure, path, dpi=110)
 
 
 def curate(dataset_dir: Path, rollouts: Path, out: Path, k: int = 8, pass_threshold: float = 0.5) -> tuple[Path, dict]:

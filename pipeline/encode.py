@@ -187,6 +187,11 @@ def nvenc_works() -> bool:
         return False
 
 
+def with_options(encoder: Encoder, x264: dict) -> Encoder:
+    """A recipe's x264 settings (preset, crf) on libx264; NVENC has its own and ignores them."""
+    return Encoder(encoder.codec, {**encoder.options, **x264}) if x264 and encoder.codec == "libx264" else encoder
+
+
 def choose_encoder(name: str = "auto") -> Encoder:
     if name == "auto":
         return ENCODERS["h264_nvenc"] if nvenc_works() else ENCODERS["libx264"]

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from videolake import VideolakeError, __version__
 from videolake.pipeline.annotations import read_recipe_annotations
-from videolake.pipeline.encode import Encoder, choose_encoder
+from videolake.pipeline.encode import Encoder, choose_encoder, with_options
 from videolake.pipeline.ingest import discover, list_archive, resolve_root
 from videolake.pipeline.plan import Plan, Shard, make_plan, sources_digest
 from videolake.pipeline.polish import Polisher, outcome
@@ -112,7 +112,7 @@ def build(
         raise VideolakeError(f"recipe {recipe.name} needs video sources: pass --sources")
     with build_lock(Path(out), recipe.name):  # also the first write: a read-only OUT fails here, at once
         root, under = resolve_root(sources, cache_dir / "hub") if sources is not None else (None, None)
-        encoder = choose_encoder(encoder_name)
+        encoder = with_options(choose_encoder(encoder_name), recipe.x264)
         client = make_client(workers, scheduler)
         try:
 

@@ -7,7 +7,7 @@ or a recipe's own ``tiers:``), so difficulty is data, never a code branch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -16,7 +16,8 @@ import yaml
 from videolake import VideolakeError
 from videolake.generators import TASKS
 
-RECIPE_KEYS = {"name", "description", "license", "seed", "frames", "max_size", "shard_size", "holdout_fraction", "disjoint_tasks", "splits", "tiers"}
+RECIPE_KEYS = {"name", "description", "license", "seed", "frames", "max_size", "shard_size", "holdout_fraction", "disjoint_tasks", "splits", "tiers", "x264"}
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 ENTRY_KEYS = {"task", "subtype", "tier", "count", "params", "annotations"}
 BENCHMARK_SPLITS = {"test"}  # drawn only from held-out sources, which no other split may use
 DEFAULT_TIER = "default"
@@ -57,6 +58,7 @@ class Recipe:
     disjoint_tasks: bool
     splits: dict[str, list[Entry]]
     document: dict  # the resolved recipe, as recorded in the manifest
+    x264: dict = field(default_factory=dict)  # libx264 preset/crf instead of the defaults (bench/encoders.py)
 
     @property
     def needs_sources(self) -> bool:
@@ -170,6 +172,9 @@ def parse_recipe(document: dict, where: str) -> Recipe:
         "holdout_fraction": float(holdout),
         "disjoint_tasks": disjoint,
     }
+    x264 = _x264(document.get("x264"), where)
+    if x264:  # recorded only when set, so recipes without it keep their fingerprints
+        resolved["x264"] = x264
     resolved["splits"] = {s: [e.document for e in entries] for s, entries in splits.items()}
     return Recipe(
         name=name,
@@ -182,7 +187,25 @@ def parse_recipe(document: dict, where: str) -> Recipe:
         disjoint_tasks=disjoint,
         splits=splits,
         document=resolved,
+        x264=x264,
     )
+
+
+def _x264(value, where: str) -> dict:
+    """``x264: {preset: superfast, crf: 26}``: trade build time for bytes (see the preset table)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RecipeError(f"{where}: x264 must be a mapping with preset and/or crf")
+    _check_keys(value, {"preset", "crf"}, f"{where}: x264")
+    options = {}
+    if "preset" in value:
+        if value["preset"] not in X264_PRESETS:
+            raise RecipeError(f"{where}: x264.preset must be one of {', '.join(X264_PRESETS)}, got {value['preset']!r}")
+        options["preset"] = value["preset"]
+    if "crf" in value:
+        options["crf"] = str(_int(value["crf"], f"{where}: x264.crf", 0, 51))
+    return options
 
 
 def _parse_entry(entry, tiers: dict, where: str) -> Entry:

@@ -80,6 +80,27 @@ def test_a_synthetic_only_recipe_needs_no_sources(tmp_path):
         build(load_recipe(str(sourced)), None, tmp_path / "out", workers=1, progress=False)
 
 
+def test_a_recipe_picks_the_x264_preset_and_crf_and_the_videos_are_made_with_them(tmp_path):
+    rotation = {"task": "synrl", "subtype": "rotation", "count": 1, "params": {"size": 64, "duration": [1.0, 1.0]}}
+    videos = {}
+    for name, x264 in (("default", None), ("quick", {"preset": "ultrafast", "crf": 30})):
+        recipe = {"name": name, "splits": {"train": [rotation]}, **({"x264": x264} if x264 else {})}
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(recipe))
+        out = build(load_recipe(str(tmp_path / f"{name}.yaml")), None, tmp_path / "out", workers=1, progress=False)
+        assert validate(out) == (1, [])
+        manifest = json.loads((out / "manifest.json").read_text())
+        (shard,) = sorted((out / "train").glob("*.arrow"))
+        videos[name] = (manifest, read_shard(shard).to_pylist()[0]["videos"][0])
+    (default_manifest, default_video), (quick_manifest, quick_video) = videos["default"], videos["quick"]
+    assert "x264" not in default_manifest["recipe"] and default_manifest["encoder"]["options"]["preset"] == "veryfast"
+    assert quick_manifest["recipe"]["x264"] == {"preset": "ultrafast", "crf": "30"}
+    assert {k: quick_manifest["encoder"]["options"][k] for k in ("preset", "crf")} == {"preset": "ultrafast", "crf": "30"}
+    # x264 writes its settings into the stream: ultrafast turns CABAC off
+    assert b"cabac=1" in default_video and b"crf=23.0" in default_video
+    assert b"cabac=0" in quick_video and b"crf=30.0" in quick_video
+    assert np.abs(decode_mp4(quick_video).astype(int) - decode_mp4(default_video).astype(int)).mean() < 6  # same frames
+
+
 @pytest.mark.parametrize("name, total", [("synrl-rl", 7000), ("synrl-sft", 6700), ("synrl-round2", 3000)])
 def test_builtin_synrl_recipes_plan_without_sources(name, total):
     recipe = load_recipe(name)

@@ -56,6 +56,10 @@ BASE = {"name": "x", "splits": {"train": [{"task": "temporal_jigsaw", "tier": "e
         ({"tiers": {"temporal_jigsaw": {"mine": {"segments": 1}}}, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "mine", "count": 1}]}}, r"segments must be an integer in \[2, 64\], got 1"),
         ({"splits": {"train": [{"task": "object_counting", "tier": "easy", "count": 1, "params": {"max_frames": -1}}]}}, r"max_frames must be an integer in \[1, 64\], got -1"),
         ({"frames": 100000}, r"frames: expected an integer in \[2, 1024\], got 100000"),
+        ({"x264": {"preset": "warp"}}, r"x264.preset must be one of ultrafast, superfast, veryfast"),
+        ({"x264": {"crf": 60}}, r"x264.crf: expected an integer in \[0, 51\], got 60"),
+        ({"x264": {"tune": "film"}}, r"x264: unknown key 'tune'"),
+        ({"x264": "fast"}, r"x264 must be a mapping"),
         (
             {"splits": {"train": [{"task": "anomaly_grounding", "subtype": "mirror", "count": 1, "params": {"noise_sigma": [1, 2]}}]}},
             r"anomaly_grounding/mirror does not read 'noise_sigma' \(it reads: segment_frames, edge_frames\)",
