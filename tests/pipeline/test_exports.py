@@ -16,13 +16,13 @@ from PIL import Image
 
 from tests.cli import run_cli
 from videolake.pipeline.encode import decode_mp4
-from videolake.pipeline.exports import VIDEO_DIR, exporter
+from videolake.pipeline.exports import VIDEO_DIR, exporter, sft_target
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 from videolake.rewards import REWARDS, accuracy_reward, compute_score, ideal_completion
 
 REPO = Path(__file__).resolve().parents[2]
-VERL_PYTHON = os.path.abspath(os.environ.get("VIDEOLAKE_VERL_PYTHON", REPO / ".venv-verl" / "bin" / "python"))  # not resolve(): that leaves the venv
+CONSUMERS_PYTHON = os.path.abspath(os.environ.get("VIDEOLAKE_CONSUMERS_PYTHON", REPO / ".venv-consumers" / "bin" / "python"))  # not resolve(): that leaves the venv
 
 RECIPE = {
     "name": "mixed",
@@ -93,14 +93,24 @@ def test_verl_parquet_is_what_rlhfdataset_reads(dataset, records, tmp_path):
         assert json.loads(row["extra_info"]["meta"]) == json.loads(record["meta"])
 
 
-def verl_python() -> str:
-    """verl's own environment (verl 0.9.1 pins transformers < 5.11, the trainer needs newer):
-    ``make test`` makes it and requires this test to run; a bare pytest without it skips."""
-    if not Path(VERL_PYTHON).exists():
+def run_in_consumers_env(script: str, *args, cwd: Path) -> None:
+    """Run tests/consumers/SCRIPT in verl's and LLaMA-Factory's own environment (they pin
+    transformers below what the trainer needs): ``make test`` makes it and requires these tests;
+    a bare pytest without it skips them."""
+    if not Path(CONSUMERS_PYTHON).exists():
         if os.environ.get("VIDEOLAKE_REQUIRE_CONSUMERS"):
-            pytest.fail(f"verl's environment is missing at {VERL_PYTHON}: `make test` makes it")
-        pytest.skip("verl's environment (.venv-verl) is made by `make test`")
-    return VERL_PYTHON
+            pytest.fail(f"the consumers' environment is missing at {CONSUMERS_PYTHON}: `make test` makes it")
+        pytest.skip("the consumers' environment (.venv-consumers) is made by `make test`")
+    command = [CONSUMERS_PYTHON, str(REPO / "tests" / "consumers" / script), *map(str, args)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=cwd)
+    assert result.returncode == 0, result.stderr[-4000:]
+
+
+def assert_frames_resized_from(seen: np.ndarray, ours: np.ndarray) -> None:
+    """``seen`` [T, H, W, 3] are ``ours`` in order, as the consumer resized them (<= 1 grey level)."""
+    height, width = seen.shape[1:3]
+    expected = np.stack([np.asarray(Image.fromarray(frame).resize((width, height), Image.BICUBIC)) for frame in ours]).astype(float)
+    assert np.abs(seen.astype(float) - expected).mean(axis=(1, 2, 3)).max() < 1.0
 
 
 def test_verl_itself_reads_our_frames_on_our_clock_and_scores_with_our_reward(dataset, records, tmp_path):
@@ -114,9 +124,7 @@ def test_verl_itself_reads_our_frames_on_our_clock_and_scores_with_our_reward(da
     completions = {id_: ideal_completion(r["task"], r["answer"]) if i % 2 == 0 else "I cannot tell." for i, (id_, r) in enumerate(sorted(records.items()))}
     (tmp_path / "completions.json").write_text(json.dumps(completions))
     out = tmp_path / "seen.npz"
-    command = [verl_python(), str(REPO / "tests" / "consumers" / "verl_reads_export.py"), str(path), str(REPO / "trainer" / "configs"), str(tmp_path / "completions.json"), str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_in_consumers_env("verl_reads_export.py", path, REPO / "trainer" / "configs", tmp_path / "completions.json", out, cwd=tmp_path)
     seen = np.load(out)
     rows = json.loads(str(seen["rows"]))
     assert sorted(row["id"] for row in rows) == sorted(records)  # nothing filtered out as unloadable
@@ -128,10 +136,7 @@ def test_verl_itself_reads_our_frames_on_our_clock_and_scores_with_our_reward(da
             indices = metadata["frames_indices"]
             assert metadata["total_num_frames"] == len(ours) and metadata["fps"] == pytest.approx(fps)
             assert len(indices) == len(ours) - len(ours) % 2 and indices == sorted(set(indices))
-            frames = seen[f"{row['id']}/{k}"].transpose(0, 2, 3, 1).astype(float)  # as resized for the model
-            height, width = frames.shape[1:3]
-            expected = np.stack([np.asarray(Image.fromarray(ours[i]).resize((width, height), Image.BICUBIC)) for i in indices]).astype(float)
-            assert np.abs(frames - expected).mean(axis=(1, 2, 3)).max() < 1.0  # the frames we wrote, in order
+            assert_frames_resized_from(seen[f"{row['id']}/{k}"].transpose(0, 2, 3, 1), ours[indices])
             # the model's clock: temporal patch t starts at t * second_per_grid_ts, and is frame indices[2t]
             starts = np.arange(row["video_grid_thw"][k][0]) * row["second_per_grid_ts"][k]
             assert np.abs(starts - np.asarray(indices[::2]) / fps).max() <= 1 / fps + 1e-6
@@ -185,6 +190,28 @@ def test_llamafactory_sharegpt_json_and_dataset_info(dataset, records, tmp_path)
     # a second dataset in the same folder keeps the first one's entry
     exporter("llamafactory")(dataset, tmp_path, "train")
     assert set(json.loads((tmp_path / "llamafactory" / "dataset_info.json").read_text())) == {"mixed_train"}
+
+
+def test_llamafactory_itself_trains_on_our_answers_with_our_frames_on_our_clock(dataset, records, tmp_path):
+    """In LLaMA-Factory's own environment, as `llamafactory-cli train --stage sft --template qwen2_vl
+    --video_fps 30` reads it: every row, the assistant turn we wrote as the label, every frame of
+    every video (an odd count padded with its last frame, as qwen2_vl needs), at the record's rate."""
+    exporter("llamafactory")(dataset, tmp_path, None)
+    out = tmp_path / "seen.npz"
+    run_in_consumers_env("llamafactory_reads_export.py", tmp_path / "llamafactory", "mixed_train", 30, out, cwd=tmp_path)
+    seen = np.load(out)
+    rows = json.loads(str(seen["rows"]))
+    by_first_video = {hashlib.sha256(r["videos"][0]).hexdigest(): r for r in records.values()}
+    assert sorted(by_first_video[Path(row["videos"][0]).stem]["id"] for row in rows) == sorted(records)
+    for i, row in enumerate(rows):
+        record = by_first_video[Path(row["videos"][0]).stem]
+        assert row["answer"] == (sft_target(record) or record["answer"]) + "\n"  # the qwen template ends a turn with <|im_end|>\n
+        for k, data in enumerate(record["videos"]):
+            ours = decode_mp4(data)
+            padded = np.concatenate([ours, ours[-1:]]) if len(ours) % 2 else ours
+            assert seen[f"{i}/{k}"].shape[0] == len(padded)
+            assert_frames_resized_from(seen[f"{i}/{k}"], padded)
+            assert row["fps_per_video"][k] == pytest.approx(record["fps"]) and row["second_per_grid_ts"][k] == pytest.approx(2 / record["fps"])
 
 
 def test_videos_are_written_once_across_formats_and_runs(dataset, records, tmp_path):
