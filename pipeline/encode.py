@@ -189,7 +189,7 @@ def nvenc_works() -> bool:
 
 def with_options(encoder: Encoder, x264: dict) -> Encoder:
     """A recipe's x264 settings (preset, crf) on libx264; NVENC has its own and ignores them."""
-    return Encoder(encoder.codec, {**encoder.options, **x264}) if x264 and encoder.codec == "libx264" else encoder
+    return Encoder(encoder.codec, {**encoder.options, **{k: str(v) for k, v in x264.items()}}) if x264 and encoder.codec == "libx264" else encoder
 
 
 def choose_encoder(name: str = "auto") -> Encoder:

@@ -46,12 +46,13 @@ def hardened_recipe(manifest: dict, target: str, only: tuple[str, ...] = (), sel
         for entry in entries:
             selected = not only or entry["task"] in only or f"{entry['task']}/{entry['subtype']}" in only
             new_tier = harder_tier(entry["task"], entry["tier"], target, tiers) if selected else None
+            annotations = {"annotations": entry["annotations"]} if "annotations" in entry else {}
             if new_tier is None:
-                splits[split].append({k: entry[k] for k in ("task", "subtype", "tier", "count", "params")})
+                splits[split].append({**{k: entry[k] for k in ("task", "subtype", "tier", "count", "params")}, **annotations})
                 continue
             moves[f"{entry['task']}/{entry['subtype']}/{entry['tier']}"] = new_tier
             subtype = {"subtype": entry["subtype"]} if entry["subtype"] != entry["tier"] else {}  # a free subtype is the tier's name
-            splits[split].append({"task": entry["task"], **subtype, "tier": new_tier, "count": entry["count"]})
+            splits[split].append({"task": entry["task"], **subtype, "tier": new_tier, "count": entry["count"], **annotations})
     if not moves:
         raise VideolakeError(f"no entry of {manifest['dataset']} has a tier above it for --to {target}" + (f" (--only {', '.join(only)})" if only else ""))
     suffix = (target if target != NEXT else "harder") + ("-selected" if selected else "")

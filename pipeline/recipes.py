@@ -204,7 +204,7 @@ def _x264(value, where: str) -> dict:
             raise RecipeError(f"{where}: x264.preset must be one of {', '.join(X264_PRESETS)}, got {value['preset']!r}")
         options["preset"] = value["preset"]
     if "crf" in value:
-        options["crf"] = str(_int(value["crf"], f"{where}: x264.crf", 0, 51))
+        options["crf"] = _int(value["crf"], f"{where}: x264.crf", 0, 51)
     return options
 
 

@@ -93,7 +93,7 @@ def test_a_recipe_picks_the_x264_preset_and_crf_and_the_videos_are_made_with_the
         videos[name] = (manifest, read_shard(shard).to_pylist()[0]["videos"][0])
     (default_manifest, default_video), (quick_manifest, quick_video) = videos["default"], videos["quick"]
     assert "x264" not in default_manifest["recipe"] and default_manifest["encoder"]["options"]["preset"] == "veryfast"
-    assert quick_manifest["recipe"]["x264"] == {"preset": "ultrafast", "crf": "30"}
+    assert quick_manifest["recipe"]["x264"] == {"preset": "ultrafast", "crf": 30}
     assert {k: quick_manifest["encoder"]["options"][k] for k in ("preset", "crf")} == {"preset": "ultrafast", "crf": "30"}
     # x264 writes its settings into the stream: ultrafast turns CABAC off
     assert b"cabac=1" in default_video and b"crf=23.0" in default_video

@@ -13,8 +13,8 @@ import yaml
 from tests.conftest import make_clip
 from videolake.generators import TASKS, CannotGenerate
 from videolake.pipeline.graph import build
-from videolake.pipeline.harden import harden, harder_tier
-from videolake.pipeline.recipes import builtin_tiers, load_recipe
+from videolake.pipeline.harden import harden, hardened_recipe, harder_tier
+from videolake.pipeline.recipes import builtin_tiers, load_recipe, parse_recipe
 from videolake.pipeline.validate import validate
 
 
@@ -79,6 +79,18 @@ def test_next_and_named_targets():
     assert harder_tier("object_counting", "easy", "swarm", tiers) == "swarm"
     assert harder_tier("object_counting", "swarm", "hard", tiers) is None  # never easier
     assert harder_tier("temporal_jigsaw", "easy", "swarm", tiers) is None  # not its ladder
+
+
+def test_a_hardened_recipe_keeps_annotation_files_and_encoder_settings():
+    entries = [
+        {"task": "temporal_grounding", "subtype": "charades_sta", "annotations": "charades_sta_train.txt", "count": 5},
+        {"task": "temporal_grounding", "subtype": "rendered", "count": 5},
+    ]
+    parent = parse_recipe({"name": "p", "x264": {"preset": "superfast", "crf": 26}, "splits": {"train": entries}}, "p.yaml")
+    recipe, moves = hardened_recipe({"dataset": "p", "recipe": parent.document}, "next")
+    assert moves == {"temporal_grounding/charades_sta/default": "busy", "temporal_grounding/rendered/default": "busy"}
+    assert [e.annotations for e in recipe.splits["train"]] == [("charades_sta_train.txt",), ()]
+    assert recipe.x264 == parent.x264 == {"preset": "superfast", "crf": 26}
 
 
 def test_harden_keeps_sources_splits_and_holdout(tmp_path, clips_dir):
