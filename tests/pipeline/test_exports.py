@@ -95,12 +95,9 @@ def test_verl_parquet_is_what_rlhfdataset_reads(dataset, records, tmp_path):
 
 def run_in_consumers_env(script: str, *args, cwd: Path) -> None:
     """Run tests/consumers/SCRIPT in verl's and LLaMA-Factory's own environment (they pin
-    transformers below what the trainer needs): ``make test`` makes it and requires these tests;
-    a bare pytest without it skips them."""
+    transformers below what the trainer needs), which ``make test`` makes."""
     if not Path(CONSUMERS_PYTHON).exists():
-        if os.environ.get("VIDEOLAKE_REQUIRE_CONSUMERS"):
-            pytest.fail(f"the consumers' environment is missing at {CONSUMERS_PYTHON}: `make test` makes it")
-        pytest.skip("the consumers' environment (.venv-consumers) is made by `make test`")
+        pytest.fail(f"the consumers' environment is missing at {CONSUMERS_PYTHON}: `make test` makes it")
     command = [CONSUMERS_PYTHON, str(REPO / "tests" / "consumers" / script), *map(str, args)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=cwd)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -212,6 +209,8 @@ def test_llamafactory_itself_trains_on_our_answers_with_our_frames_on_our_clock(
             assert seen[f"{i}/{k}"].shape[0] == len(padded)
             assert_frames_resized_from(seen[f"{i}/{k}"], padded)
             assert row["fps_per_video"][k] == pytest.approx(record["fps"]) and row["second_per_grid_ts"][k] == pytest.approx(2 / record["fps"])
+        # the prompt holds one video token per merged patch the vision tower will produce
+        assert row["video_tokens"] == sum(t * h * w for t, h, w in row["video_grid_thw"]) // 4
 
 
 def test_videos_are_written_once_across_formats_and_runs(dataset, records, tmp_path):
