@@ -134,7 +134,7 @@ def _simulate_once(settings: dict, rng) -> dict:
             allowed = ACTIONS if obj["shape"] in SPINNABLE else ("move", "pulse")
             kinds = [qa.choose(rng, list(allowed)) for _ in spans]
             state = _choreograph(obj, spans, kinds, frames, rng)
-            obj["track"] = [[round(float(x), 4), round(float(y), 4), round(float(a), 2), round(float(s), 4)] for x, y, a, s in state]
+            obj["track"] = [[round(x, 4), round(y, 4), round(a, 2), round(s, 4)] for x, y, a, s in state.tolist()]  # tolist: same floats, far faster than row-by-row
             if all(_apart(obj, other) for other in placed):
                 break
         else:
