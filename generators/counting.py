@@ -64,6 +64,8 @@ def reads(subtype: str) -> tuple[str, ...]:
 def _frames_with_gap(rng, num_slots: int, count: int, gap: int) -> list[int]:
     """``count`` sorted slots, consecutive ones at least ``gap`` apart, uniformly over valid sets."""
     free = num_slots - (count - 1) * (gap - 1)
+    if free < count:
+        raise CannotGenerate(f"{count} frames at least {gap} apart need {(count - 1) * gap + 1} frames, the video has {num_slots}: lower max_frames or min_frame_gap, or sample more frames")
     picks = np.sort(rng.choice(free, size=count, replace=False))
     return [int(p + i * (gap - 1)) for i, p in enumerate(picks)]
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import make_clip
-from videolake.generators import counting
+from videolake.generators import CannotGenerate, counting
 
 EASY = {"max_frames": 3, "max_per_frame": 3}
 HARD = {"max_frames": 4, "max_per_frame": 4}
@@ -128,3 +128,17 @@ def test_no_occlusion_draws_as_before():
     _, plain = run({}, seed=5)
     assert not any("occluder" in s for s in plain.meta["shapes"])
     assert plain.meta == run({"occluded_share": 0.0}, seed=5)[1].meta
+
+
+def test_too_few_frames_for_the_frame_gap_is_a_stated_skip_not_a_crash():
+    assert counting._frames_with_gap(np.random.default_rng(0), 17, 3, 8) == [0, 8, 16]  # just fits
+    with pytest.raises(CannotGenerate, match=r"3 frames at least 8 apart need 17 frames, the video has 16"):
+        counting._frames_with_gap(np.random.default_rng(0), 16, 3, 8)
+    outcomes = []
+    for seed in range(10):  # the generator draws 1..max_frames frames per shape type
+        try:
+            counting.generate(make_clip(n=16), "count", {"max_frames": 3, "min_frame_gap": 8}, np.random.default_rng(seed))
+            outcomes.append("made")
+        except CannotGenerate:
+            outcomes.append("skipped")
+    assert set(outcomes) == {"made", "skipped"}
