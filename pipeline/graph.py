@@ -1,9 +1,13 @@
-"""The build, top to bottom: sources -> plan -> one Dask task per pending shard -> manifest.
+"""The build, top to bottom: sources -> plan -> Dask tasks per pending shard -> manifest.
 
     discover sources (archive listings run on the cluster)
     plan samples into shards (pure: recipe + seed + sources)
-    for every shard without a sidecar: build_shard = decode, generate, encode, write, sidecar
+    for every shard without a sidecar: build_piece per few samples = decode, generate, encode;
+        then write_shard = concatenate the pieces in plan order, write, sidecar
     finalize: datasets' state files, manifest.json, build_report.json
+
+Workers take pieces of shards, not whole shards, so that a build with fewer shards than workers
+(or a last wave of shards) still keeps every core busy.
 
 A shard is written under a temporary name and renamed, then its sidecar is written, so an
 interrupted build (Ctrl-C, kill -9 of the driver or a worker) re-run with the same command
@@ -30,7 +34,7 @@ from videolake import VideolakeError, __version__
 from videolake.pipeline.annotations import read_recipe_annotations
 from videolake.pipeline.encode import Encoder, choose_encoder, with_options
 from videolake.pipeline.ingest import discover, list_archive, resolve_root
-from videolake.pipeline.plan import Plan, Shard, make_plan, sources_digest
+from videolake.pipeline.plan import Plan, SampleSpec, Shard, make_plan, sources_digest
 from videolake.pipeline.polish import Polisher, outcome
 from videolake.pipeline.recipes import Recipe
 from videolake.pipeline.records import make_records
@@ -44,17 +48,46 @@ from videolake.pipeline.shards import (
 )
 from videolake.schemas import SCHEMA_VERSION, composition_key
 
-SHARDS_IN_FLIGHT_PER_WORKER = 2  # enough to keep every worker busy while the next shard is planned
+PIECE_SAMPLES = 8  # samples per task: small enough to balance workers at a shard's tail, large enough to amortize Dask's per-task cost
+PIECES_IN_FLIGHT_PER_WORKER = 2  # enough to keep every worker busy while the next shard is planned
 
 
 def sidecar_path(dataset_dir: Path, split: str, filename: str) -> Path:
     return dataset_dir / STATE_DIR / "shards" / split / f"{filename}.json"
 
 
-def build_shard(dataset_dir: Path, shard: Shard, frames: int, max_size, encoder: Encoder, polisher: Polisher | None = None) -> dict:
-    """Runs on a worker: the whole life of one shard, ending with its sidecar."""
+def shard_pieces(samples) -> list[list[SampleSpec]]:
+    """A shard's samples in pieces of about PIECE_SAMPLES, for separate workers.
+
+    Samples that read the same source file, or the same archive, stay in one piece: a piece reads
+    each of its sources once and samples it at the density all its samples need, exactly as the
+    whole shard would, so the records (and the shard's bytes) do not depend on the split."""
+    units: dict[str, list[SampleSpec]] = {}
+    for spec in samples:
+        source = spec.source
+        key = spec.id if source is None else (f"archive:{source.container}" if source.member is not None else f"file:{source.source_id}")
+        units.setdefault(key, []).append(spec)
+    pieces: list[list[SampleSpec]] = [[]]
+    for unit in units.values():
+        if len(pieces[-1]) >= PIECE_SAMPLES:
+            pieces.append([])
+        pieces[-1].extend(unit)
+    return [piece for piece in pieces if piece]
+
+
+def build_piece(samples: list[SampleSpec], frames: int, max_size, encoder: Encoder, polisher: Polisher | None = None) -> dict:
+    """Runs on a worker: the records of some of a shard's samples, kept in the worker's memory
+    until ``write_shard`` takes them."""
     started = time.perf_counter()
-    records, skipped = make_records(list(shard.samples), frames, max_size, encoder, polisher)
+    records, skipped = make_records(samples, frames, max_size, encoder, polisher)
+    return {"records": records, "skipped": skipped, "seconds": time.perf_counter() - started}
+
+
+def write_shard(dataset_dir: Path, shard: Shard, pieces: list[dict], polisher: Polisher | None = None) -> dict:
+    """Runs on a worker: the shard's records in plan order, written under a temporary name and
+    renamed, then its sidecar (the mark of a finished shard)."""
+    by_id = {record["id"]: record for piece in pieces for record in piece["records"]}
+    records = [by_id[spec.id] for spec in shard.samples if spec.id in by_id]
     data = serialize_shard(records)
     atomic_write_bytes(dataset_dir / shard.split / shard.filename, data)
     polish_outcomes = Counter(outcome(json.loads(r["meta"])["reasoning_polish"]) for r in records if polisher and '"reasoning_polish"' in r["meta"])
@@ -65,9 +98,9 @@ def build_shard(dataset_dir: Path, shard: Shard, frames: int, max_size, encoder:
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
         "counts": dict(Counter(composition_key(record) for record in records)),
-        "skipped": skipped,
+        "skipped": [entry for piece in pieces for entry in piece["skipped"]],
         "polish": dict(polish_outcomes),
-        "seconds": round(time.perf_counter() - started, 3),
+        "seconds": round(sum(piece["seconds"] for piece in pieces), 3),
     }
     atomic_write_json(sidecar_path(dataset_dir, shard.split, shard.filename), sidecar)
     return sidecar
@@ -187,8 +220,9 @@ def interrupt_guard():
 
 
 def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[int], encoder: Encoder, progress: bool, polisher: Polisher | None = None, interrupted: threading.Event | None = None) -> None:
-    """Submit the pending shards a few per worker at a time: each shard's samples are planned just
-    before it is submitted, so the driver never holds the whole plan, however large the recipe."""
+    """Submit the pending shards' pieces a few per worker at a time, each shard's write after its
+    pieces: a shard's samples are planned just before it is submitted, so the driver never holds
+    the whole plan, however large the recipe."""
     from dask.distributed import as_completed
     from tqdm import tqdm
 
@@ -196,25 +230,38 @@ def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[int], encode
         return
     recipe, shards = plan.recipe, plan.shards
     queue = iter(pending)
-    in_flight = as_completed()
+    finished = as_completed()
+    writes: set[str] = set()
+    pieces_running = 0
 
-    def submit_next() -> None:
+    def submit_next_shard() -> bool:
+        nonlocal pieces_running
         index = next(queue, None)
-        if index is not None:
-            shard = shards[index]
-            key = f"shard-{recipe.name}-{shard.split}-{shard.index}-{os.getpid()}"
-            in_flight.add(client.submit(build_shard, dataset_dir, shard, recipe.frames, recipe.max_size, encoder, polisher, key=key, retries=1))
+        if index is None:
+            return False
+        shard = shards[index]
+        tag = f"{recipe.name}-{shard.split}-{shard.index}-{os.getpid()}"
+        pieces = [client.submit(build_piece, samples, recipe.frames, recipe.max_size, encoder, polisher, key=f"piece-{tag}-{k}", retries=1) for k, samples in enumerate(shard_pieces(shard.samples))]
+        write = client.submit(write_shard, dataset_dir, shard, pieces, polisher, key=f"shard-{tag}", retries=1)
+        writes.add(write.key)
+        finished.update([*pieces, write])
+        pieces_running += len(pieces)
+        return True
 
     workers = max(1, len(client.scheduler_info().get("workers", {})))
-    for _ in range(SHARDS_IN_FLIGHT_PER_WORKER * workers):
-        submit_next()
+    while pieces_running < PIECES_IN_FLIGHT_PER_WORKER * workers and submit_next_shard():
+        pass
     with tqdm(total=len(shards), initial=len(shards) - len(pending), desc=f"{recipe.name} shards", unit="shard", disable=not progress) as bar:
-        for future in in_flight:
-            future.result()
-            bar.update(1)
+        for future in finished:
+            if future.key in writes:
+                future.result()  # a failed piece fails its shard's write: raised here
+                bar.update(1)
+            else:
+                pieces_running -= 1
             if interrupted is not None and interrupted.is_set():
                 raise KeyboardInterrupt
-            submit_next()
+            while pieces_running < PIECES_IN_FLIGHT_PER_WORKER * workers and submit_next_shard():
+                pass
 
 
 def claim_output(dataset_dir: Path, fingerprint: str) -> None:
