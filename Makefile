@@ -51,6 +51,7 @@ bench: $(DEV)
 	$(BIN)/python -m bench.synthetic
 	$(BIN)/python -m bench.lake --clips $(CLIPS)
 	$(BIN)/python -m bench.train --clips $(CLIPS)
+	$(BIN)/python -m bench.fullsize --clips $(CLIPS) --fraction 0.03
 
 clean:
 	rm -rf $(OUT)

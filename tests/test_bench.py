@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import bench, encoders, lake, reference, scaling, synthetic, train
+from bench import bench, encoders, fullsize, lake, reference, scaling, synthetic, train
 
 
 def test_lake_bench_runs_in_tiny_mode(clips_dir, capsys):
@@ -46,3 +46,12 @@ def test_encoder_bench_runs_in_tiny_mode(clips_dir, capsys):
     encoders.main(["--clips", str(clips_dir), "--repeats", "1", "--limit", "1", "--presets"])
     out = capsys.readouterr().out
     assert "libx264" in out and "ultrafast" in out and "medium" in out and "PSNR" in out
+
+
+def test_fullsize_bench_runs_in_tiny_mode(clips_dir, capsys):
+    fullsize.main(["--clips", str(clips_dir), "--recipes", "viubench,synrl-rl", "--fraction", "0.002", "--workers", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("full-size builds (1 workers")
+    viubench, synrl = (line.split() for line in lines[2:4])
+    assert viubench[:2] == ["viubench", "9"] and viubench[-3] == "2700"  # one per subtype; the full recipe
+    assert synrl[:2] == ["synrl-rl", "18"] and synrl[-3] == "7000"
