@@ -65,11 +65,12 @@ def main(argv=None) -> None:
                 skipped = json.loads((dataset / "build_report.json").read_text())["skipped"]
                 print(f"workers={workers}: {len(differing)} shard(s) differ from the first run, e.g. {differing[:3]}; skipped: {skipped[:3]}")
             checksums.append(shards)
-            rows.append((workers, seconds, args.samples / seconds))
+            busy = sum(json.loads((dataset / "build_report.json").read_text())["shard_seconds"].values())
+            rows.append((workers, seconds, args.samples / seconds, busy / (workers * seconds)))
         base = rows[0][2]
-        print(f"{'workers':>8}{'seconds':>10}{'samples/s':>11}{'speed-up':>10}  ({args.samples} samples, {args.encoder})")
-        for workers, seconds, rate in rows:
-            print(f"{workers:>8}{seconds:>10.1f}{rate:>11.2f}{rate / base:>10.2f}")
+        print(f"{'workers':>8}{'seconds':>10}{'samples/s':>11}{'speed-up':>10}{'busy':>7}  ({args.samples} samples, {args.encoder}; busy: the workers' share of the wall time spent making samples)")
+        for workers, seconds, rate, busy in rows:
+            print(f"{workers:>8}{seconds:>10.1f}{rate:>11.2f}{rate / base:>10.2f}{busy:>7.0%}")
         print("identical shards across worker counts:", all(c == checksums[0] for c in checksums))
 
 
