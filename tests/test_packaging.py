@@ -15,6 +15,7 @@ ROOT_FOLDERS = {
     "schemas": "videolake/schemas",
     "manifests": "videolake/manifests",
     "rewards": "videolake/rewards",
+    "trainer": "videolake/trainer",
 }
 
 
