@@ -232,36 +232,40 @@ def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[int], encode
     queue = iter(pending)
     finished = as_completed()
     writes: set[str] = set()
-    pieces_running = 0
+    piece_sizes: dict[str, int] = {}
 
     def submit_next_shard() -> bool:
-        nonlocal pieces_running
         index = next(queue, None)
         if index is None:
             return False
         shard = shards[index]
         tag = f"{recipe.name}-{shard.split}-{shard.index}-{os.getpid()}"
-        pieces = [client.submit(build_piece, samples, recipe.frames, recipe.max_size, encoder, polisher, key=f"piece-{tag}-{k}", retries=1) for k, samples in enumerate(shard_pieces(shard.samples))]
+        pieces = []
+        for k, samples in enumerate(shard_pieces(shard.samples)):
+            pieces.append(client.submit(build_piece, samples, recipe.frames, recipe.max_size, encoder, polisher, key=f"piece-{tag}-{k}", retries=1))
+            piece_sizes[pieces[-1].key] = len(samples)
         write = client.submit(write_shard, dataset_dir, shard, pieces, polisher, key=f"shard-{tag}", retries=1)
         writes.add(write.key)
         finished.update([*pieces, write])
-        pieces_running += len(pieces)
         return True
 
+    def keep_workers_busy() -> None:
+        while len(piece_sizes) < PIECES_IN_FLIGHT_PER_WORKER * workers and submit_next_shard():
+            pass
+
     workers = max(1, len(client.scheduler_info().get("workers", {})))
-    while pieces_running < PIECES_IN_FLIGHT_PER_WORKER * workers and submit_next_shard():
-        pass
-    with tqdm(total=len(shards), initial=len(shards) - len(pending), desc=f"{recipe.name} shards", unit="shard", disable=not progress) as bar:
+    keep_workers_busy()
+    total = sum(shards.size(i) for i in range(len(shards)))
+    done = total - sum(shards.size(i) for i in pending)
+    with tqdm(total=total, initial=done, desc=f"{recipe.name} samples", unit="sample", disable=not progress) as bar:
         for future in finished:
             if future.key in writes:
                 future.result()  # a failed piece fails its shard's write: raised here
-                bar.update(1)
             else:
-                pieces_running -= 1
+                bar.update(piece_sizes.pop(future.key))
             if interrupted is not None and interrupted.is_set():
                 raise KeyboardInterrupt
-            while pieces_running < PIECES_IN_FLIGHT_PER_WORKER * workers and submit_next_shard():
-                pass
+            keep_workers_busy()
 
 
 def claim_output(dataset_dir: Path, fingerprint: str) -> None:

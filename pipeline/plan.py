@@ -355,6 +355,12 @@ class ShardSequence(Sequence):
             raise IndexError(index)
         return self.layouts[at].shard(index - self.offsets[at])
 
+    def size(self, index: int) -> int:
+        """How many samples a shard plans, without planning them."""
+        at = bisect.bisect_right(self.offsets, index) - 1
+        layout, local = self.layouts[at], index - self.offsets[at]
+        return min(layout.shard_size, layout.total - local * layout.shard_size)
+
     def name(self, index: int) -> tuple[str, str]:
         """(split, file name) of a shard, without planning its samples."""
         at = bisect.bisect_right(self.offsets, index) - 1

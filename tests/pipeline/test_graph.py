@@ -82,3 +82,17 @@ def test_a_shard_built_in_pieces_has_the_bytes_of_the_shard_built_whole(clips_di
     assert not whole_skipped and sidecar["skipped"] == []
     assert sidecar["rows"] == sidecar["planned"] == 24
     assert (tmp_path / "out" / shard.split / shard.filename).read_bytes() == serialize_shard(whole)
+
+
+def test_shard_sizes_are_known_without_planning_the_samples():
+    recipe = parse_recipe(
+        {
+            "name": "sizes",
+            "shard_size": 7,
+            "holdout_fraction": 0.25,
+            "splits": {"train": [{"task": "anomaly_grounding", "subtype": "mirror", "count": 23}], "test": [{"task": "object_counting", "tier": "easy", "count": 5}]},
+        },
+        "sizes",
+    )
+    shards = make_plan(recipe, [SourceRef(f"v{k}.mp4", f"/v/v{k}.mp4") for k in range(12)]).shards
+    assert [shards.size(i) for i in range(len(shards))] == [len(shard.samples) for shard in shards] == [7, 7, 7, 2, 5]
