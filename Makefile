@@ -47,6 +47,7 @@ bench: $(DEV)
 	$(BIN)/videolake fetch-demo-clips --long $(CLIPS)
 	$(BIN)/python -m bench.bench --clips $(CLIPS)
 	$(BIN)/python -m bench.reference --clips $(CLIPS)
+	$(BIN)/python -m bench.reference --clips $(CLIPS) --tasks anomaly_grounding --preset superfast
 	$(BIN)/python -m bench.encoders --clips $(CLIPS) --presets --repeats 1 --limit 6
 	$(BIN)/python -m bench.synthetic
 	$(BIN)/python -m bench.lake --clips $(CLIPS)

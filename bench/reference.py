@@ -26,7 +26,7 @@ from PIL import Image
 
 from bench.bench import specs_for
 from videolake.generators import TASKS, SampledClip
-from videolake.pipeline.encode import ENCODERS
+from videolake.pipeline.encode import ENCODERS, Encoder, with_options
 from videolake.pipeline.plan import SampleSpec
 from videolake.pipeline.records import make_records
 from videolake.pipeline.sampling import output_size
@@ -77,16 +77,16 @@ def reference_sample(path: Path, spec: SampleSpec, workdir: Path) -> int:
     return total
 
 
-def videolake_sample(spec: SampleSpec) -> int:
-    records, skipped = make_records([spec], FRAMES, MAX_SIZE, ENCODERS["libx264"])
+def videolake_sample(spec: SampleSpec, encoder: Encoder = ENCODERS["libx264"]) -> int:
+    records, skipped = make_records([spec], FRAMES, MAX_SIZE, encoder)
     assert not skipped, skipped
     return sum(len(video) for video in records[0]["videos"])
 
 
-def compare(clips: list[Path], repeats: int) -> list[dict]:
+def compare(clips: list[Path], repeats: int, tasks=PRETEXT_TASKS, encoder: Encoder = ENCODERS["libx264"]) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        for task in PRETEXT_TASKS:
+        for task in tasks:
             for i, (path, spec) in enumerate(zip(clips, specs_for(task, clips))):
                 best_ref = best_ours = float("inf")
                 for r in range(repeats):
@@ -94,7 +94,7 @@ def compare(clips: list[Path], repeats: int) -> list[dict]:
                     ref_bytes = reference_sample(path, spec, Path(scratch) / f"{task}-{i}-{r}")
                     best_ref = min(best_ref, time.perf_counter() - started)
                     started = time.perf_counter()
-                    our_bytes = videolake_sample(spec)
+                    our_bytes = videolake_sample(spec, encoder)
                     best_ours = min(best_ours, time.perf_counter() - started)
                 rows.append(
                     {
@@ -117,14 +117,20 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--tiny", action="store_true", help="two clips, one repeat")
+    parser.add_argument("--tasks", default=",".join(PRETEXT_TASKS))
+    parser.add_argument("--preset", default=None, help="x264 preset for videolake's side (default: the lake's veryfast), as a recipe's x264: {preset}")
     args = parser.parse_args(argv)
     clips = sorted(p for p in args.clips.iterdir() if p.suffix.lower() in CLIP_SUFFIXES and p.name != "bbb.mp4")[: 2 if args.tiny else None]
-    rows = compare(clips, 1 if args.tiny else args.repeats)
-    print(f"reference method (whole-clip decode, 48 JPEG q{JPEG_QUALITY} frames, per-sample load + generate + JPEG write) vs videolake, one core, best of {args.repeats}")
+    tasks = args.tasks.split(",")
+    encoder = with_options(ENCODERS["libx264"], {"preset": args.preset} if args.preset else {})
+    rows = compare(clips, 1 if args.tiny else args.repeats, tasks, encoder)
+    print(
+        f"reference method (whole-clip decode, 48 JPEG q{JPEG_QUALITY} frames, per-sample load + generate + JPEG write) vs videolake (x264 {encoder.options['preset']}), one core, best of {args.repeats}"
+    )
     print(f"{'task':<20}{'clip':<28}{'subtype':<14}{'reference s':>12}{'videolake s':>12}{'speed-up':>10}{'ref bytes':>11}{'ours bytes':>11}")
     for row in rows:
         print(f"{row['task']:<20}{row['clip']:<28}{row['subtype']:<14}{row['reference_s']:>12}{row['videolake_s']:>12}{row['speedup']:>10}{row['reference_bytes']:>11}{row['videolake_bytes']:>11}")
-    for task in PRETEXT_TASKS:
+    for task in tasks:
         mine = [r for r in rows if r["task"] == task]
         total_ref, total_ours = sum(r["reference_s"] for r in mine), sum(r["videolake_s"] for r in mine)
         print(

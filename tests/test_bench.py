@@ -28,7 +28,11 @@ def test_throughput_bench_runs_in_tiny_mode(clips_dir, capsys):
 def test_reference_bench_runs_in_tiny_mode(clips_dir, capsys):
     reference.main(["--clips", str(clips_dir), "--tiny"])
     out = capsys.readouterr().out
-    assert "speed-up" in out and "bytes per sample: reference" in out
+    assert "speed-up" in out and "bytes per sample: reference" in out and "videolake (x264 veryfast)" in out
+    assert all(f"{task}: reference" in out for task in reference.PRETEXT_TASKS)
+    reference.main(["--clips", str(clips_dir), "--tiny", "--tasks", "anomaly_grounding", "--preset", "superfast"])
+    out = capsys.readouterr().out
+    assert "videolake (x264 superfast)" in out and "anomaly_grounding: reference" in out and "object_counting" not in out
 
 
 def test_synthetic_bench_runs_in_tiny_mode(capsys):
