@@ -24,9 +24,8 @@ from pathlib import Path
 import psutil
 import yaml
 
-from videolake.pipeline.recipes import load_recipe
-
-CLIP_SUFFIXES = {".mp4", ".avi", ".mpg", ".webm", ".mkv", ".mov"}
+from bench.bench import short_clips
+from videolake.pipeline.recipes import BENCHMARK_SPLITS, load_recipe
 
 
 def scaled_recipe(name: str, fraction: float) -> tuple[dict, int, int]:
@@ -56,10 +55,12 @@ def is_worker(process: psutil.Process) -> bool:
     return "spawn_main" in command and "resource_tracker" not in command
 
 
-def run_build(command: list[str]) -> dict:
-    """Run the build, sampling the RSS of the driver and of every worker process until it ends."""
+def run_build(command: list[str], log: Path) -> dict:
+    """Run the build, sampling the RSS of the driver and of every worker process until it ends.
+    Its stderr goes to ``log``, a file: a pipe nobody reads while polling would block the build."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with open(log, "w") as errors:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
     driver, peaks = psutil.Process(process.pid), {}
     while process.poll() is None:
         try:
@@ -72,7 +73,7 @@ def run_build(command: list[str]) -> dict:
         time.sleep(0.2)
     seconds = time.perf_counter() - started
     if process.returncode != 0:
-        raise SystemExit(f"build failed: {process.stderr.read().strip()}")
+        raise SystemExit(f"build failed: {log.read_text().strip()}")
     workers = [rss for pid, rss in peaks.items() if pid != "driver"]
     return {"seconds": seconds, "driver_rss": peaks.get("driver", 0), "worker_rss": max(workers, default=0), "worker_processes": len(workers)}
 
@@ -83,13 +84,13 @@ def time_recipe(name: str, clips: list[Path], fraction: float, workers: int, scr
     recipe_file.write_text(yaml.safe_dump(document, sort_keys=False))
     command = [sys.executable, "-m", "videolake.pipeline.cli", "build", str(recipe_file), "--out", str(scratch / "out"), "--workers", str(workers), "--quiet"]
     if load_recipe(str(recipe_file)).needs_sources:
-        holdout = document.get("holdout_fraction", 0.1)
-        benchmark_only = all(split == "test" for split in document["splits"])
+        holdout = document["holdout_fraction"]
+        benchmark_only = all(split in BENCHMARK_SPLITS for split in document["splits"])
         share = holdout if benchmark_only else 1 - holdout  # the part of the pool this recipe may draw from
         pool = scratch / f"{name}-sources"
         link_pool(clips, pool, math.ceil(scaled / share) + len(clips))
         command += ["--sources", str(pool)]
-    timing = run_build(command)
+    timing = run_build(command, scratch / "build.log")
     dataset = scratch / "out" / name
     manifest = json.loads((dataset / "manifest.json").read_text())
     written = sum(shard["rows"] for shard in manifest["shards"].values())
@@ -119,7 +120,7 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    clips = sorted(p for p in args.clips.iterdir() if p.suffix.lower() in CLIP_SUFFIXES and p.name != "bbb.mp4")
+    clips = short_clips(args.clips)
     rows = []
     for name in args.recipes.split(","):
         with tempfile.TemporaryDirectory() as scratch:

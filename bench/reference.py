@@ -24,14 +24,13 @@ import av
 import numpy as np
 from PIL import Image
 
-from bench.bench import specs_for
+from bench.bench import short_clips, specs_for
 from videolake.generators import TASKS, SampledClip
 from videolake.pipeline.encode import ENCODERS, Encoder, with_options
 from videolake.pipeline.plan import SampleSpec
 from videolake.pipeline.records import make_records
 from videolake.pipeline.sampling import output_size
 
-CLIP_SUFFIXES = {".mp4", ".avi", ".mpg", ".webm", ".mkv", ".mov"}
 PRETEXT_TASKS = ("anomaly_grounding", "object_counting", "temporal_jigsaw")
 FRAMES = 48
 MAX_SIZE = (448, 448)
@@ -120,7 +119,7 @@ def main(argv=None) -> None:
     parser.add_argument("--tasks", default=",".join(PRETEXT_TASKS))
     parser.add_argument("--preset", default=None, help="x264 preset for videolake's side (default: the lake's veryfast), as a recipe's x264: {preset}")
     args = parser.parse_args(argv)
-    clips = sorted(p for p in args.clips.iterdir() if p.suffix.lower() in CLIP_SUFFIXES and p.name != "bbb.mp4")[: 2 if args.tiny else None]
+    clips = short_clips(args.clips)[: 2 if args.tiny else None]
     tasks = args.tasks.split(",")
     encoder = with_options(ENCODERS["libx264"], {"preset": args.preset} if args.preset else {})
     rows = compare(clips, 1 if args.tiny else args.repeats, tasks, encoder)

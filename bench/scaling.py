@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.bench import short_clips
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import parse_recipe
 
@@ -48,7 +49,7 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         pool = Path(tmp) / "pool"
         pool.mkdir()
-        clips = sorted(p for p in args.clips.iterdir() if p.suffix in {".mp4", ".mpg", ".avi", ".webm"} and p.name != "bbb.mp4")
+        clips = short_clips(args.clips)
         for copy in range(max(1, args.samples // (3 * len(clips)))):
             for clip in clips:
                 os.symlink(clip.resolve(), pool / f"{copy:03d}_{clip.name}")

@@ -83,14 +83,14 @@ def build_piece(samples: list[SampleSpec], frames: int, max_size, encoder: Encod
     return {"records": records, "skipped": skipped, "seconds": time.perf_counter() - started}
 
 
-def write_shard(dataset_dir: Path, shard: Shard, pieces: list[dict], polisher: Polisher | None = None) -> dict:
+def write_shard(dataset_dir: Path, shard: Shard, pieces: list[dict]) -> dict:
     """Runs on a worker: the shard's records in plan order, written under a temporary name and
     renamed, then its sidecar (the mark of a finished shard)."""
     by_id = {record["id"]: record for piece in pieces for record in piece["records"]}
     records = [by_id[spec.id] for spec in shard.samples if spec.id in by_id]
     data = serialize_shard(records)
     atomic_write_bytes(dataset_dir / shard.split / shard.filename, data)
-    polish_outcomes = Counter(outcome(json.loads(r["meta"])["reasoning_polish"]) for r in records if polisher and '"reasoning_polish"' in r["meta"])
+    polish_outcomes = Counter(outcome(json.loads(r["meta"])["reasoning_polish"]) for r in records if '"reasoning_polish"' in r["meta"])  # set only when polished
     sidecar = {
         "shard": shard.key,
         "rows": len(records),
@@ -230,6 +230,7 @@ def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[int], encode
         return
     recipe, shards = plan.recipe, plan.shards
     queue = iter(pending)
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
     finished = as_completed()
     writes: set[str] = set()
     piece_sizes: dict[str, int] = {}
@@ -244,7 +245,7 @@ def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[int], encode
         for k, samples in enumerate(shard_pieces(shard.samples)):
             pieces.append(client.submit(build_piece, samples, recipe.frames, recipe.max_size, encoder, polisher, key=f"piece-{tag}-{k}", retries=1))
             piece_sizes[pieces[-1].key] = len(samples)
-        write = client.submit(write_shard, dataset_dir, shard, pieces, polisher, key=f"shard-{tag}", retries=1)
+        write = client.submit(write_shard, dataset_dir, shard, pieces, key=f"shard-{tag}", retries=1)
         writes.add(write.key)
         finished.update([*pieces, write])
         return True
@@ -253,7 +254,6 @@ def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[int], encode
         while len(piece_sizes) < PIECES_IN_FLIGHT_PER_WORKER * workers and submit_next_shard():
             pass
 
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
     keep_workers_busy()
     total = sum(shards.size(i) for i in range(len(shards)))
     done = total - sum(shards.size(i) for i in pending)
