@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -200,7 +201,11 @@ def build_lock(out: Path, name: str):
 def interrupt_guard():
     """Ctrl-C stops the build even if Dask's client machinery catches the KeyboardInterrupt
     (seen: an interrupted build that ran on to exit 0): the handler also sets a flag, checked
-    after every finished shard and once more before the manifest is written."""
+    after every finished task and once more before the manifest is written.
+
+    A KeyboardInterrupt that lands inside a ``__del__`` (seen: distributed's ``Future.__del__``)
+    is swallowed by Python and printed as a traceback; the flag still stops the build, so that
+    report is silenced instead of shown to the user."""
     interrupted = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield interrupted  # signals reach only the main thread; nothing to guard
@@ -210,13 +215,19 @@ def interrupt_guard():
         interrupted.set()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    def on_unraisable(unraisable):
+        if not (interrupted.is_set() and unraisable.exc_type is KeyboardInterrupt):
+            previous_hook(unraisable)
+
+    previous, previous_hook = signal.signal(signal.SIGINT, on_sigint), sys.unraisablehook
+    sys.unraisablehook = on_unraisable
     try:
         yield interrupted
         if interrupted.is_set():
             raise KeyboardInterrupt
     finally:
         signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = previous_hook
 
 
 def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[int], encoder: Encoder, progress: bool, polisher: Polisher | None = None, interrupted: threading.Event | None = None) -> None:

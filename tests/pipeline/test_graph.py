@@ -4,12 +4,16 @@ source read once, sampled at the density all its samples need) and give the shar
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import tarfile
 from collections import Counter
 
+import pytest
+
 from tests.media import add_bytes
 from videolake.pipeline.encode import ENCODERS
-from videolake.pipeline.graph import PIECE_SAMPLES, build_piece, shard_pieces, write_shard
+from videolake.pipeline.graph import PIECE_SAMPLES, build_piece, interrupt_guard, shard_pieces, write_shard
 from videolake.pipeline.ingest import SourceRef, discover
 from videolake.pipeline.plan import SampleSpec, make_plan
 from videolake.pipeline.recipes import parse_recipe
@@ -96,3 +100,29 @@ def test_shard_sizes_are_known_without_planning_the_samples():
     )
     shards = make_plan(recipe, [SourceRef(f"v{k}.mp4", f"/v/v{k}.mp4") for k in range(12)]).shards
     assert [shards.size(i) for i in range(len(shards))] == [len(shard.samples) for shard in shards] == [7, 7, 7, 2, 5]
+
+
+class SigintWhenCollected:
+    """Ctrl-C arriving while a finalizer runs, as it did in distributed's ``Future.__del__``."""
+
+    def __del__(self):
+        signal.raise_signal(signal.SIGINT)
+
+
+class FailsWhenCollected:
+    def __del__(self):
+        raise ValueError("a real finalizer bug")
+
+
+def test_ctrl_c_inside_a_finalizer_stops_the_build_without_a_traceback(monkeypatch):
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    ran_on = False
+    with pytest.raises(KeyboardInterrupt):
+        with interrupt_guard() as interrupted:
+            SigintWhenCollected()  # collected at once: the handler's KeyboardInterrupt is swallowed by __del__
+            ran_on = True
+            FailsWhenCollected()
+    assert ran_on and interrupted.is_set()
+    assert [r.exc_type for r in reported] == [ValueError]  # other finalizer errors are still reported
+    assert sys.unraisablehook == reported.append
