@@ -14,7 +14,9 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable
 from fractions import Fraction
+from operator import itemgetter
 from pathlib import Path
 
 from videolake.generators import TASKS
@@ -39,6 +41,18 @@ RENDERED_TASKS = ("temporal_grounding", "multi_segment_grounding", "object_track
 MAX_SIZE = (448, 448)
 ENCODER = ENCODERS["libx264"]
 LONG_CLIP = "bbb.mp4"  # the 10-minute clip: only the memory figure reads it
+
+
+def print_table(rows: Iterable[dict], columns: list[tuple[str, int, Callable[[dict], object]]], note: str = "") -> None:
+    """A header line, then a line per row; a negative width left-aligns a column (names), the
+    others right-align (figures)."""
+
+    def line(cells: Iterable[object]) -> str:
+        return "".join(f"{cell:<{-width}}" if width < 0 else f"{cell:>{width}}" for cell, (_, width, _) in zip(cells, columns))
+
+    print(line(header for header, _, _ in columns) + (f"  {note}" if note else ""))
+    for row in rows:
+        print(line(str(cell(row)) for _, _, cell in columns))
 
 
 def short_clips(folder: Path) -> list[Path]:
@@ -176,13 +190,11 @@ def main(argv=None) -> None:
     clips = [args.clips / name for name in CLIPS if (args.clips / name).exists()][: 2 if args.tiny else None]
     rows = throughput(clips, args.repeats)
     print(f"throughput, one process, {len(clips)} real clips, 48 frames at <= {MAX_SIZE[0]}x{MAX_SIZE[1]}, libx264 {ENCODER.options['preset']}")
-    print(f"{'task':<36}{'samples/s':>11}{'floor/s':>10}{'ratio':>8}  (target <= 1.3; floor: decode + encode only)")
-    for row in rows:
-        print(f"{row['task']:<36}{row['samples_per_s']:>11}{row['floor_samples_per_s']:>10}{row['ratio_to_floor']:>8}")
+    columns = [("task", -36, itemgetter("task")), ("samples/s", 11, itemgetter("samples_per_s")), ("floor/s", 10, itemgetter("floor_samples_per_s")), ("ratio", 8, itemgetter("ratio_to_floor"))]
+    print_table(rows, columns, "(target <= 1.3; floor: decode + encode only)")
     rendered = rendered_throughput(2 if args.tiny else 8, args.repeats)
-    print("rendered scenes, 448x448 at 30 fps (floor: draw + encode the same videos only)")
-    for row in rendered:
-        print(f"{row['task']:<36}{row['samples_per_s']:>11}{row['floor_samples_per_s']:>10}{row['ratio_to_floor']:>8}")
+    print("rendered scenes, 448x448 at 30 fps")
+    print_table(rendered, columns, "(target <= 1.3; floor: draw + encode the same videos only)")
     rows += rendered
     memory = [peak_rss_mib(args.clips / name) for name in (("b.mp4", "b.mp4") if args.tiny else ("b.mp4", LONG_CLIP))]
     print("peak RSS of one worker building one sample (target: flat, < 1024 MiB)")

@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import io
 import time
+from operator import itemgetter
 from pathlib import Path
 
 import av
 import numpy as np
 
+from bench.bench import print_table, short_clips
 from videolake.pipeline.encode import ENCODERS, Encoder, encode_mp4, nvenc_works, rgb_to_yuv420p
 from videolake.pipeline.sampling import sample_clip
 
@@ -56,7 +58,7 @@ def main(argv=None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="use the first N clips")
     parser.add_argument("--presets", action="store_true", help="also the libx264 preset x CRF table")
     args = parser.parse_args(argv)
-    paths = [p for p in sorted(args.clips.iterdir()) if p.suffix in {".mp4", ".mpg"} and p.name != "bbb.mp4"][: args.limit]
+    paths = short_clips(args.clips)[: args.limit]
     clips = [sample_clip(str(p)) for p in paths]
     names = ["libx264"] + (["h264_nvenc"] if nvenc_works() else [])
     print(f"nvenc usable: {nvenc_works()}")
@@ -72,11 +74,18 @@ def main(argv=None) -> None:
         rows = preset_table(clips, args.repeats)
         chosen = next(r for r in rows if (r["preset"], r["crf"]) == ("veryfast", "23"))
         print(f"libx264 presets on {len(clips)} clips (48 frames each, one thread): time and bytes relative to the lake's veryfast CRF 23")
-        print(f"{'preset':<11}{'crf':>4}{'s/sample':>10}{'x time':>8}{'KiB':>8}{'x bytes':>9}{'PSNR dB':>9}")
-        for r in rows:
-            print(
-                f"{r['preset']:<11}{r['crf']:>4}{r['s_per_sample']:>10.3f}{r['s_per_sample'] / chosen['s_per_sample']:>8.2f}{r['kib_per_sample']:>8.1f}{r['kib_per_sample'] / chosen['kib_per_sample']:>9.2f}{r['psnr']:>9.2f}"
-            )
+        print_table(
+            rows,
+            [
+                ("preset", -11, itemgetter("preset")),
+                ("crf", 4, itemgetter("crf")),
+                ("s/sample", 10, lambda r: f"{r['s_per_sample']:.3f}"),
+                ("x time", 8, lambda r: f"{r['s_per_sample'] / chosen['s_per_sample']:.2f}"),
+                ("KiB", 8, lambda r: f"{r['kib_per_sample']:.1f}"),
+                ("x bytes", 9, lambda r: f"{r['kib_per_sample'] / chosen['kib_per_sample']:.2f}"),
+                ("PSNR dB", 9, lambda r: f"{r['psnr']:.2f}"),
+            ],
+        )
 
 
 if __name__ == "__main__":

@@ -19,12 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from operator import itemgetter
 from pathlib import Path
 
 import psutil
 import yaml
 
-from bench.bench import short_clips
+from bench.bench import print_table, short_clips
 from videolake.pipeline.recipes import BENCHMARK_SPLITS, load_recipe
 
 
@@ -126,12 +127,21 @@ def main(argv=None) -> None:
         with tempfile.TemporaryDirectory() as scratch:
             rows.append(time_recipe(name, clips, args.fraction, args.workers, Path(scratch)))
     print(f"full-size builds ({args.workers} workers on {os.cpu_count()} cores, `videolake build`, every count x {args.fraction}; the full recipe extrapolated at the same rate)")
-    print(f"{'recipe':<14}{'samples':>9}{'seconds':>9}{'samples/s':>11}{'KB/sample':>11}{'worker RSS':>12}{'driver RSS':>12}{'full: samples':>15}{'hours':>8}{'GB':>7}")
-    for r in rows:
-        print(
-            f"{r['recipe']:<14}{r['samples']:>9}{r['seconds']:>9}{r['samples_per_s']:>11}{r['bytes_per_sample'] / 1e3:>11.1f}"
-            f"{r['worker_peak_rss_mib']:>8} MiB{r['driver_peak_rss_mib']:>8} MiB{r['full_samples']:>15}{r['full_hours']:>8}{r['full_gb']:>7}"
-        )
+    print_table(
+        rows,
+        [
+            ("recipe", -14, itemgetter("recipe")),
+            ("samples", 9, itemgetter("samples")),
+            ("seconds", 9, itemgetter("seconds")),
+            ("samples/s", 11, itemgetter("samples_per_s")),
+            ("KB/sample", 11, lambda r: f"{r['bytes_per_sample'] / 1e3:.1f}"),
+            ("worker RSS", 12, lambda r: f"{r['worker_peak_rss_mib']} MiB"),
+            ("driver RSS", 12, lambda r: f"{r['driver_peak_rss_mib']} MiB"),
+            ("full: samples", 15, itemgetter("full_samples")),
+            ("hours", 8, itemgetter("full_hours")),
+            ("GB", 7, itemgetter("full_gb")),
+        ],
+    )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

@@ -18,13 +18,14 @@ import json
 import tempfile
 import time
 from fractions import Fraction
+from operator import itemgetter
 from pathlib import Path
 
 import av
 import numpy as np
 from PIL import Image
 
-from bench.bench import short_clips, specs_for
+from bench.bench import print_table, short_clips, specs_for
 from videolake.generators import TASKS, SampledClip
 from videolake.pipeline.encode import ENCODERS, Encoder, with_options
 from videolake.pipeline.plan import SampleSpec
@@ -126,9 +127,19 @@ def main(argv=None) -> None:
     print(
         f"reference method (whole-clip decode, 48 JPEG q{JPEG_QUALITY} frames, per-sample load + generate + JPEG write) vs videolake (x264 {encoder.options['preset']}), one core, best of {args.repeats}"
     )
-    print(f"{'task':<20}{'clip':<28}{'subtype':<14}{'reference s':>12}{'videolake s':>12}{'speed-up':>10}{'ref bytes':>11}{'ours bytes':>11}")
-    for row in rows:
-        print(f"{row['task']:<20}{row['clip']:<28}{row['subtype']:<14}{row['reference_s']:>12}{row['videolake_s']:>12}{row['speedup']:>10}{row['reference_bytes']:>11}{row['videolake_bytes']:>11}")
+    print_table(
+        rows,
+        [
+            ("task", -20, itemgetter("task")),
+            ("clip", -28, itemgetter("clip")),
+            ("subtype", -14, itemgetter("subtype")),
+            ("reference s", 12, itemgetter("reference_s")),
+            ("videolake s", 12, itemgetter("videolake_s")),
+            ("speed-up", 10, itemgetter("speedup")),
+            ("ref bytes", 11, itemgetter("reference_bytes")),
+            ("ours bytes", 11, itemgetter("videolake_bytes")),
+        ],
+    )
     for task in tasks:
         mine = [r for r in rows if r["task"] == task]
         total_ref, total_ours = sum(r["reference_s"] for r in mine), sum(r["videolake_s"] for r in mine)

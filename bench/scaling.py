@@ -12,9 +12,10 @@ import json
 import os
 import tempfile
 import time
+from operator import itemgetter
 from pathlib import Path
 
-from bench.bench import short_clips
+from bench.bench import print_table, short_clips
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import parse_recipe
 
@@ -67,11 +68,19 @@ def main(argv=None) -> None:
                 print(f"workers={workers}: {len(differing)} shard(s) differ from the first run, e.g. {differing[:3]}; skipped: {skipped[:3]}")
             checksums.append(shards)
             busy = sum(json.loads((dataset / "build_report.json").read_text())["shard_seconds"].values())
-            rows.append((workers, seconds, args.samples / seconds, busy / (workers * seconds)))
-        base = rows[0][2]
-        print(f"{'workers':>8}{'seconds':>10}{'samples/s':>11}{'speed-up':>10}{'busy':>7}  ({args.samples} samples, {args.encoder}; busy: the workers' share of the wall time spent making samples)")
-        for workers, seconds, rate, busy in rows:
-            print(f"{workers:>8}{seconds:>10.1f}{rate:>11.2f}{rate / base:>10.2f}{busy:>7.0%}")
+            rows.append({"workers": workers, "seconds": seconds, "rate": args.samples / seconds, "busy": busy / (workers * seconds)})
+        base = rows[0]["rate"]
+        print_table(
+            rows,
+            [
+                ("workers", 8, itemgetter("workers")),
+                ("seconds", 10, lambda r: f"{r['seconds']:.1f}"),
+                ("samples/s", 11, lambda r: f"{r['rate']:.2f}"),
+                ("speed-up", 10, lambda r: f"{r['rate'] / base:.2f}"),
+                ("busy", 7, lambda r: f"{r['busy']:.0%}"),
+            ],
+            f"({args.samples} samples, {args.encoder}; busy: the workers' share of the wall time spent making samples)",
+        )
         print("identical shards across worker counts:", all(c == checksums[0] for c in checksums))
 
 

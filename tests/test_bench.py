@@ -59,3 +59,8 @@ def test_fullsize_bench_runs_in_tiny_mode(clips_dir, capsys):
     viubench, synrl = (line.split() for line in lines[2:4])
     assert viubench[:2] == ["viubench", "9"] and viubench[-3] == "2700"  # one per subtype; the full recipe
     assert synrl[:2] == ["synrl-rl", "18"] and synrl[-3] == "7000"
+
+
+def test_tables_left_align_names_and_right_align_figures(capsys):
+    bench.print_table([{"name": "ab", "n": 3}, {"name": "c", "n": 12}], [("name", -5, lambda r: r["name"]), ("n", 4, lambda r: r["n"])], "(note)")
+    assert capsys.readouterr().out.splitlines() == ["name    n  (note)", "ab      3", "c      12"]
