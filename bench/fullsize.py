@@ -76,7 +76,9 @@ def run_build(command: list[str], log: Path) -> dict:
     if process.returncode != 0:
         raise SystemExit(f"build failed: {log.read_text().strip()}")
     workers = [rss for pid, rss in peaks.items() if pid != "driver"]
-    return {"seconds": seconds, "driver_rss": peaks.get("driver", 0), "worker_rss": max(workers, default=0), "worker_processes": len(workers)}
+    if not workers:
+        raise SystemExit("no worker process of the build was seen: the per-worker peak RSS would read 0")
+    return {"seconds": seconds, "driver_rss": peaks["driver"], "worker_rss": max(workers), "worker_processes": len(workers)}
 
 
 def time_recipe(name: str, clips: list[Path], fraction: float, workers: int, scratch: Path) -> dict:
@@ -106,6 +108,7 @@ def time_recipe(name: str, clips: list[Path], fraction: float, workers: int, scr
         "seconds": round(timing["seconds"], 1),
         "samples_per_s": round(rate, 2),
         "bytes_per_sample": round(size / max(written, 1)),
+        "worker_processes": timing["worker_processes"],
         "worker_peak_rss_mib": round(timing["worker_rss"] / 2**20),
         "driver_peak_rss_mib": round(timing["driver_rss"] / 2**20),
         "full_hours": round(full / rate / 3600, 2),

@@ -311,11 +311,14 @@ class SplitLayout:
         sample_id = f"{self.recipe_name}-{self.split}-{self.starts[entry_index] + offset:07d}"
         return SampleSpec(sample_id, entry.task, entry.subtype, entry.tier, self.split, source, donor, sample_seed(self.seed, sample_id), entry.params, annotation)
 
+    def shard_orders(self, index: int) -> range:
+        """The shard-order positions of shard ``index``'s samples."""
+        return range(index * self.shard_size, min(self.total, (index + 1) * self.shard_size))
+
     def shard(self, index: int) -> Shard:
         if not 0 <= index < self.shard_count:
             raise IndexError(index)
-        orders = range(index * self.shard_size, min(self.total, (index + 1) * self.shard_size))
-        return Shard(self.split, index, self.shard_count, tuple(self.spec(order) for order in orders))
+        return Shard(self.split, index, self.shard_count, tuple(self.spec(order) for order in self.shard_orders(index)))
 
     def used_source_ids(self) -> set[str]:
         """Every source a sample of this split reads, donors included (O(sources) work)."""
@@ -350,22 +353,25 @@ class ShardSequence(Sequence):
             return [self[i] for i in range(*index.indices(len(self)))]
         if index < 0:
             index += len(self)
-        at = bisect.bisect_right(self.offsets, index) - 1
         if not 0 <= index < len(self):
             raise IndexError(index)
-        return self.layouts[at].shard(index - self.offsets[at])
+        layout, local = self._find(index)
+        return layout.shard(local)
+
+    def _find(self, index: int) -> tuple[SplitLayout, int]:
+        """The split layout holding shard ``index``, and the shard's index within it."""
+        at = bisect.bisect_right(self.offsets, index) - 1
+        return self.layouts[at], index - self.offsets[at]
 
     def size(self, index: int) -> int:
         """How many samples a shard plans, without planning them."""
-        at = bisect.bisect_right(self.offsets, index) - 1
-        layout, local = self.layouts[at], index - self.offsets[at]
-        return min(layout.shard_size, layout.total - local * layout.shard_size)
+        layout, local = self._find(index)
+        return len(layout.shard_orders(local))
 
     def name(self, index: int) -> tuple[str, str]:
         """(split, file name) of a shard, without planning its samples."""
-        at = bisect.bisect_right(self.offsets, index) - 1
-        layout = self.layouts[at]
-        return layout.split, shard_filename(index - self.offsets[at], layout.shard_count)
+        layout, local = self._find(index)
+        return layout.split, shard_filename(local, layout.shard_count)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, ShardSequence) and len(self) == len(other) and all(a == b for a, b in zip(self, other))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bench import bench, encoders, fullsize, lake, reference, scaling, synthetic, train
 
 
@@ -52,8 +54,11 @@ def test_encoder_bench_runs_in_tiny_mode(clips_dir, capsys):
     assert "libx264" in out and "ultrafast" in out and "medium" in out and "PSNR" in out
 
 
-def test_fullsize_bench_runs_in_tiny_mode(clips_dir, capsys):
-    fullsize.main(["--clips", str(clips_dir), "--recipes", "viubench,synrl-rl", "--fraction", "0.002", "--workers", "1"])
+def test_fullsize_bench_runs_in_tiny_mode(clips_dir, capsys, tmp_path):
+    fullsize.main(["--clips", str(clips_dir), "--recipes", "viubench,synrl-rl", "--fraction", "0.002", "--workers", "1", "--json", str(tmp_path / "rows.json")])
+    rows = json.loads((tmp_path / "rows.json").read_text())
+    assert [row["worker_processes"] for row in rows] == [1, 1]  # the one worker's RSS was sampled, not a default
+    assert all(row["worker_peak_rss_mib"] > 50 and row["driver_peak_rss_mib"] > 50 for row in rows)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("full-size builds (1 workers")
     viubench, synrl = (line.split() for line in lines[2:4])
