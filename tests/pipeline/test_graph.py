@@ -1,5 +1,6 @@
-"""A shard is built by several workers in pieces: the pieces must keep what a shard shares (a
-source read once, sampled at the density all its samples need) and give the shard's exact bytes."""
+"""The build graph. A shard is built by several workers in pieces: the pieces must keep what a
+shard shares (a source read once, sampled at the density all its samples need) and give the
+shard's exact bytes. Ctrl-C stops a build with one line, wherever in the driver it lands."""
 
 from __future__ import annotations
 
