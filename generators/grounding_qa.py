@@ -33,7 +33,7 @@ PROMPT = (
     "time, in the <glue> </glue> tags, present the precise time period in seconds of the video clips on which you base your "
     "answer to this question in the format of [(s1, e1), (s2, e2), ...]. For example: <answer>A</answer><glue>[(5.2, 10.4)]</glue>.\n"
 )
-DOES = {"move": "It moves", "spin": "It spins", "pulse": "It grows and shrinks back", None: "It stays still the whole time"}
+DOES = {"move": "It moves", "spin": "It spins", "pulse": "It grows and shrinks back"}  # every object acts at least once
 QUESTIONS = ("which", "first")
 DEFAULT_SETTINGS = dict(scenes.DEFAULT_SETTINGS)
 PARAMETERS = dict(scenes.PARAMETERS)
@@ -82,26 +82,32 @@ def _first_action(obj: dict) -> tuple[str | None, tuple[int, int] | None]:
     return kind, span
 
 
+def _object_options(meta: dict, truth: str, rng) -> list[str]:
+    """The truth, the scene's other objects, and made-up objects to fill four options: colours all
+    different and shapes drawn alike, so nothing in the names tells the scene's objects apart."""
+    others = [o["name"] for o in meta["objects"] if o["name"] != truth]
+    free = [c for c in OBJECT_COLOURS if c not in {o["colour"] for o in meta["objects"]}]
+    made_up = [f"{free[i]} {qa.choose(rng, list(SHAPES))}" for i in rng.permutation(len(free))[: max(0, 3 - len(others))]]
+    return qa.uniform_options(truth, others + made_up, 4, rng)
+
+
 def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None) -> Sample:
     if subtype == "nextgqa":
         meta = annotated.whole_clip_meta(clip, annotation)
         answer = annotated.cannot_generate(derive_answer, meta)
         return Sample([clip.base_frames()], question_text(annotation["question"], annotation["options"]), answer, meta, system=SYSTEM_PROMPT)
     settings = settings_for(params)
-    kind_of_question = qa.choose(rng, list(QUESTIONS))
-    wanted = (lambda m: bool(_sole_actions(m))) if kind_of_question == "which" else None
-    meta = scenes.simulate(settings, rng, wanted=wanted)
-    if kind_of_question == "which":
+    if qa.choose(rng, list(QUESTIONS)) == "which":
+        meta = scenes.simulate(settings, rng, wanted=lambda m: bool(_sole_actions(m)))
         kind = qa.choose(rng, _sole_actions(meta))
         truth = _doers(meta, kind)[0]["name"]
-        absent = [f"{c} {s}" for c in OBJECT_COLOURS for s in SHAPES]
-        candidates = [o["name"] for o in meta["objects"]] + [absent[i] for i in rng.permutation(len(absent))]
-        text = f"Which object {scenes.VERBS[kind]}?"
-        meta["query"] = {"kind": "which", "action": kind, "text": text, "options": qa.pick_options(truth, candidates, 4, rng)}
-    else:
-        obj = qa.choose(rng, meta["objects"])
-        truth = DOES[_first_action(obj)[0]]
-        meta["query"] = {"kind": "first", "object": obj["id"], "text": f"What does the {obj['name']} do first?", "options": qa.pick_options(truth, DOES.values(), 4, rng)}
+        meta["query"] = {"kind": "which", "action": kind, "text": f"Which object {scenes.VERBS[kind]}?", "options": _object_options(meta, truth, rng)}
+    else:  # the first action is drawn before the scene, so each is the answer equally often
+        first = qa.choose(rng, list(scenes.ACTIONS))
+        meta = scenes.simulate(settings, rng, wanted=lambda m: any(_first_action(o)[0] == first for o in m["objects"]))
+        obj = qa.choose(rng, [o for o in meta["objects"] if _first_action(o)[0] == first])
+        options = qa.uniform_options(DOES[first], [DOES[k] for k in scenes.ACTIONS], len(scenes.ACTIONS), rng)
+        meta["query"] = {"kind": "first", "object": obj["id"], "text": f"What does the {obj['name']} do first?", "options": options}
     return Sample([scenes.render(meta)], question_text(meta["query"]["text"], meta["query"]["options"]), derive_answer(meta), meta, system=SYSTEM_PROMPT)
 
 
@@ -114,7 +120,9 @@ def solve(meta: dict) -> tuple[str, list[tuple[int, int]]]:
             raise ValueError(f"{len(doers)} objects {scenes.VERBS[query['action']]}; the question assumes one")
         return doers[0]["name"], scenes.action_spans(doers[0], query["action"])
     kind, span = _first_action(scenes.by_id(meta, query["object"]))
-    return DOES[kind], [span] if span else []
+    if kind is None:
+        raise ValueError(f"object {query['object']} never acts; the question assumes it does")
+    return DOES[kind], [span]
 
 
 def _annotated_truth(meta: dict) -> dict:

@@ -105,10 +105,12 @@ class CardPile(Game):
             return card_name(state[0]) if state else "No card"
         return ", ".join(card_name(c) for c in state)
 
-    def fallback_values(self, meta, state_index, query, rng):
-        state = meta["states"][state_index]
-        for _ in range(20):
-            yield self.value([state[i] for i in rng.permutation(len(state))], query)
+    def options(self, meta, query, truth, answers, count, rng):
+        if query["kind"] == "top":  # any card the video showed, or none if the pile ever ran out
+            seen = sorted({card for state in meta["states"] for card in state})
+            empty = ["No card"] if any(not state for state in meta["states"]) else []
+            return qa.uniform_options(truth, [card_name(c) for c in seen] + empty, count, rng)
+        return qa.star_options(truth, lambda pile: [", ".join(order) for order in qa.transpositions(pile.split(", "))], count, rng)
 
     def describe_state(self, state):
         return "the pile from top to bottom is " + ", ".join(card_name(c) for c in state)
@@ -181,6 +183,22 @@ def chips_text(chips: list[int]) -> str:
     return ", ".join(str(c) for c in chips) if chips else "No chips"
 
 
+def chips_near(text: str) -> list[str]:
+    """One chip's value misread: as many chips as the truth (so no option stands out by its
+    length), and each mistake undoes itself."""
+    chips = [int(c) for c in text.split(", ")]
+    return [chips_text(sorted(chips[:i] + [value] + chips[i + 1 :])) for i in sorted(set(map(chips.index, chips))) for value in CHIP_VALUES if value != chips[i]]
+
+
+def chips_weight(chips: list[int]) -> float:
+    """How often to keep a cup's chips as the truth, in (0, 1], so that every option is equally
+    likely to be it: chips drawn independently make a set of different values likelier than one of
+    repeated values (by its number of orderings), and a set with more different values has more
+    neighbours in ``chips_near`` (which makes each of them less likely to be drawn around it)."""
+    repeats = math.prod(math.factorial(chips.count(v)) for v in set(chips))
+    return len(set(chips)) * repeats / math.factorial(len(chips))
+
+
 class ChipCups(Game):
     name = "chip_cups"
 
@@ -223,12 +241,15 @@ class ChipCups(Game):
         chips = state[query["cup"]]
         return str(len(chips)) if query["kind"] == "count" else chips_text(chips)
 
-    def fallback_values(self, meta, state_index, query, rng):
-        chips = meta["states"][state_index][query["cup"]]
+    balanced_kinds = ("count",)
+
+    def options(self, meta, query, truth, answers, count, rng):
         if query["kind"] == "count":
-            yield from qa.nearby_numbers(len(chips))
-        for value in CHIP_VALUES:
-            yield chips_text(sorted(chips + [value]))
+            return qa.uniform_options(truth, answers, count, rng)
+        chips = meta["states"][query["state_index"]][query["cup"]]
+        if not chips or rng.random() >= chips_weight(chips):
+            raise qa.Unlucky
+        return qa.star_options(truth, chips_near, count, rng)
 
     def describe_state(self, state):
         return "; ".join(f"Cup {cup}: {chips_text(chips)}" for cup, chips in state.items())
@@ -289,6 +310,13 @@ def files_text(files: list[str]) -> str:
     return ", ".join(files) if files else "No files"
 
 
+def files_near(text: str) -> list[str]:
+    """One file mistaken for another: as many files as the truth (so no option stands out by its
+    length), every listing of that size has as many neighbours, and each mistake undoes itself."""
+    files = set(text.split(", "))
+    return [files_text(sorted(files - {name} | {other})) for name in sorted(files) for other in FILE_NAMES if other not in files]
+
+
 class FileSystem(Game):
     name = "file_system"
 
@@ -346,12 +374,14 @@ class FileSystem(Game):
             return str(len(state["files"]))
         return files_text(state["files"])
 
-    def fallback_values(self, meta, state_index, query, rng):
-        files = meta["states"][state_index]["files"]
-        yield from ("Yes", "No")
-        yield from qa.nearby_numbers(len(files))
-        for name in FILE_NAMES:
-            yield files_text(sorted(set(files) ^ {name}))
+    balanced_kinds = ("deleted", "count")
+
+    def options(self, meta, query, truth, answers, count, rng):
+        if query["kind"] in ("deleted", "count"):
+            return qa.uniform_options(truth, answers, count, rng)
+        if not meta["states"][query["state_index"]]["files"]:
+            raise qa.Unlucky  # an empty listing has no listing of its size to be mistaken for
+        return qa.star_options(truth, files_near, count, rng)
 
     def describe_state(self, state):
         return "the directory holds " + files_text(state["files"])
@@ -480,22 +510,12 @@ class MathTrail(Game):
             return state[query["position"] - 1]
         return number_text(evaluate(state))
 
-    def distractors(self, meta, state_index, query, rng):
-        symbols = meta["states"][-1]
-        if query["kind"] == "symbol":
-            yield from (symbols[i] for i in rng.permutation(len(symbols)))
-            yield from "0123456789+-*/"
-            return
-        yield number_text(evaluate(symbols, precedence=False))  # the commonest mistake
-        for _ in range(40):
-            i = int(rng.integers(len(symbols)))
-            swap = qa.choose(rng, OPERATORS) if symbols[i] in OPERATORS else qa.choose(rng, "0123456789")
-            try:
-                changed = symbols[:i] + swap + symbols[i + 1 :]
-                yield number_text(evaluate(changed))
-            except (ZeroDivisionError, ValueError):
-                continue
-        yield from qa.nearby_numbers(int(evaluate(symbols)), lowest=-(10**9))
+    balanced_kinds = ("symbol",)
+
+    def options(self, meta, query, truth, answers, count, rng):
+        if query["kind"] == "symbol":  # a digit among digits, an operator among operators
+            return qa.uniform_options(truth, [a for a in answers if (a in OPERATORS) == (truth in OPERATORS)], count, rng)
+        return qa.number_window(int(truth), count, rng)  # plan() draws only whole results
 
     def describe_state(self, state):
         return f"the symbols so far read {state}" if state else "nothing has been drawn"
@@ -581,11 +601,21 @@ class ShellGrid(Game):
             return state["cells"].get(query["cell"], "Nothing")
         return next(cell for cell, name in state["cells"].items() if name == query["object"])
 
-    def fallback_values(self, meta, state_index, query, rng):
+    balanced_kinds = ("what", "where")
+
+    def answer_key(self, meta):
+        """For "what", the contents by role - nothing, or the k-th object by name - among worlds
+        with as many objects: "Nothing" then comes up as often as each object does."""
+        if meta["query"]["kind"] != "what":
+            return super().answer_key(meta)
+        names = sorted(meta["states"][0]["cells"].values())
+        truth = self._truth(meta)
+        return ("what", len(names)), "Nothing" if truth == "Nothing" else f"object {names.index(truth)}"
+
+    def options(self, meta, query, truth, answers, count, rng):
         if query["kind"] == "what":
-            yield from sorted(meta["states"][0]["cells"].values()) + ["Nothing"]
-        else:
-            yield from (CELLS[i] for i in rng.permutation(len(CELLS)))
+            return qa.uniform_options(truth, sorted(meta["states"][0]["cells"].values()) + ["Nothing"], count, rng)
+        return qa.uniform_options(truth, answers, count, rng)
 
     def describe_state(self, state):
         return ", ".join(f"the {name} at {cell}" for cell, name in state["cells"].items())
@@ -675,8 +705,10 @@ class SlidingPuzzle(Game):
     def value(self, state, query):
         return str(state[POSITIONS.index(query["position"])])
 
-    def fallback_values(self, meta, state_index, query, rng):
-        yield from (str(v) for v in rng.permutation(SIDE * SIDE))
+    balanced_kinds = ("tile",)
+
+    def options(self, meta, query, truth, answers, count, rng):
+        return qa.uniform_options(truth, answers, count, rng)
 
     def describe_state(self, state):
         rows = [" ".join(str(v) if v else "_" for v in state[r * SIDE : (r + 1) * SIDE]) for r in range(SIDE)]

@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from videolake.generators.base import sample_range
+from videolake.generators.base import CannotGenerate, sample_range
 from videolake.generators.synthetic import qa
 from videolake.generators.synthetic.qa import Step
 from videolake.generators.synthetic.render import PalettedVideo, blank, fps_of, frame_ms, text
@@ -80,11 +80,39 @@ class Game:
 
     # ---- shared machinery -------------------------------------------------------------------
 
+    def options(self, meta: dict, query: dict, truth: str, answers: list[str] | None, count: int, rng) -> list[str]:
+        """``count`` option texts holding ``truth``, built so the truth is exchangeable among
+        them (``qa.star_options``, ``qa.number_window`` or ``qa.uniform_options``); ``answers``:
+        for a balanced kind, the answers the truth was drawn uniformly from."""
+        raise NotImplementedError
+
+    # Kinds of question whose answers ``qa.balanced`` flattens (a small set of answers, some of
+    # which random worlds reach far more often); the others have too many answers to repeat.
+    balanced_kinds: ClassVar[tuple[str, ...]] = ()
+
+    # ---- shared machinery -------------------------------------------------------------------
+
     def simulate(self, settings: dict, rng: np.random.Generator) -> dict:
-        fps = settings["fps"]
         modes = [m for m in settings["modes"] if m in self.shown_for]
         mode = qa.choose(rng, modes)
         shown = qa.choose(rng, list(self.shown_for[mode]))
+        for _ in range(qa.TRIES):
+            meta, answers = self._pose(settings, rng, mode, shown), None
+            if meta["query"]["kind"] in self.balanced_kinds:
+                meta, answers = qa.balanced(lambda: self._pose(settings, rng, mode, shown), self.answer_key, rng, pilots=qa.PILOTS - 1, first=meta)
+            query = meta["query"]
+            count, prompt = query.pop("count", settings["options"]), query.pop("prompt")
+            try:
+                options = self.options(meta, query, self._truth(meta), answers, count, rng)
+            except qa.Unlucky:
+                continue
+            meta["query"] = qa.multiple_choice(query.pop("kind"), prompt, options, **query)
+            return meta
+        raise CannotGenerate(f"{self.name}: no world in {qa.TRIES} draws has enough distinct options; loosen the parameters")
+
+    def _pose(self, settings: dict, rng, mode: str, shown: str) -> dict:
+        """The world and its question, without options."""
+        fps = settings["fps"]
         states = [self.initial(settings, rng)]
         operations = []
         frame = round(settings["reveal_seconds"] * fps)
@@ -111,43 +139,16 @@ class Game:
         }
         query, state_index = self.ask(meta, rng)
         query["state_index"] = state_index
-        truth = self.value(states[state_index], query)
-        count, prompt = query.pop("count", settings["options"]), query.pop("prompt")
-        candidates = self.distractors(meta, state_index, dict(query), rng)
-        meta["query"] = qa.multiple_choice(query.pop("kind"), prompt, truth, candidates, rng, count=count, **query)
+        meta["query"] = query
         return meta
 
-    def distractors(self, meta: dict, state_index: int, query: dict, rng):
-        """Answers a tracker would give after one wrong operation: an extra random operation
-        applied to the true state, or one logged operation before it replaced by another."""
-        states, operations = meta["states"], meta["operations"]
-        for attempt in range(60):
-            if attempt % 2 and state_index > 0:
-                yield self.value(self._one_op_changed(states, operations, state_index, rng), query)
-            else:
-                state = states[state_index]
-                yield self.value(self.apply(state, self.random_op(state, rng)), query)
-        yield from self.fallback_values(meta, state_index, query, rng)
+    def _truth(self, meta: dict) -> str:
+        return self.value(meta["states"][meta["query"]["state_index"]], meta["query"])
 
-    def _one_op_changed(self, states: list, operations: list[dict], upto: int, rng):
-        replaced = int(rng.integers(upto))
-        state = self.apply(states[replaced], self.random_op(states[replaced], rng))
-        for op in operations[replaced + 1 : upto]:
-            if self.legal(state, op):
-                state = self.apply(state, op)
-        return state
-
-    def legal(self, state, op: dict) -> bool:
-        """Whether ``op`` can still be applied after an earlier operation was changed."""
-        try:
-            self.apply(state, op)
-            return True
-        except ValueError:
-            return False
-
-    def fallback_values(self, meta: dict, state_index: int, query: dict, rng):
-        """More wrong answers when the operation-based ones are too few to fill the options."""
-        return iter(())
+    def answer_key(self, meta: dict) -> tuple:
+        """(kind, answer) that ``qa.balanced`` flattens; a game whose answers are names drawn per
+        world (objects, cards) says instead which role the answer plays in its world."""
+        return meta["query"]["kind"], self._truth(meta)
 
     def replay(self, meta: dict) -> list:
         """States from S0 by the logged operations; a logged state that disagrees is an error."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from videolake.generators.base import CannotGenerate, sample_range
 from videolake.generators.synthetic import qa
-from videolake.generators.synthetic.qa import Step
+from videolake.generators.synthetic.qa import Step, Unlucky, retry
 from videolake.generators.synthetic.render import (
     INDEX,
     OBJECT_COLOURS,
@@ -36,27 +36,6 @@ from videolake.generators.synthetic.render import (
 WALL = 0.02  # wall thickness in box units; objects move inside [WALL + r, 1 - WALL - r]
 MOVING = 1e-4  # per-frame displacement below which an object counts as still (tracks keep 4 decimals)
 DIRECTIONS = {"up": (0.0, -1.0), "down": (0.0, 1.0), "left": (-1.0, 0.0), "right": (1.0, 0.0)}
-OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
-TRIES = 200
-
-
-class Unlucky(Exception):
-    """A random draw did not meet a scenario's constraints; draw again."""
-
-
-def retry(simulate):
-    """Draw until the constraints hold; the retries consume the same rng, so it stays deterministic."""
-
-    def wrapper(settings, rng):
-        for _ in range(TRIES):
-            try:
-                return simulate(settings, rng)
-            except Unlucky:
-                continue
-        raise CannotGenerate(f"{simulate.__name__}: no valid scene in {TRIES} draws; loosen the parameters")
-
-    wrapper.__name__ = simulate.__name__
-    return wrapper
 
 
 # ---- building blocks -------------------------------------------------------------------------
@@ -173,12 +152,17 @@ def render(meta: dict) -> PalettedVideo:
 # ---- 1. collision counting -------------------------------------------------------------------
 
 
-@retry
 def simulate_collisions(settings, rng):
+    return qa.balanced(lambda: _collisions(settings, rng), lambda meta: ("count", solve_collisions(meta)), rng)[0]
+
+
+@retry
+def _collisions(settings, rng):
     frames, fps = num_frames(settings, rng), settings["fps"]
     obj = make_objects(rng, 1, shapes=("circle",))[0]
     inner = WALL + obj["radius"]
-    speed = sample_range(rng, [0.6, 1.0]) * settings["speed"]
+    # The distance travelled, not the speed, is drawn: a longer clip must not mean more bounces.
+    speed = sample_range(rng, [1.2, 4.4]) * settings["speed"] / ((frames - 1) / fps)
     angle = rng.uniform(0, 2 * math.pi)
     if min(abs(math.cos(angle)), abs(math.sin(angle))) < 0.3:
         raise Unlucky  # near-axis motion makes long, dull runs
@@ -220,12 +204,26 @@ def _path(first: str, second: str) -> str:
     return f"First {first}, then {second}."
 
 
-@retry
+PATHS = {_path(a, b): (a, b) for a in DIRECTIONS for b in DIRECTIONS if a != b}
+
+
+def _paths_near(path: str) -> list[str]:
+    """One direction misread (either leg, never to the other leg's), or the two legs swapped: five
+    neighbours for every path, and each mistake undoes itself."""
+    first, second = PATHS[path]
+    others = [d for d in DIRECTIONS if d not in (first, second)]
+    return [_path(d, second) for d in others] + [_path(first, d) for d in others] + [_path(second, first)]
+
+
 def simulate_direction(settings, rng):
+    return _direction(settings, rng, qa.choose(rng, list(PATHS)))
+
+
+@retry
+def _direction(settings, rng, path):
     frames, fps = num_frames(settings, rng), settings["fps"]
     obj = make_objects(rng, 1)[0]
-    first = qa.choose(rng, list(DIRECTIONS))
-    second = qa.choose(rng, [d for d in DIRECTIONS if d != first])
+    first, second = PATHS[path]
     turn = int(rng.integers(round(frames * 0.35), round(frames * 0.65)))
     speed = sample_range(rng, [0.2, 0.3]) * settings["speed"]
     steps = np.arange(frames)
@@ -241,10 +239,7 @@ def simulate_direction(settings, rng):
     set_track(obj, x0 + dx, y0 + dy)
     events = [event("start", 0, fps, object=obj["id"], heading=first), event("turn", turn, fps, object=obj["id"], heading=second)]
     meta = world("direction", settings, frames, [obj], events)
-    candidates = [_path(second, first), _path(first, OPPOSITE[second]), _path(OPPOSITE[first], second)]
-    candidates += [_path(a, b) for a in DIRECTIONS for b in DIRECTIONS if a != b]
-    candidates = [candidates[i] for i in range(3)] + [candidates[3 + i] for i in rng.permutation(len(candidates) - 3)]
-    meta["query"] = qa.multiple_choice("path", f"What is the movement path of the {obj['name']}?", _path(first, second), candidates, rng)
+    meta["query"] = qa.multiple_choice("path", f"What is the movement path of the {obj['name']}?", qa.star_options(path, _paths_near, 4, rng))
     return meta
 
 
@@ -271,11 +266,14 @@ def narrate_direction(meta):
 SHAPE_TEXT = {"linear": "A straight line", "circular": "A circle", "zigzag": "A zigzag"}
 
 
-@retry
 def simulate_trajectory(settings, rng):
+    return _trajectory(settings, rng, qa.choose(rng, list(SHAPE_TEXT)))
+
+
+@retry
+def _trajectory(settings, rng, kind):
     frames, fps = num_frames(settings, rng), settings["fps"]
     obj = make_objects(rng, 1)[0]
-    kind = qa.choose(rng, list(SHAPE_TEXT))
     u = np.linspace(0, 1, frames)
     events = [event("start", 0, fps, object=obj["id"])]
     if kind == "circular":
@@ -303,7 +301,7 @@ def simulate_trajectory(settings, rng):
     events = [e for e in events if e["frame"] < frames - 1] + [event("end", frames - 1, fps, object=obj["id"])]
     meta = world("trajectory_shape", settings, frames, [obj], events)
     meta["profile"] = kind
-    meta["query"] = qa.multiple_choice("shape", f"What shape is the path the {obj['name']} travels along?", SHAPE_TEXT[kind], SHAPE_TEXT.values(), rng, count=3)
+    meta["query"] = qa.multiple_choice("shape", f"What shape is the path the {obj['name']} travels along?", qa.uniform_options(SHAPE_TEXT[kind], SHAPE_TEXT.values(), 3, rng))
     return meta
 
 
@@ -367,11 +365,14 @@ def _path_length(points: np.ndarray, start: int, end: int) -> float:
     return float(np.linalg.norm(np.diff(points[start : end + 1, :2], axis=0), axis=1).sum())
 
 
-@retry
 def simulate_speed(settings, rng):
+    return _speed(settings, rng, qa.choose(rng, list(SPEED_TEXT)))
+
+
+@retry
+def _speed(settings, rng, kind):
     frames, fps = num_frames(settings, rng), settings["fps"]
     obj = make_objects(rng, 1)[0]
-    kind = qa.choose(rng, list(SPEED_TEXT))
     heading = rng.uniform(0, 2 * math.pi)
     length = rng.uniform(0.5, 0.7)
     along = np.array([math.cos(heading), math.sin(heading)]) * length
@@ -381,7 +382,7 @@ def simulate_speed(settings, rng):
     events = [event("checkpoint", f, fps, object=obj["id"]) for f in sorted({c for pair in _thirds(frames) for c in pair})]
     meta = world("speed_perception", settings, frames, [obj], events)
     meta["profile"] = kind
-    meta["query"] = qa.multiple_choice("speed", f"Is the {obj['name']} accelerating, decelerating, or moving at a constant speed?", SPEED_TEXT[kind], SPEED_TEXT.values(), rng, count=3)
+    meta["query"] = qa.multiple_choice("speed", f"Is the {obj['name']} accelerating, decelerating, or moving at a constant speed?", qa.uniform_options(SPEED_TEXT[kind], SPEED_TEXT.values(), 3, rng))
     return meta
 
 
@@ -413,26 +414,42 @@ def narrate_speed(meta):
 # ---- 5. motion counting ----------------------------------------------------------------------
 
 
-@retry
+HOLD_SECONDS = (0.3, 0.5)
+MOVE_SECONDS = (0.3, 0.55)
+
+
 def simulate_motion_count(settings, rng):
+    return _motion_count(settings, rng, sample_range(rng, settings["moves"], integer=True))
+
+
+@retry
+def _motion_count(settings, rng, moves):
+    """``moves`` moves in a clip whose length is drawn for the most moves the settings allow, so
+    that the clip's length (its number of video tokens) says nothing about the count."""
     fps = settings["fps"]
     obj = make_objects(rng, 1)[0]
-    moves = sample_range(rng, settings["moves"], integer=True)
     inner = WALL + obj["radius"] + 0.02
     position = rng.uniform(inner, 1 - inner, 2)
+    most = int(np.max(settings["moves"]))
+    frames = round(rng.uniform(1.0, 1.2) * (most * MOVE_SECONDS[1] / settings["speed"] + (most + 1) * HOLD_SECONDS[1]) * fps)
+    lengths = [round(rng.uniform(*MOVE_SECONDS) / settings["speed"] * fps) for _ in range(moves)]
+    spare = frames - sum(lengths) - (moves + 1) * round(HOLD_SECONDS[0] * fps)
+    if spare < 0:
+        raise Unlucky
+    holds = round(HOLD_SECONDS[0] * fps) + np.diff(np.round(np.concatenate([[0], np.sort(rng.uniform(0, spare, moves)), [spare]]))).astype(int)
     xs, ys, events = [], [], []
 
-    def hold(seconds):
-        for _ in range(round(seconds * fps)):
+    def hold(count):
+        for _ in range(count):
             xs.append(position[0])
             ys.append(position[1])
 
-    hold(rng.uniform(0.3, 0.5))
+    hold(int(holds[0]))
     for k in range(moves):
         target = rng.uniform(inner, 1 - inner, 2)
         if np.linalg.norm(target - position) < 0.2:
             raise Unlucky
-        steps = round(rng.uniform(0.3, 0.55) / settings["speed"] * fps)
+        steps = lengths[k]
         events.append(event("move_start", len(xs) - 1, fps, object=obj["id"], move=k + 1))
         for s in range(1, steps + 1):
             point = position + (target - position) * (0.5 - 0.5 * math.cos(math.pi * s / steps))
@@ -440,7 +457,7 @@ def simulate_motion_count(settings, rng):
             ys.append(point[1])
         position = target
         events.append(event("move_end", len(xs) - 1, fps, object=obj["id"], move=k + 1))
-        hold(rng.uniform(0.3, 0.5))
+        hold(int(holds[k + 1]))
     set_track(obj, xs, ys)
     meta = world("motion_count", settings, len(xs), [obj], events)
     meta["query"] = qa.open_number("moves", f"The {obj['name']} moves, stops, and moves again. How many separate moves does it make?")
@@ -470,11 +487,14 @@ def narrate_motion_count(meta):
 ATTRIBUTE_TEXT = {"colour": "Its colour", "size": "Its size", "shape": "Its shape", "none": "Nothing changes"}
 
 
-@retry
 def simulate_attribute(settings, rng):
+    return _attribute(settings, rng, qa.choose(rng, list(ATTRIBUTE_TEXT)))
+
+
+@retry
+def _attribute(settings, rng, kind):
     frames, fps = num_frames(settings, rng), settings["fps"]
     obj, other = make_objects(rng, 2)
-    kind = qa.choose(rng, list(ATTRIBUTE_TEXT))
     for thing, lane in ((obj, 0.3), (other, 0.7)):
         y = np.full(frames, lane + rng.uniform(-0.05, 0.05))
         x0, drift = rng.uniform(0.3, 0.7), rng.uniform(-0.15, 0.15)
@@ -491,7 +511,7 @@ def simulate_attribute(settings, rng):
         obj["changes"] = [{"frame": frame, "attribute": "radius" if kind == "size" else kind, "to": to}]
         events.append(event("change", frame, fps, object=obj["id"], attribute=kind, to=to))
     meta = world("attribute_change", settings, frames, [obj, other], events)
-    meta["query"] = qa.multiple_choice("attribute", f"Which property of the {obj['name']} changes during the video?", ATTRIBUTE_TEXT[kind], ATTRIBUTE_TEXT.values(), rng)
+    meta["query"] = qa.multiple_choice("attribute", f"Which property of the {obj['name']} changes during the video?", qa.uniform_options(ATTRIBUTE_TEXT[kind], ATTRIBUTE_TEXT.values(), 4, rng))
     return meta
 
 
@@ -525,8 +545,12 @@ def narrate_attribute(meta):
 SPIN_TEXT = {"clockwise": "Clockwise", "counter-clockwise": "Counter-clockwise", "none": "It is not spinning"}
 
 
-@retry
 def simulate_rotation(settings, rng):
+    return qa.balanced(lambda: _rotation(settings, rng), lambda meta: (meta["query"]["kind"], solve_rotation(meta)), rng)[0]
+
+
+@retry
+def _rotation(settings, rng):
     frames, fps = num_frames(settings, rng), settings["fps"]
     obj = make_objects(rng, 1, shapes=ORIENTED_SHAPES, radius=(0.1, 0.14))[0]
     kind = qa.choose(rng, ["count", "direction"])
@@ -547,7 +571,7 @@ def simulate_rotation(settings, rng):
     if kind == "count":
         meta["query"] = qa.open_number("turns", f"How many full turns does the {obj['name']} complete?")
     else:
-        meta["query"] = qa.multiple_choice("spin", f"Is the {obj['name']} spinning clockwise or counter-clockwise?", SPIN_TEXT[spin], SPIN_TEXT.values(), rng, count=3)
+        meta["query"] = qa.multiple_choice("spin", f"Is the {obj['name']} spinning clockwise or counter-clockwise?", qa.uniform_options(SPIN_TEXT[spin], SPIN_TEXT.values(), 3, rng))
     return meta
 
 
@@ -582,8 +606,12 @@ def narrate_rotation(meta):
 # ---- 8. relative position --------------------------------------------------------------------
 
 
-@retry
 def simulate_relative(settings, rng):
+    return qa.balanced(lambda: _relative(settings, rng), lambda meta: ("crossings", solve_relative(meta)), rng)[0]
+
+
+@retry
+def _relative(settings, rng):
     frames, fps = num_frames(settings, rng), settings["fps"]
     mover, anchor = make_objects(rng, 2)
     u = np.linspace(0, 1, frames)
@@ -658,7 +686,7 @@ def simulate_acceleration(settings, rng):
     meta = world("acceleration_detection", settings, frames, objects, checkpoints + walls)
     meta["changing"] = fast_or_slow
     names = [o["name"] for o in objects]
-    meta["query"] = qa.multiple_choice("changing", "Several objects slide left and right. Which one changes its speed during the video?", names[0], names[1:], rng, count=min(4, count))
+    meta["query"] = qa.multiple_choice("changing", "Several objects slide left and right. Which one changes its speed during the video?", qa.uniform_options(names[0], names[1:], min(4, count), rng))
     return meta
 
 
@@ -699,9 +727,8 @@ def simulate_velocity(settings, rng):
     objects, walls = _lanes(settings, rng, speeds, [np.ones(frames)] * count)
     meta = world("velocity_comparison", settings, frames, objects, [event("checkpoint", 0, fps), event("checkpoint", frames - 1, fps)] + walls)
     order = [objects[i]["name"] for i in np.argsort(-speeds)]
-    meta["query"] = qa.multiple_choice(
-        "ranking", "Rank the objects from fastest to slowest.", _ranking(order), (_ranking(p) for p in qa.permutations_near(order, rng)), rng, count=min(4, math.factorial(count))
-    )
+    options = qa.star_options(_ranking(order), lambda text: [_ranking(p) for p in qa.transpositions(text.split(" > "))], min(4, math.factorial(count)), rng)
+    meta["query"] = qa.multiple_choice("ranking", "Rank the objects from fastest to slowest.", options)
     return meta
 
 
@@ -736,11 +763,14 @@ TREND_TEXT = {
 NEAR, FAR = 0.22, 0.5
 
 
-@retry
 def simulate_distance(settings, rng):
+    return _distance(settings, rng, qa.choose(rng, list(TREND_TEXT)))
+
+
+@retry
+def _distance(settings, rng, trend):
     frames, fps = num_frames(settings, rng), settings["fps"]
     first, second = make_objects(rng, 2, radius=(0.04, 0.06))
-    trend = qa.choose(rng, list(TREND_TEXT))
     u = np.linspace(0, 1, frames)
     turn = rng.uniform(0.35, 0.65)
     rising = NEAR + (FAR - NEAR) * u
@@ -762,7 +792,9 @@ def simulate_distance(settings, rng):
     events.append(event("checkpoint", frames - 1, fps, distance=round(float(distance[-1]), 2)))
     meta = world("distance_estimation", settings, frames, [first, second], events)
     meta["profile"] = trend
-    meta["query"] = qa.multiple_choice("trend", f"How does the distance between the {first['name']} and the {second['name']} change over the video?", TREND_TEXT[trend], TREND_TEXT.values(), rng)
+    meta["query"] = qa.multiple_choice(
+        "trend", f"How does the distance between the {first['name']} and the {second['name']} change over the video?", qa.uniform_options(TREND_TEXT[trend], TREND_TEXT.values(), 4, rng)
+    )
     return meta
 
 
@@ -822,9 +854,8 @@ def simulate_ordering(settings, rng):
         events.append(event("jump", start, fps, object=obj["id"], peak_frame=start + jump_frames // 2))
     meta = world("event_ordering", settings, frames, objects, events)
     truth = [next(o["name"] for o in objects if o["id"] == e["object"]) for e in meta["events"]]
-    meta["query"] = qa.multiple_choice(
-        "order", "Each object jumps once. In what order do they jump?", _sequence(truth), (_sequence(p) for p in qa.permutations_near(truth, rng)), rng, count=min(4, math.factorial(count))
-    )
+    options = qa.star_options(_sequence(truth), lambda text: [_sequence(p) for p in qa.transpositions(text.split(", then "))], min(4, math.factorial(count)), rng)
+    meta["query"] = qa.multiple_choice("order", "Each object jumps once. In what order do they jump?", options)
     return meta
 
 

@@ -3,13 +3,25 @@
 A question is stored in ``meta["query"]``: its kind, its text, and for multiple choice the option
 texts. The true answer is never stored as such: ``derive_answer`` recomputes it from the
 simulated world with the scenario's ``solve`` and finds it among the options.
+
+Every question must need the video, so nothing here may let the option texts or the answer's
+prior point at the truth (``docs/blind_baselines.md`` says how each template guarantees it):
+
+- ``star_options``: an anchor and its neighbours (one plausible mistake away), with the truth
+  drawn uniformly among those roles - never the truth and its own near misses, which puts the
+  truth at the centre of its options;
+- ``number_window``: consecutive numbers with the truth at a uniform position;
+- ``balanced``: the answer drawn uniformly among the answers a scenario reaches, before the world
+  that yields it;
+- ``retry`` with the answer as an argument: a categorical answer drawn once, then worlds drawn
+  until one fits, so an answer whose worlds are harder to draw is not rarer.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +31,82 @@ from videolake.generators.synthetic.render import clock
 
 LETTERS = "ABCDEFGH"
 TIMESTAMP = re.compile(r"\b\d{2}:\d{2}\.\d\b")
+TRIES = 200
+PILOTS = 24  # worlds drawn per sample to find the answers a scenario reaches
+
+
+class Unlucky(Exception):
+    """A random draw did not meet a scenario's constraints; draw again."""
+
+
+def retry(simulate):
+    """Draw until the constraints hold; the retries consume the same rng, so it stays deterministic.
+    Extra arguments (an answer drawn beforehand) stay fixed across the retries."""
+
+    def wrapper(settings, rng, *fixed):
+        for _ in range(TRIES):
+            try:
+                return simulate(settings, rng, *fixed)
+            except Unlucky:
+                continue
+        raise CannotGenerate(f"{simulate.__name__}: no valid scene in {TRIES} draws; loosen the parameters")
+
+    wrapper.__name__ = simulate.__name__
+    return wrapper
+
+
+def balanced(draw, key, rng: np.random.Generator, pilots: int = PILOTS, first=None):
+    """A draw whose answer is uniform over the answers the scenario reaches.
+
+    Worlds drawn at random make some answers far commoner than others (a box is bounced off 4
+    times far more often than once), and a model that always says the commonest answer is
+    rewarded without watching. So the answer is drawn first: uniformly among the answers that
+    ``pilots`` draws reach (for whole numbers, every number between their least and greatest),
+    and draws go on until one yields it - each kept world is still an unbiased draw of its answer.
+    ``key(draw)`` is (question kind, answer); the first draw fixes the kind, so kinds keep their
+    proportions and answers are balanced within a kind. ``first``: a draw already made.
+    Returns the draw and the answers it was balanced over (the vocabulary for its options).
+    """
+    draws = ([] if first is None else [first]) + [draw() for _ in range(pilots)]
+    keys = [key(d) for d in draws]
+    kind = keys[0][0]
+    reached = sorted({answer for k, answer in keys if k == kind}, key=_answer_order)
+    if all(is_whole(a) for a in reached):
+        reached = [str(n) for n in range(int(reached[0]), int(reached[-1]) + 1)]
+    target = choose(rng, reached)
+    if (kind, target) in keys:
+        return draws[keys.index((kind, target))], reached
+    for _ in range(TRIES):
+        candidate = draw()
+        if key(candidate) == (kind, target):
+            return candidate, reached
+    return draws[0], reached  # a number inside the reached range that no world of TRIES yields: rare, keep a plain draw
+
+
+def uniform_options(truth: str, vocabulary: Iterable[str], count: int, rng: np.random.Generator) -> list[str]:
+    """The truth and ``count - 1`` others drawn uniformly from ``vocabulary``: exchangeable
+    whenever the truth is itself uniform over it (``balanced``)."""
+    others = _distinct(vocabulary, excluded={truth})
+    if len(others) < count - 1:
+        raise Unlucky
+    members = [truth] + [others[i] for i in rng.permutation(len(others))[: count - 1]]
+    return [members[i] for i in rng.permutation(count)]
+
+
+def _answer_order(value):
+    return (0, float(value), "") if _is_number(value) else (1, 0.0, str(value))
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def is_whole(value) -> bool:
+    return isinstance(value, str) and value.lstrip("-").isdigit()
 
 
 def choose(rng: np.random.Generator, items):
@@ -43,8 +131,7 @@ def pick_options(truth: str, candidates: Iterable[str], count: int, rng: np.rand
     return [options[i] for i in rng.permutation(len(options))]
 
 
-def multiple_choice(kind: str, prompt: str, truth: str, candidates: Iterable[str], rng: np.random.Generator, count: int = 4, **details) -> dict:
-    options = pick_options(truth, candidates, count, rng)
+def multiple_choice(kind: str, prompt: str, options: list[str], **details) -> dict:
     lines = [prompt] + [f"{LETTERS[i]}. {option}" for i, option in enumerate(options)]
     lines.append("Answer with the option's letter.")
     return {"kind": kind, "text": "\n".join(lines), "options": options, **details}
@@ -93,20 +180,58 @@ def trace_timestamps(trace: str) -> list[str]:
     return TIMESTAMP.findall(trace)
 
 
-def permutations_near(order: list[str], rng: np.random.Generator) -> Iterable[list[str]]:
-    """Other orders of ``order``, neighbour swaps first (the likeliest confusions), then the rest."""
-    for i in range(len(order) - 1):
-        swapped = list(order)
-        swapped[i], swapped[i + 1] = swapped[i + 1], swapped[i]
-        yield swapped
-    others = list(itertools.permutations(order))
-    for i in rng.permutation(len(others)):
-        yield list(others[i])
+def star_options(truth: str, neighbours: Callable[[str], Iterable[str]], count: int, rng: np.random.Generator) -> list[str]:
+    """``count`` options in which the truth is exchangeable: an anchor and ``count - 1`` of its
+    neighbours, the truth drawn uniformly among those ``count`` roles (the anchor itself with
+    probability 1 / count, else one of the neighbours).
+
+    ``neighbours(x)`` lists the answers one plausible mistake away from ``x``. When that relation
+    is symmetric and every answer has as many neighbours, a set of options is exactly as likely
+    whichever of its members is the truth, so no function of the option texts beats chance (the
+    truth's prior aside, which ``balanced`` and ``retry_with_target`` flatten). Too few
+    neighbours is ``Unlucky``: the caller draws another world.
+    """
+    around_truth = _distinct(neighbours(truth), excluded={truth})
+    if len(around_truth) < count - 1:
+        raise Unlucky
+    if int(rng.integers(count)) == 0:
+        members = [truth] + [around_truth[i] for i in rng.permutation(len(around_truth))[: count - 1]]
+    else:
+        anchor = around_truth[int(rng.integers(len(around_truth)))]
+        around_anchor = _distinct(neighbours(anchor), excluded={truth, anchor})
+        if len(around_anchor) < count - 2:
+            raise Unlucky
+        members = [anchor, truth] + [around_anchor[i] for i in rng.permutation(len(around_anchor))[: count - 2]]
+    return [members[i] for i in rng.permutation(count)]
 
 
-def nearby_numbers(value: int, lowest: int = 0) -> Iterable[str]:
-    """Off-by-one-or-two miscounts first, then further ones."""
-    offsets = [1, -1, 2, -2, 3, -3, 4, 5, 6]
-    for offset in offsets:
-        if value + offset >= lowest:
-            yield str(value + offset)
+def _distinct(values: Iterable[str], excluded: set[str]) -> list[str]:
+    seen: list[str] = []
+    for value in values:
+        if value not in excluded and value not in seen:
+            seen.append(value)
+    return seen
+
+
+def transpositions(items: list[str]) -> list[list[str]]:
+    """``items`` with two entries swapped, every pair once: the same number of neighbours for every
+    order, and swapping back returns the original (what ``star_options`` needs)."""
+    swapped = []
+    for i, j in itertools.combinations(range(len(items)), 2):
+        order = list(items)
+        order[i], order[j] = order[j], order[i]
+        swapped.append(order)
+    return swapped
+
+
+def number_window(truth: int, count: int, rng: np.random.Generator, lowest: int | None = None) -> list[str]:
+    """``count`` consecutive numbers holding ``truth`` at a uniform position.
+
+    Near ``lowest`` fewer windows fit: a window that would cross it is ``Unlucky`` (the caller
+    draws another world), which keeps a truth near the bound with probability fits / count and so
+    makes it no likelier to be the lowest option than a truth far from the bound is.
+    """
+    start = truth - int(rng.integers(count))
+    if lowest is not None and start < lowest:
+        raise Unlucky
+    return [str(start + i) for i in range(count)]

@@ -18,7 +18,8 @@ import numpy as np
 
 from videolake.generators.base import CannotGenerate, Param, sample_range
 from videolake.generators.synthetic import qa
-from videolake.generators.synthetic.motion import WALL, Unlucky, make_objects
+from videolake.generators.synthetic.motion import WALL, make_objects
+from videolake.generators.synthetic.qa import Unlucky
 from videolake.generators.synthetic.render import INDEX, PalettedVideo, blank, draw_shape, shape_points
 
 ACTIONS = ("move", "spin", "pulse")

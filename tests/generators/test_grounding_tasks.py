@@ -177,7 +177,7 @@ def test_random_baselines_match_their_chance_levels():
     truth = json.loads(sample.answer)
     coverage = sum(e - s for s, e in truth["segments"]) / round(sample.meta["num_frames"] / 30, 2)
     mean = np.mean([random_metric("grounding_qa", sample, rng) for _ in range(4000)])
-    assert mean == pytest.approx((coverage + 1 / 4) / 2, abs=0.02)
+    assert mean == pytest.approx((coverage + 1 / len(sample.meta["query"]["options"])) / 2, abs=0.02)
 
 
 def test_answers_use_the_papers_formats():
