@@ -24,6 +24,11 @@ DEFAULT_TIER = "default"
 MAX_FRAMES = 1024  # sampled frames per video (MUSEG trains with up to 448)
 MAX_SHARD_SIZE = 100_000
 MAX_SIDE = 4096
+MAX_COUNT = 10_000_000  # samples per entry
+MAX_SEED = 2**63 - 1
+# A recipe is a few dozen values; these bounds stop a YAML alias bomb or a deep nest before anything walks it.
+MAX_VALUES = 100_000
+MAX_DEPTH = 64
 
 
 class RecipeError(VideolakeError):
@@ -79,9 +84,37 @@ def _read_yaml(text: str, where: str) -> dict:
         document = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise RecipeError(f"{where}: not valid YAML: {str(err).splitlines()[0]}") from err
+    except RecursionError as err:
+        raise RecipeError(f"{where}: not valid YAML: nested too deeply") from err
     if not isinstance(document, dict):
         raise RecipeError(f"{where}: expected a mapping at the top level")
     return document
+
+
+def _check_size(document, where: str) -> None:
+    """At most MAX_VALUES values (aliases counted as often as they are used) nested at most MAX_DEPTH
+    deep, and string keys only; walked without recursion, and it stops at the first excess."""
+    pending, seen = [(document, 0)], 0
+    while pending:
+        value, depth = pending.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise RecipeError(f"{where}: more than {MAX_VALUES} values (YAML aliases expand where they are used): not a recipe")
+        if depth > MAX_DEPTH:
+            raise RecipeError(f"{where}: nested more than {MAX_DEPTH} deep: not a recipe")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise RecipeError(f"{where}: keys must be strings, got {type(key).__name__} {_shown(key)}")
+                pending.append((item, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+
+
+def _shown(value) -> str:
+    """A value in a message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def builtin_tiers() -> dict:
@@ -90,48 +123,57 @@ def builtin_tiers() -> dict:
 
 def load_recipe(name_or_path: str) -> Recipe:
     path = Path(name_or_path)
-    if path.is_file():
+    try:
+        data = path.read_bytes() if path.is_file() else None
+    except OSError as err:
+        raise RecipeError(f"{_shown(name_or_path)}: cannot read the recipe ({err.strerror or err})") from err
+    if data is not None:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as err:
             raise RecipeError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
         return parse_recipe(_read_yaml(text, str(path)), str(path))
     if name_or_path in builtin_names():
         text = resources.files("videolake.manifests").joinpath(f"{name_or_path}.yaml").read_text()
         return parse_recipe(_read_yaml(text, f"{name_or_path}.yaml"), f"{name_or_path}.yaml")
-    raise RecipeError(f"no recipe {name_or_path!r}: give a YAML file or one of {', '.join(builtin_names())}")
+    raise RecipeError(f"no recipe {_shown(name_or_path)}: give a YAML file or one of {', '.join(builtin_names())}")
 
 
 def _check_keys(mapping, allowed: set[str], where: str) -> None:
     if not isinstance(mapping, dict):
         raise RecipeError(f"{where}: expected a mapping, got {type(mapping).__name__}")
-    unknown = sorted(set(mapping) - allowed)
+    unknown = sorted(set(mapping) - allowed, key=str)
     if unknown:
-        raise RecipeError(f"{where}: unknown key {unknown[0]!r} (expected one of {', '.join(sorted(allowed))})")
+        raise RecipeError(f"{where}: unknown key {_shown(unknown[0])} (expected one of {', '.join(sorted(allowed))})")
 
 
-def _int(value, where: str, minimum: int, maximum: int | None = None) -> int:
+def _int(value, where: str, minimum: int, maximum: int | None = None, limit: int | None = None) -> int:
+    """An integer in [minimum, maximum]; ``limit``: an upper bound that is a sanity cap, not part of
+    the setting's meaning, so it is named only when exceeded."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (maximum is not None and value > maximum):
         bounds = f"in [{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
-        raise RecipeError(f"{where}: expected an integer {bounds}, got {value!r}")
+        raise RecipeError(f"{where}: expected an integer {bounds}, got {_shown(value)}")
+    if limit is not None and value > limit:
+        raise RecipeError(f"{where}: at most {limit}, got {_shown(value)}")
     return value
 
 
 def _license(value, where: str) -> str | None:
     """The sources' licence as the user states it (SPDX id or "other"); publishing needs one."""
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise RecipeError(f"{where}: license must be a licence name such as apache-2.0 or other, got {value!r}")
+        raise RecipeError(f"{where}: license must be a licence name such as apache-2.0 or other, got {_shown(value)}")
     return value
 
 
 def parse_recipe(document: dict, where: str) -> Recipe:
+    _check_size(document, where)
     _check_keys(document, RECIPE_KEYS, where)
     for key in ("name", "splits"):
         if key not in document:
             raise RecipeError(f"{where}: missing required key {key!r}")
     name = document["name"]
     if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
-        raise RecipeError(f"{where}: name must be a plain folder name, got {name!r}")
+        raise RecipeError(f"{where}: name must be a plain folder name, got {_shown(name)}")
     tiers = builtin_tiers()
     overrides = document.get("tiers", {}) or {}
     _check_keys(overrides, set(TASKS), f"{where}: tiers")
@@ -142,13 +184,16 @@ def parse_recipe(document: dict, where: str) -> Recipe:
 
     max_size = document.get("max_size", [448, 448])
     if not (isinstance(max_size, list) and len(max_size) == 2 and all(isinstance(v, int) and not isinstance(v, bool) and 16 <= v <= MAX_SIDE for v in max_size)):
-        raise RecipeError(f"{where}: max_size must be [width, height], each in [16, {MAX_SIDE}], got {max_size!r}")
+        raise RecipeError(f"{where}: max_size must be [width, height], each in [16, {MAX_SIDE}], got {_shown(max_size)}")
     holdout = document.get("holdout_fraction", 0.1)
     if not isinstance(holdout, (int, float)) or isinstance(holdout, bool) or not 0 <= holdout < 1:
-        raise RecipeError(f"{where}: holdout_fraction must be in [0, 1), got {holdout!r}")
+        raise RecipeError(f"{where}: holdout_fraction must be in [0, 1), got {_shown(holdout)}")
     disjoint = document.get("disjoint_tasks", False)
     if not isinstance(disjoint, bool):
-        raise RecipeError(f"{where}: disjoint_tasks must be true or false, got {disjoint!r}")
+        raise RecipeError(f"{where}: disjoint_tasks must be true or false, got {_shown(disjoint)}")
+    description = document.get("description", "")
+    if description is not None and not isinstance(description, str):
+        raise RecipeError(f"{where}: description must be text, got {type(description).__name__}")
 
     splits_doc = document["splits"]
     if not isinstance(splits_doc, dict) or not splits_doc:
@@ -156,16 +201,16 @@ def parse_recipe(document: dict, where: str) -> Recipe:
     splits: dict[str, list[Entry]] = {}
     for split, entries in splits_doc.items():
         if not isinstance(split, str) or not split.isidentifier():
-            raise RecipeError(f"{where}: split name {split!r} must be a simple identifier")
+            raise RecipeError(f"{where}: split name {_shown(split)} must be a simple identifier")
         if not isinstance(entries, list) or not entries:
             raise RecipeError(f"{where}: splits.{split} must be a non-empty list")
         splits[split] = [_parse_entry(e, tiers, f"{where}: splits.{split}[{i}]") for i, e in enumerate(entries)]
 
     resolved = {
         "name": name,
-        "description": str(document.get("description", "")),
+        "description": description or "",
         "license": _license(document.get("license"), where),
-        "seed": _int(document.get("seed", 0), f"{where}: seed", 0),
+        "seed": _int(document.get("seed", 0), f"{where}: seed", 0, limit=MAX_SEED),
         "frames": _int(document.get("frames", 48), f"{where}: frames", 2, MAX_FRAMES),
         "max_size": list(max_size),
         "shard_size": _int(document.get("shard_size", 256), f"{where}: shard_size", 1, MAX_SHARD_SIZE),
@@ -201,7 +246,7 @@ def _x264(value, where: str) -> dict:
     options = {}
     if "preset" in value:
         if value["preset"] not in X264_PRESETS:
-            raise RecipeError(f"{where}: x264.preset must be one of {', '.join(X264_PRESETS)}, got {value['preset']!r}")
+            raise RecipeError(f"{where}: x264.preset must be one of {', '.join(X264_PRESETS)}, got {_shown(value['preset'])}")
         options["preset"] = value["preset"]
     if "crf" in value:
         options["crf"] = _int(value["crf"], f"{where}: x264.crf", 0, 51)
@@ -211,19 +256,20 @@ def _x264(value, where: str) -> dict:
 def _parse_entry(entry, tiers: dict, where: str) -> Entry:
     _check_keys(entry, ENTRY_KEYS, where)
     task_name = entry.get("task")
-    if task_name not in TASKS:
-        raise RecipeError(f"{where}: unknown task {task_name!r} (expected one of {', '.join(TASKS)})")
+    if not isinstance(task_name, str) or task_name not in TASKS:
+        raise RecipeError(f"{where}: unknown task {_shown(task_name)} (expected one of {', '.join(TASKS)})")
     task = TASKS[task_name]
     tier = entry.get("tier", DEFAULT_TIER)
     task_tiers = tiers.get(task_name, {})
-    if tier not in task_tiers:
-        raise RecipeError(f"{where}: unknown tier {tier!r} for {task_name} (known: {', '.join(task_tiers) or 'none'})")
+    if not isinstance(tier, str) or tier not in task_tiers:
+        raise RecipeError(f"{where}: unknown tier {_shown(tier)} for {task_name} (known: {', '.join(task_tiers) or 'none'})")
     subtype = entry.get("subtype", tier)
-    if task.subtypes is not None and subtype not in task.subtypes:
-        raise RecipeError(f"{where}: unknown subtype {subtype!r} for {task_name} (expected one of {', '.join(task.subtypes)})")
-    explicit = entry.get("params") or {}
+    if not isinstance(subtype, str) or (task.subtypes is not None and subtype not in task.subtypes):
+        raise RecipeError(f"{where}: unknown subtype {_shown(subtype)} for {task_name} (expected one of {', '.join(task.subtypes or ['a name'])})")
+    explicit = entry.get("params")
+    explicit = {} if explicit is None else explicit
     if not isinstance(explicit, dict):
-        raise RecipeError(f"{where}: params must be a mapping")
+        raise RecipeError(f"{where}: params must be a mapping, got {type(explicit).__name__}")
     reads = task.reads(subtype)
     try:
         task.settings_for({**(task_tiers[tier] or {}), **explicit})  # every value typed and in range
@@ -239,7 +285,12 @@ def _parse_entry(entry, tiers: dict, where: str) -> Entry:
     except ValueError as err:
         raise RecipeError(f"{where}: {err}") from err
     return Entry(
-        task_name, subtype, tier, _int(entry.get("count"), f"{where}: count", 1), params, _annotations(entry.get("annotations"), task.annotation_format(subtype), f"{where}: {task_name}/{subtype}")
+        task_name,
+        subtype,
+        tier,
+        _int(entry.get("count"), f"{where}: count", 1, limit=MAX_COUNT),
+        params,
+        _annotations(entry.get("annotations"), task.annotation_format(subtype), f"{where}: {task_name}/{subtype}"),
     )
 
 
@@ -250,6 +301,6 @@ def _annotations(value, fmt: str | None, where: str) -> tuple[str, ...]:
             raise RecipeError(f"{where} reads no annotations (annotated subtypes read them)")
         return ()
     files = [value] if isinstance(value, str) else value
-    if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) and f and "\0" not in f for f in files):
         raise RecipeError(f"{where} reads {fmt} annotations: set annotations to a file path or a list of them (relative to --sources)")
     return tuple(files)

@@ -36,6 +36,7 @@ ACTIVITYNET = {
     "v_jwpIntro": {"duration": 5.8, "timestamps": [[1.0, 4.5]], "sentences": ["A logo appears."]},
     "v_nothing": {"duration": 5.0, "timestamps": [[1.0, 2.0]], "sentences": ["Nobody filmed this."]},
     "v_world": {"duration": 30.0, "timestamps": [[1.0, 2.0]], "sentences": []},
+    "v_testMovie": {"duration": 7.8, "timestamps": [[1.0, 2.0]], "sentences": [5]},  # a sentence of the wrong type
 }
 SQUARE = (230, 40, 200)
 SEQUENCE_SIZE = (320, 240)
@@ -75,6 +76,7 @@ def write_nextqa(root: Path) -> None:
         for video, qid, question, answer, options in questions:
             writer.writerow([video, 100, 640, 360, question, answer, qid, "CW", *options])
         writer.writerow(["bikes", 100, 640, 360, "broken", 7, "q9", "CW", "a", "b", "c", "d", "e"])
+        writer.writerow(["world", 100, 640, 360, "cut short", 1, "q10", "CW", "a"])
     grounding = {
         "bikes": {"duration": 10.0, "location": {"q1": [[1.0, 4.0], [6.0, 8.0]]}},
         "world": {"duration": 30.0, "location": {"q2": [[2.0, 12.0]]}},
@@ -98,6 +100,7 @@ def write_llava(root: Path) -> None:
         },
         {"id": "x", "video": "videos/nowhere.mp4", "conversations": [{"from": "human", "value": "<image>\nWhat?"}, {"from": "gpt", "value": "Nothing."}]},
         {"id": "y", "video": "videos/bikes.mp4"},
+        {"id": "z", "video": "videos/world.mp4", "conversations": [{"from": "human", "value": "<image>\nWhat turns?"}, {"from": "gpt", "value": None}]},
     ]
     (folder / "0_30_s_academic_mc_v0_1_qa_processed.json").write_text(json.dumps(items))
 
@@ -193,6 +196,10 @@ def test_bad_rows_reach_the_build_report_with_their_reason(built):
     assert "is empty or outside the 320x240 frame" in " ".join(found.values())
     assert "answer 7 is not one of 5 non-empty options" in found["nextqa/val.csv:7"]
     assert "is not among the sources" in found["llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json[4].0"]
+    # rows of the wrong type are reported rows; the build goes on (the counts above are unchanged)
+    assert found["activitynet/train.json:v_testMovie[0]"] == "unreadable sentence: sentences[0] must be a string, got a number"
+    assert found["nextqa/val.csv:8"] == "unreadable question: short row: no value for 'a1'"
+    assert found["llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json[6]"] == "unreadable item: turn 1 value must be a string, got null"
     shortfalls = json.loads((built / "build_report.json").read_text())["annotation_shortfalls"]
     assert {"entry": "train[0] temporal_grounding/charades_sta", "asked": 50, "available": 7} in shortfalls
     assert not any("open-ended" in reason or "multiple-choice" in reason for reason in found.values())  # each task takes its own rows
