@@ -2,19 +2,26 @@
 task's difficulty ladder (``manifests/tiers.yaml`` lists every task's tiers easiest first).
 
 The new dataset is built from the parent's recipe with each entry's tier replaced (entries take the
-new tier's settings), the same seed, the same counts and the same sources, so every sample keeps
-its source and split and the benchmark holdout is the parent's. Its manifest names the parent.
+new tier's settings and keep the ones the user set that the new tier does not), the same seed, the
+same counts and the same sources, so every sample keeps its source and split and the benchmark
+holdout is the parent's (checked before anything is written). It regenerates the parent's samples
+and no others: a curated parent's dropped samples stay dropped. Its manifest names the parent.
+Output: ``OUT/<parent>-harder`` (``--to next``), ``OUT/<parent>-<tier>``, with ``-selected`` after
+either when only ``--ids`` are regenerated.
 """
 
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from pathlib import Path
 
 from videolake import VideolakeError
-from videolake.pipeline.recipes import Recipe, builtin_tiers, parse_recipe
+from videolake.generators import TASKS
+from videolake.pipeline.dataset import Dataset, open_dataset, read_json, refuse_output_inside
+from videolake.pipeline.plan import Plan, sources_digest
+from videolake.pipeline.recipes import Entry, Recipe, builtin_tiers, parse_recipe
 from videolake.pipeline.shards import atomic_write_json
-from videolake.pipeline.validate import load_manifest
 
 NEXT = "next"
 
@@ -35,56 +42,139 @@ def harder_tier(task: str, current: str, target: str, tiers: dict) -> str | None
     return target if target in steps and steps.index(target) > here else None
 
 
-def hardened_recipe(manifest: dict, target: str, only: tuple[str, ...] = (), selected: bool = False) -> tuple[Recipe, dict[str, str]]:
+def unrecorded_tiers(document: dict) -> dict:
+    """A recipe's own tiers are not in the manifest (only each entry's resolved params are): an
+    entry at such a tier is kept as recorded, so the tier is declared empty to parse it again."""
+    known, stubs = builtin_tiers(), {}
+    splits = document.get("splits")
+    for entries in splits.values() if isinstance(splits, dict) else ():
+        for entry in entries if isinstance(entries, list) else ():
+            task, tier = (entry.get("task"), entry.get("tier")) if isinstance(entry, dict) else (None, None)
+            if isinstance(task, str) and task in TASKS and isinstance(tier, str) and tier not in known.get(task, {}):
+                stubs.setdefault(task, {})[tier] = {}
+    return stubs
+
+
+def user_params(entry: Entry, tiers: dict) -> dict:
+    """The params an entry's recipe set itself: its recorded params less the values its tier gave."""
+    given = tiers[entry.task].get(entry.tier) or {}
+    return {key: value for key, value in entry.params.items() if not (key in given and given[key] == value)}
+
+
+def moved_entry(entry: Entry, new_tier: str, tiers: dict) -> dict:
+    """The entry at ``new_tier``: the new tier's settings, and every setting of the user's it does not set."""
+    settings = tiers[entry.task].get(new_tier) or {}
+    params = {key: value for key, value in user_params(entry, tiers).items() if key not in settings}
+    subtype = {"subtype": entry.subtype} if TASKS[entry.task].subtypes is not None else {}  # a free subtype is the tier's name
+    annotations = {"annotations": list(entry.annotations)} if entry.annotations else {}
+    return {"task": entry.task, **subtype, "tier": new_tier, "count": entry.count, "params": params, **annotations}
+
+
+def parent_recipe(manifest: dict, where: str) -> tuple[Recipe, dict]:
+    """The parent's recipe, checked as a recipe file is, and the tiers its entries were built with."""
+    stubs = unrecorded_tiers(manifest["recipe"])
+    recipe = parse_recipe({**manifest["recipe"], "tiers": stubs}, f"{where}: recipe")
+    tiers = builtin_tiers()
+    for task, named in stubs.items():
+        tiers[task] = {**tiers.get(task, {}), **named}
+    return recipe, tiers
+
+
+def hardened_recipe(manifest: dict, target: str, only: tuple[str, ...] = (), by_ids: bool = False, where: str = "manifest.json") -> tuple[Recipe, dict[str, str]]:
     """The parent's recipe with entries moved up; and the moves as {"task/subtype/old": new}."""
-    document = dict(manifest["recipe"])
-    tiers = {**builtin_tiers(), **(document.get("tiers") or {})}
+    parent, tiers = parent_recipe(manifest, where)
     moves: dict[str, str] = {}
     splits = {}
-    for split, entries in document["splits"].items():
+    for split, entries in parent.splits.items():
         splits[split] = []
         for entry in entries:
-            selected = not only or entry["task"] in only or f"{entry['task']}/{entry['subtype']}" in only
-            new_tier = harder_tier(entry["task"], entry["tier"], target, tiers) if selected else None
-            annotations = {"annotations": entry["annotations"]} if "annotations" in entry else {}
+            chosen = not only or entry.task in only or f"{entry.task}/{entry.subtype}" in only
+            new_tier = harder_tier(entry.task, entry.tier, target, tiers) if chosen else None
             if new_tier is None:
-                splits[split].append({**{k: entry[k] for k in ("task", "subtype", "tier", "count", "params")}, **annotations})
+                splits[split].append(entry.document)
                 continue
-            moves[f"{entry['task']}/{entry['subtype']}/{entry['tier']}"] = new_tier
-            subtype = {"subtype": entry["subtype"]} if entry["subtype"] != entry["tier"] else {}  # a free subtype is the tier's name
-            splits[split].append({"task": entry["task"], **subtype, "tier": new_tier, "count": entry["count"], **annotations})
+            moves[f"{entry.task}/{entry.subtype}/{entry.tier}"] = new_tier
+            splits[split].append(moved_entry(entry, new_tier, tiers))
     if not moves:
         raise VideolakeError(f"no entry of {manifest['dataset']} has a tier above it for --to {target}" + (f" (--only {', '.join(only)})" if only else ""))
-    suffix = (target if target != NEXT else "harder") + ("-selected" if selected else "")
-    document.update(name=f"{manifest['dataset']}-{suffix}", splits=splits)
+    suffix = (target if target != NEXT else "harder") + ("-selected" if by_ids else "")
+    document = {**manifest["recipe"], "name": f"{manifest['dataset']}-{suffix}", "splits": splits, "tiers": unrecorded_tiers(manifest["recipe"])}
     return parse_recipe(document, f"{manifest['dataset']} hardened"), moves
 
 
-def selection(parent: dict, ids: list[str]) -> dict[str, set[int]]:
-    """Parent sample ids (``<dataset>-<split>-<n>``, e.g. curate's too_easy.json) as numbers per split."""
+def sample_number(sample_id, prefix: str, totals: dict[str, int]) -> tuple[str, int] | None:
+    """(split, number) of an id the parent's recipe gives (``<recipe name>-<split>-<n:07d>``), else None."""
+    if not isinstance(sample_id, str):
+        return None
+    head, _, digits = sample_id.rpartition("-")
+    name, _, split = head.rpartition("-")
+    if name != prefix or split not in totals or not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+        return None
+    number = int(digits)
+    return (split, number) if number < totals[split] and sample_id == f"{prefix}-{split}-{number:07d}" else None
+
+
+def selection(parent: dict, ids, totals: dict[str, int], where: str) -> dict[str, set[int]]:
+    """Parent sample ids (``<recipe name>-<split>-<n>``, e.g. curate's too_easy.json) as numbers per split."""
+    if not isinstance(ids, list):
+        raise VideolakeError(f"{where}: expected a JSON list of sample ids of {parent['dataset']}, got a JSON {type(ids).__name__}")
+    if not ids:
+        raise VideolakeError(f"{where}: the list is empty: give the sample ids to regenerate")
+    prefix = parent["recipe"]["name"]
     chosen: dict[str, set[int]] = {}
-    for sample_id in ids:
-        name, _, rest = str(sample_id).rpartition("-")
-        dataset, _, split = name.rpartition("-")
-        if dataset != parent["dataset"] or split not in parent["recipe"]["splits"] or not rest.isdigit():
-            raise VideolakeError(f"{sample_id!r} is not a sample id of {parent['dataset']}")
-        chosen.setdefault(split, set()).add(int(rest))
+    for position, sample_id in enumerate(ids):
+        found = sample_number(sample_id, prefix, totals)
+        if found is None:
+            shown = repr(sample_id)
+            raise VideolakeError(
+                f"{where}[{position}]: {shown[:80]}{'...' if len(shown) > 80 else ''} is not a sample id of {parent['dataset']} (its ids look like {prefix}-{next(iter(totals))}-0000000)"
+            )
+        chosen.setdefault(found[0], set()).add(found[1])
     return chosen
 
 
-def harden(dataset_dir: Path, target: str, out: Path, sources: str | None = None, only: tuple[str, ...] = (), workers: int | None = None, progress: bool = True, ids: list[str] | None = None) -> Path:
-    """``ids``: regenerate only these parent samples (same numbers, same sources) at the harder tier."""
+def parent_samples(dataset: Dataset, totals: dict[str, int]) -> dict[str, set[int]] | None:
+    """The numbers of the samples the parent holds, per split; None when it holds every one its
+    recipe plans (a build), so that the hardened build is planned whole, exactly as a build is."""
+    prefix = dataset.manifest["recipe"]["name"]
+    held: dict[str, set[int]] = {}
+    for split, record in dataset.records(columns=["id"]):
+        found = sample_number(record["id"], prefix, totals)
+        if found is None or found[0] != split:
+            raise VideolakeError(f"{dataset.dir}: record {str(record['id'])[:80]!r} in split {split} is not a sample id of its recipe {prefix}")
+        held.setdefault(split, set()).add(found[1])
+    if not held:
+        raise VideolakeError(f"{dataset.dir} holds no samples: nothing to harden")
+    complete = all(len(held.get(split, ())) == total for split, total in totals.items())  # every number is below its split's total
+    return None if complete else held
+
+
+def check_same_sources(plan: Plan, parent: dict, parent_name: str, whole: bool) -> None:
+    """The hardened samples read the parent's pool, and the benchmark holdout stays the parent's:
+    the same sources for a whole rebuild, a part of them for a selection."""
+    benchmark, train = plan.source_ids(benchmark=True), plan.source_ids(benchmark=False)
+    parent_benchmark, parent_train = set(parent["holdout"]["benchmark_source_ids"]), set(parent["holdout"]["train_source_ids"])
+    kept = (benchmark == parent_benchmark and train == parent_train) if whole else (benchmark <= parent_benchmark and train <= parent_train)
+    if sources_digest(plan.sources) != parent["sources"]["digest"] or not kept:
+        raise VideolakeError(f"the sources differ from {parent_name}'s, so its samples and benchmark holdout would not be kept: pass the same --sources")
+
+
+def harden(dataset_dir: Path, target: str, out: Path, sources: str | None = None, only: tuple[str, ...] = (), workers: int | None = None, progress: bool = True, ids_file: Path | None = None) -> Path:
+    """``ids_file``: regenerate only these parent samples (same numbers, same sources) at the harder tier."""
     from videolake.pipeline.graph import build
 
-    dataset_dir = Path(dataset_dir)
-    parent = load_manifest(dataset_dir)
-    recipe, moves = hardened_recipe(parent, target, only, selected=ids is not None)
-    select = selection(parent, ids) if ids is not None else None
-    built = build(recipe, sources, Path(out), seed=parent["seed"], workers=workers, progress=progress, select=select)
-    manifest = load_manifest(built)
-    if manifest["holdout"]["benchmark_source_ids"] != parent["holdout"]["benchmark_source_ids"]:
-        raise VideolakeError(f"{built}: the sources differ from {dataset_dir.name}'s, so its benchmark holdout would not be kept: pass the same --sources")
-    parent_sha = hashlib.sha256((dataset_dir / "manifest.json").read_bytes()).hexdigest()
-    harden_info = {"to": target, "moves": moves, **({"ids": sorted(ids)} if ids is not None else {})}
+    dataset = open_dataset(dataset_dir)
+    parent = dataset.manifest
+    parent_sha = hashlib.sha256((dataset.dir / "manifest.json").read_bytes()).hexdigest()
+    recipe, moves = hardened_recipe(parent, target, only, by_ids=ids_file is not None, where=str(dataset.dir / "manifest.json"))
+    local_sources = [Path(sources)] if sources is not None and "://" not in sources else []
+    refuse_output_inside(Path(out) / recipe.name, dataset.dir, *local_sources, *([Path(ids_file)] if ids_file is not None else []))
+    totals = {split: sum(entry.count for entry in entries) for split, entries in recipe.splits.items()}
+    ids = read_json(ids_file) if ids_file is not None else None
+    select = selection(parent, ids, totals, str(ids_file)) if ids_file is not None else parent_samples(dataset, totals)
+    check = partial(check_same_sources, parent=parent, parent_name=dataset.name, whole=select is None)
+    built = build(recipe, sources, Path(out), seed=parent["seed"], workers=workers, progress=progress, select=select, check_plan=check)
+    manifest = read_json(built / "manifest.json")
+    harden_info = {"to": target, "moves": moves, **({"ids": sorted(set(ids))} if ids is not None else {})}
     atomic_write_json(built / "manifest.json", {**manifest, "derived_from": {"dataset": parent["dataset"], "manifest_sha256": parent_sha, "harden": harden_info}})
     return built

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tests.cli import assert_one_line_error, run_cli, tree_hashes
 from tests.conftest import make_clip
+from videolake import VideolakeError
 from videolake.generators import TASKS, CannotGenerate
 from videolake.pipeline.graph import build
-from videolake.pipeline.harden import harden, hardened_recipe, harder_tier
+from videolake.pipeline.harden import harden, hardened_recipe, harder_tier, selection
 from videolake.pipeline.recipes import builtin_tiers, load_recipe, parse_recipe
 from videolake.pipeline.validate import validate
 
@@ -123,24 +129,208 @@ def test_harden_keeps_sources_splits_and_holdout(tmp_path, clips_dir):
     assert child_manifest["holdout"] == {**parent_manifest["holdout"]}
     assert child_manifest["derived_from"]["dataset"] == "ladder" and child_manifest["derived_from"]["harden"]["moves"] == {"temporal_jigsaw/easy/easy": "hard"}
 
+    (tmp_path / "ids.json").write_text(json.dumps(before["train"]["id"][:2]))  # train samples only: the holdout is the parent's all the same
+    selected = harden(parent, "next", tmp_path / "out", str(sources), only=("temporal_jigsaw",), workers=1, progress=False, ids_file=tmp_path / "ids.json")
+    rows = datasets.load_from_disk(str(selected))
+    assert list(rows) == ["train"] and [r["source_id"] for r in rows["train"]] == before["train"]["source_id"][:2] and validate(selected)[1] == []
 
-def test_harden_regenerates_only_the_given_ids(tmp_path):
-    recipe = {"name": "pool", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 4, "params": {"size": 64}}]}}
-    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
-    parent = build(load_recipe(str(tmp_path / "r.yaml")), None, tmp_path / "out", workers=1, progress=False)
+    fewer = tmp_path / "fewer"
+    fewer.mkdir()
+    for name in ("bikes.mp4", "b.mp4", "testMovie.mp4"):
+        os.symlink(clips_dir / name, fewer / name)
+    with pytest.raises(VideolakeError, match="the sources differ from ladder's"):
+        harden(parent, "next", tmp_path / "other", str(fewer), workers=1, progress=False)
+    assert not (tmp_path / "other" / "ladder-harder").exists()  # refused before anything was written
+    assert_one_line_error(run_cli("harden", parent, "--to", "next", "--sources", sources, "--out", sources), "is inside the input", str(sources))
+
+
+def test_hardened_entries_keep_every_param_the_new_tier_does_not_set():
+    entries = [
+        {"task": "multi_segment_grounding", "subtype": "rendered", "count": 2, "params": {"stage": 1}},  # MUSEG stage 1 stays stage 1
+        {"task": "temporal_jigsaw", "tier": "easy", "count": 1, "params": {"segments": 7}},  # the new tier sets segments: its value wins
+        {"task": "synrl", "subtype": "speed_perception", "tier": "hard", "count": 1, "params": {"size": 64}},
+    ]
+    parent = parse_recipe({"name": "p", "splits": {"train": entries}}, "p.yaml")
+    recipe, moves = hardened_recipe({"dataset": "p", "recipe": parent.document}, "next")
+    museg, jigsaw, synrl = recipe.splits["train"]
+    assert (museg.tier, museg.params["stage"], museg.params["min_segments"]) == ("dense", 1, 3)
+    assert (jigsaw.tier, jigsaw.params) == ("hard", {"segments": 8})
+    # hard's own speed_gap does not follow the entry to round2, which leaves it at its default; the recipe's size does
+    assert (synrl.tier, synrl.params) == ("round2", {"size": 64, "duration": [6.0, 8.0]})
+    assert moves == {"multi_segment_grounding/rendered/default": "dense", "temporal_jigsaw/easy/easy": "hard", "synrl/speed_perception/hard": "round2"}
+
+
+HOSTILE_RECIPES = [  # open_dataset has checked that the recipe is a mapping
+    {"name": "p"},
+    {"name": "p", "splits": [1]},
+    {"name": "p", "splits": {"train": [5]}},
+    {"name": "p", "splits": {"train": [{"task": ["synrl"], "tier": {}, "count": 1}]}},
+    {"name": "p", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": -1}]}},
+    {"name": "p", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 1, "params": "x"}]}},
+    {"name": "p", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 1, "params": {"operations": [10**30, 2]}}]}},
+    {"name": 7, "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 1}]}},
+]
+
+
+@pytest.mark.parametrize("document", HOSTILE_RECIPES, ids=range(len(HOSTILE_RECIPES)))
+def test_a_manifest_recipe_of_the_wrong_shape_is_one_error(document):
+    with pytest.raises(VideolakeError) as caught:
+        hardened_recipe({"dataset": "p", "recipe": document}, "next", where="p/manifest.json")
+    assert "\n" not in str(caught.value)
+
+
+def test_an_entry_at_a_tier_the_recipe_defined_itself_is_kept_as_built():
+    tiers = {"synrl": {"mine": {"items": [3, 3]}}}
+    entries = [{"task": "synrl", "subtype": "card_pile", "tier": "mine", "count": 1}, {"task": "synrl", "subtype": "card_pile", "count": 1}]
+    parent = parse_recipe({"name": "p", "tiers": tiers, "splits": {"train": entries}}, "p.yaml")
+    recipe, moves = hardened_recipe({"dataset": "p", "recipe": parent.document}, "next")  # the manifest has the entries' params, not the recipe's tiers
+    assert moves == {"synrl/card_pile/default": "hard"}
+    assert (recipe.splits["train"][0].tier, recipe.splits["train"][0].params) == ("mine", {"items": [3, 3]})
+
+
+def test_hardened_datasets_are_named_as_documented():
+    parent = parse_recipe({"name": "p", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 1}]}}, "p.yaml")
+    manifest = {"dataset": "p-curated", "recipe": parent.document}
+    assert hardened_recipe(manifest, "next")[0].name == "p-curated-harder"
+    assert hardened_recipe(manifest, "round2")[0].name == "p-curated-round2"
+    assert hardened_recipe(manifest, "next", by_ids=True)[0].name == "p-curated-harder-selected"
+    assert hardened_recipe(manifest, "round3", by_ids=True)[0].name == "p-curated-round3-selected"
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory):
+    """A synthetic parent: four card-pile SynRL samples and a stage-1 MUSEG one, all at default tiers."""
+    folder = tmp_path_factory.mktemp("pool")
+    recipe = {
+        "name": "pool",
+        "max_size": [64, 64],
+        "splits": {
+            "train": [
+                {"task": "synrl", "subtype": "card_pile", "count": 4, "params": {"size": 64}},
+                {"task": "multi_segment_grounding", "subtype": "rendered", "count": 1, "params": {"stage": 1, "size": 64}},
+            ]
+        },
+    }
+    (folder / "r.yaml").write_text(yaml.safe_dump(recipe))
+    return build(load_recipe(str(folder / "r.yaml")), None, folder / "out", workers=1, progress=False)
+
+
+def test_harden_next_keeps_params_and_numbers_and_names_the_parent(pool, tmp_path):
     import datasets
 
-    ids = datasets.load_from_disk(str(parent))["train"]["id"]
-    too_easy = [ids[1], ids[3]]  # as curate writes them
-    (tmp_path / "too_easy.json").write_text(json.dumps(too_easy))
-    from tests.cli import run_cli
+    before = tree_hashes(pool)
+    result = run_cli("harden", pool, "--to", "next", "--out", tmp_path, "--workers", "1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    child = tmp_path / "pool-harder"
+    assert result.stdout.strip() == f"hardened: {child}" and validate(child)[1] == []
+    rows = datasets.load_from_disk(str(child))["train"]
+    assert [r["id"] for r in rows] == [f"pool-harder-train-{n:07d}" for n in range(5)]
+    assert [r["tier"] for r in rows] == ["hard"] * 4 + ["dense"]
+    assert json.loads(rows[4]["meta"])["museg_stage"] == 1  # the recipe's stage, not the generator's default 2
+    assert tree_hashes(pool) == before
 
-    result = run_cli("harden", parent, "--to", "next", "--ids", tmp_path / "too_easy.json", "--out", tmp_path / "out", "--workers", "1", "--quiet")
+
+def test_harden_regenerates_only_the_given_ids(pool, tmp_path):
+    import datasets
+
+    ids = datasets.load_from_disk(str(pool))["train"]["id"]
+    too_easy = [ids[3], ids[1], ids[3]]  # as curate writes them, in any order, repeated
+    (tmp_path / "too_easy.json").write_text(json.dumps(too_easy))
+    result = run_cli("harden", pool, "--to", "next", "--ids", tmp_path / "too_easy.json", "--out", tmp_path / "out", "--workers", "1", "--quiet")
     assert result.returncode == 0, result.stderr
     child = tmp_path / "out" / "pool-harder-selected"
     rows = datasets.load_from_disk(str(child))["train"]
-    assert [r["id"].rsplit("-", 1)[1] for r in rows] == [i.rsplit("-", 1)[1] for i in too_easy]  # the same samples, by number
+    assert [r["id"] for r in rows] == ["pool-harder-selected-train-0000001", "pool-harder-selected-train-0000003"]  # the same samples, by number
     assert {r["tier"] for r in rows} == {"hard"} and validate(child)[1] == []
-    assert json.loads((child / "manifest.json").read_text())["derived_from"]["harden"]["ids"] == sorted(too_easy)
-    result = run_cli("harden", parent, "--to", "next", "--ids", tmp_path / "r.yaml", "--out", tmp_path / "o2")
-    assert result.returncode == 1 and "not valid JSON" in result.stderr
+    assert json.loads((child / "manifest.json").read_text())["derived_from"]["harden"]["ids"] == [ids[1], ids[3]]
+
+
+def hostile_ids_files(folder: Path) -> dict[str, Path]:
+    """Each kind of ids file harden must refuse in one line, written under ``folder``."""
+    documents = {
+        "an object": {},
+        "a string": "pool-train-0000001",
+        "a number": 5,
+        "null": None,
+        "an empty list": [],
+        "a number in the list": [5],
+        "null in the list": [None],
+        "a list in the list": [["pool-train-0000001"]],
+        "another dataset's id": ["other-train-0000001"],
+        "an unknown split": ["pool-test-0000001"],
+        "a number past the split": ["pool-train-0000005"],
+        "a negative number": ["pool-train--000001"],
+        "an unpadded number": ["pool-train-1"],
+        "other digits": ["pool-train-000000\u0663"],
+        "a huge number": ["pool-train-" + "9" * 5000],
+    }
+    files = {name: folder / f"{index}.json" for index, name in enumerate(documents)}
+    for name, document in documents.items():
+        files[name].write_text(json.dumps(document))
+    raw = {"not JSON": b"pool-train-0000001\n", "not UTF-8": b'["\xff"]', "nested 100000 deep": b"[" * 100_000 + b"]" * 100_000}
+    for name, data in raw.items():
+        files[name] = folder / f"{len(files)}.json"
+        files[name].write_bytes(data)
+    files["larger than 64 MiB"] = folder / "huge.json"
+    with open(files["larger than 64 MiB"], "wb") as handle:
+        handle.truncate((64 << 20) + 2)  # sparse: no disk, but read_json must stop at its limit
+    return files
+
+
+HOSTILE_IDS = ["an object", "a string", "a number", "null", "an empty list", "a number in the list", "null in the list", "a list in the list", "another dataset's id"]
+HOSTILE_IDS += [
+    "an unknown split",
+    "a number past the split",
+    "a negative number",
+    "an unpadded number",
+    "other digits",
+    "a huge number",
+    "not JSON",
+    "not UTF-8",
+    "nested 100000 deep",
+    "larger than 64 MiB",
+]
+
+
+def test_every_hostile_ids_file_is_one_error_and_writes_nothing(pool, tmp_path):
+    files = hostile_ids_files(tmp_path)
+    assert sorted(files) == sorted(HOSTILE_IDS)
+    before = tree_hashes(pool)
+    for name in HOSTILE_IDS:
+        with pytest.raises(VideolakeError) as caught:
+            harden(pool, "next", tmp_path / "out", ids_file=files[name], workers=1, progress=False)
+        assert str(files[name]) in str(caught.value) and "\n" not in str(caught.value) and len(str(caught.value)) < 400, (name, str(caught.value))
+    assert tree_hashes(pool) == before and not (tmp_path / "out").exists()
+    for name in ("an object", "nested 100000 deep", "a huge number"):  # as a user sees it
+        assert_one_line_error(run_cli("harden", pool, "--to", "next", "--ids", files[name], "--out", tmp_path / "out"), str(files[name]))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30) | st.sampled_from(["pool-train-0000000", "pool-train-0000004", "pool-train-0000005", "pool-train-4"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(ids=JSON_VALUES)
+@settings(max_examples=300, deadline=None)
+def test_any_json_as_ids_is_a_selection_of_real_samples_or_one_error(ids):
+    parent = {"dataset": "pool-curated", "recipe": {"name": "pool"}}
+    try:
+        chosen = selection(parent, ids, {"train": 5}, "ids.json")
+    except VideolakeError as err:
+        assert str(err).startswith("ids.json") and "\n" not in str(err)
+        return
+    assert isinstance(ids, list) and set(chosen) == {"train"}
+    assert sorted(f"pool-train-{n:07d}" for n in chosen["train"]) == sorted(set(ids))
+
+
+def test_an_output_in_or_around_the_parent_is_refused_and_the_parent_left_as_it_was(pool, tmp_path):
+    before = tree_hashes(pool)
+    assert_one_line_error(run_cli("harden", pool, "--to", "next", "--out", pool), "is inside the input", str(pool))
+    assert_one_line_error(run_cli("harden", pool, "--to", "next", "--out", pool / "train"), "is inside the input")
+    nest = tmp_path / "pool-harder"  # OUT/pool-harder would hold the parent
+    shutil.copytree(pool, nest / "pool")
+    nested_before = tree_hashes(nest)
+    assert_one_line_error(run_cli("harden", nest / "pool", "--to", "next", "--out", tmp_path), "holds the input")
+    assert tree_hashes(pool) == before and tree_hashes(nest) == nested_before
