@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from videolake import VideolakeError
 from videolake.generators import TASKS
+from videolake.pipeline.dataset import open_dataset, reading_record, record_meta
 from videolake.pipeline.encode import decode_mp4
-from videolake.pipeline.shards import read_shard
-from videolake.pipeline.validate import load_manifest
+from videolake.pipeline.jsonio import jsonl_values
 
 THUMB_WIDTH = 120
 COLUMNS = 8
@@ -84,7 +84,7 @@ def synthetic_strip(record: dict, path: Path) -> Path:
     """Key frames of a video with an event log in a row, and its event timeline drawn under them."""
     plt = pyplot()
 
-    meta = json.loads(record["meta"])
+    meta = record_meta(record)
     frames = decode_mp4(record["videos"][0])
     keys = _key_frames(meta)
     fps, duration = record["fps"], meta["num_frames"] / record["fps"]
@@ -125,7 +125,7 @@ def contact_sheet(record: dict, path: Path) -> Path:
     task = TASKS.get(record["task"])
     if task is None or task.contact is None:
         return synthetic_strip(record, path)
-    meta = json.loads(record["meta"])
+    meta = record_meta(record)
     marks = task.contact(meta)
     videos = [decode_mp4(v) for v in record["videos"]]
     for frame, box in (marks.boxes or {}).items():
@@ -176,6 +176,11 @@ def composition_chart(manifest: dict, path: Path) -> Path:
                 outer_labels.append(f"{subtype} ({value})")
                 outer_colours.append(cmap(0.35 + 0.5 * k / max(1, len(subtypes))))
         total = sum(inner)
+        if not total:  # a split that curation emptied: say so where its ring would be
+            axis.text(0.5, 0.5, "no samples", ha="center", va="center", fontsize=12, transform=axis.transAxes)
+            axis.axis("off")
+            axis.set_title(f"{manifest['dataset']} / {split}: 0 samples", fontsize=10)
+            continue
         wedges, _ = axis.pie(inner, radius=0.65, colors=[palette.get(t, plt.cm.Greys)(0.8) for t in by_task], wedgeprops={"width": 0.35, "edgecolor": "white"})
         axis.pie(outer, radius=1.0, colors=outer_colours, labels=outer_labels, wedgeprops={"width": 0.33, "edgecolor": "white"}, textprops={"fontsize": 7})
         axis.legend(wedges, [f"{t} {v / total:.0%}" for t, v in zip(by_task, inner)], loc="lower center", bbox_to_anchor=(0.5, -0.12), fontsize=8, frameon=False)
@@ -184,37 +189,45 @@ def composition_chart(manifest: dict, path: Path) -> Path:
 
 
 def inspect(dataset_dir: Path, out: Path, samples: int = 6, seed: int = 0) -> list[Path]:
-    dataset_dir = Path(dataset_dir)
-    manifest = load_manifest(dataset_dir)
-    paths = [composition_chart(manifest, out / "composition.png")]
-    keys = sorted(manifest["shards"])
-    index = [(key, row) for key in keys for row in range(manifest["shards"][key]["rows"])]
+    dataset = open_dataset(dataset_dir)
+    paths = [composition_chart(dataset.manifest, out / "composition.png")]
+    index = [(shard, row) for shard in dataset.shards for row in range(shard.rows)]
     if not index or not samples:
         return paths
     rng = np.random.default_rng(seed)
     chosen = sorted(rng.choice(len(index), size=min(samples, len(index)), replace=False).tolist())
     tables = {}
     for position in chosen:
-        key, row = index[position]
-        if key not in tables:
-            tables[key] = read_shard(dataset_dir / key)
-        record = tables[key].slice(row, 1).to_pylist()[0]
-        paths.append(contact_sheet(record, out / f"{record['id']}.png"))
+        shard, row = index[position]
+        if shard.key not in tables:
+            tables[shard.key] = dataset.table(shard)
+        record = tables[shard.key].slice(row, 1).to_pylist()[0]
+        with reading_record(record):
+            paths.append(contact_sheet(record, out / f"{record['id']}.png"))
     return paths
 
 
 METRICS_FILE = "metrics.jsonl"  # written by videolake.trainer.run, one line per logging step
 
 
+def plottable(value) -> bool:
+    """A logged number matplotlib can draw (a hand-edited log may hold anything)."""
+    return type(value) in (int, float) and abs(value) < 1e300
+
+
 def metrics_chart(run_dir: Path, out: Path) -> Path:
     """The loss and every reward a training run logged, against the step."""
     plt = pyplot()
 
-    rows = [json.loads(line) for line in (run_dir / METRICS_FILE).read_text().splitlines() if line.strip()]
-    series = sorted({key for row in rows for key, value in row.items() if key != "step" and isinstance(value, (int, float)) and ("reward" in key or key == "loss")})
+    rows = []
+    for number, row in jsonl_values(run_dir / METRICS_FILE):
+        if not isinstance(row, dict) or type(row.get("step")) is not int or not 0 <= row["step"] < 2**63:
+            raise VideolakeError(f"{run_dir / METRICS_FILE}:{number}: expected an object with an integer step")
+        rows.append(row)
+    series = sorted({key for row in rows for key, value in row.items() if key != "step" and plottable(value) and ("reward" in key or key == "loss")})
     figure, axes = plt.subplots(len(series), 1, figsize=(7, 1.8 * max(1, len(series))), squeeze=False, sharex=True)
     for axis, key in zip(axes[:, 0], series, strict=True):
-        points = [(row["step"], row[key]) for row in rows if isinstance(row.get(key), (int, float))]
+        points = [(row["step"], row[key]) for row in rows if plottable(row.get(key))]
         axis.plot([p[0] for p in points], [p[1] for p in points], marker=".")
         axis.set_ylabel(key, fontsize=7, rotation=0, ha="right")
     axes[-1, 0].set_xlabel("step")

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
 from pathlib import Path
@@ -23,45 +21,16 @@ import av
 from videolake import VideolakeError
 from videolake.generators import TASKS
 from videolake.generators.base import VIDEO_PLACEHOLDER, fps_from_str
-from videolake.pipeline.shards import STATE_DIR, read_shard, sha256_file
-from videolake.schemas import RECORD_SCHEMA, composition_key
+from videolake.pipeline.dataset import META_ERRORS, Shard, open_dataset, parse_manifest, read_json, record_meta, shard_problem, shard_table
+from videolake.pipeline.shards import STATE_DIR
+from videolake.schemas import composition_key
 
 MAX_REPORTED = 50
 
 
 def load_manifest(dataset_dir: Path) -> dict:
-    path = Path(dataset_dir) / "manifest.json"
-    if not path.exists():
-        raise VideolakeError(f"{dataset_dir} is not a complete videolake build (no manifest.json)")
-    return read_json(path)
-
-
-def read_json(path: Path):
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise VideolakeError(f"{path}: not valid JSON ({err})") from err
-    except OSError as err:
-        raise VideolakeError(f"{path}: cannot read ({err.strerror})") from err
-
-
-def id_lines(path: Path, field: str) -> Iterator[tuple[int, str, str]]:
-    """(line number, id, text) of a user's JSONL file of ``{"id": ..., field: ...}`` lines (non-string
-    values are kept as their JSON); a bad line, or a file that is not UTF-8, is a one-line error."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    value = row[field]
-                    record_id = str(row["id"])
-                except (json.JSONDecodeError, KeyError, TypeError) as err:
-                    raise VideolakeError(f'{path}:{number}: expected {{"id": ..., "{field}": ...}}: {err}') from err
-                yield number, record_id, value if isinstance(value, str) else json.dumps(value)
-    except UnicodeDecodeError as err:
-        raise VideolakeError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+    """The type-checked manifest, without reading the shards (``open_dataset`` verifies them too)."""
+    return parse_manifest(Path(dataset_dir))[0]
 
 
 def video_problems(data: bytes, fps: Fraction, frames: int, size: list[int] | None, sha256: str | None) -> str | None:
@@ -92,12 +61,14 @@ def check_record(record: dict, split: str) -> list[str]:
     if record["split"] != split:
         return [f"{where}: split {record['split']!r} stored under {split!r}"]
     try:
-        meta = json.loads(record["meta"])
+        meta = record_meta(record)
         derived = TASKS[record["task"]].derive_answer(meta)
         lengths = TASKS[record["task"]].video_lengths(meta)
         fps = fps_from_str(meta["fps"])
-    except (ValueError, KeyError, TypeError, ZeroDivisionError) as err:
-        return [f"{where}: meta cannot re-derive the answer: {err}"]
+    except VideolakeError as err:
+        return [str(err)]
+    except META_ERRORS as err:
+        return [f"{where}: meta cannot re-derive the answer: {type(err).__name__}: {str(err)[:120]}"]
     problems = []
     if derived != record["answer"]:
         problems.append(f"{where}: answer {record['answer']!r} but meta gives {derived!r}")
@@ -107,35 +78,34 @@ def check_record(record: dict, split: str) -> list[str]:
         problems.append(f"{where}: fps {record['fps']} but meta says {meta['fps']}")
     if len(lengths) != len(record["videos"]):
         return problems + [f"{where}: {len(record['videos'])} videos, meta implies {len(lengths)}"]
-    hashes = meta.get("video_sha256") or [None] * len(lengths)
-    for index, (video, frames, sha256) in enumerate(zip(record["videos"], lengths, hashes)):
-        problem = video_problems(video, fps, frames, meta.get("video_size"), sha256)
-        if problem:
-            problems.append(f"{where}: video {index}: {problem}")
+    try:
+        hashes = meta.get("video_sha256") or [None] * len(lengths)
+        for index, (video, frames, sha256) in enumerate(zip(record["videos"], lengths, hashes)):
+            problem = video_problems(video, fps, frames, meta.get("video_size"), sha256)
+            if problem:
+                problems.append(f"{where}: video {index}: {problem}")
+    except META_ERRORS as err:
+        problems.append(f"{where}: meta does not describe its videos: {type(err).__name__}: {str(err)[:120]}")
     return problems
 
 
-def check_shard(path: Path, split: str, sha256: str, rows: int) -> dict:
+def check_shard(shard: Shard) -> dict:
     """Everything about one shard file; runs in a worker process."""
     result = {"checked": 0, "problems": [], "ids": [], "counts": Counter()}
-    key = f"{split}/{path.name}"
-    if not path.exists():
-        result["problems"].append(f"{key}: missing")
+    problem = shard_problem(shard)
+    if problem:
+        result["problems"].append(problem)
         return result
-    if sha256_file(path) != sha256:
-        result["problems"].append(f"{key}: sha256 does not match the manifest")
+    try:
+        table = shard_table(shard)
+    except VideolakeError as err:
+        result["problems"].append(str(err))
         return result
-    table = read_shard(path)
-    if not table.schema.equals(RECORD_SCHEMA, check_metadata=False):
-        result["problems"].append(f"{key}: schema differs from the record schema")
-        return result
-    if table.num_rows != rows:
-        result["problems"].append(f"{key}: {table.num_rows} rows, manifest says {rows}")
     for record in table.to_pylist():
         result["checked"] += 1
         result["ids"].append(record["id"])
         result["counts"][composition_key(record)] += 1
-        result["problems"].extend(check_record(record, split))
+        result["problems"].extend(check_record(record, shard.split))
     return result
 
 
@@ -147,15 +117,23 @@ def layout_problems(dataset_dir: Path, manifest: dict) -> list[str]:
         expected.setdefault(split, []).append(name)
     problems = []
     dict_path = dataset_dir / "dataset_dict.json"
-    listed_splits = read_json(dict_path).get("splits", []) if dict_path.exists() else []
-    if sorted(listed_splits) != sorted(expected):
+    document = read_json(dict_path) if dict_path.exists() else {"splits": []}
+    listed_splits = document.get("splits") if isinstance(document, dict) else None
+    if not isinstance(listed_splits, list) or not all(isinstance(s, str) for s in listed_splits):
+        problems.append("dataset_dict.json: splits must be a list of split names")
+    elif sorted(listed_splits) != sorted(expected):
         problems.append(f"dataset_dict.json lists splits {sorted(listed_splits)}, the manifest has {sorted(expected)}")
     for split, names in sorted(expected.items()):
         state_path = dataset_dir / split / "state.json"
         if not state_path.exists():
             problems.append(f"{split}/state.json: missing")
             continue
-        listed = [entry.get("filename") for entry in read_json(state_path).get("_data_files", [])]
+        state = read_json(state_path)
+        files = state.get("_data_files") if isinstance(state, dict) else None
+        if not isinstance(files, list) or not all(isinstance(entry, dict) and isinstance(entry.get("filename"), str) for entry in files):
+            problems.append(f'{split}/state.json: _data_files must be a list of {{"filename": ...}}')
+            continue
+        listed = [entry["filename"] for entry in files]
         if listed != sorted(names):
             extra, missing = sorted(set(listed) - set(names)), sorted(set(names) - set(listed))
             problems.append(
@@ -180,26 +158,24 @@ def layout_problems(dataset_dir: Path, manifest: dict) -> list[str]:
 
 def validate(dataset_dir: Path, workers: int | None = None) -> tuple[int, list[str]]:
     """(records checked, problems) for a complete build."""
-    dataset_dir = Path(dataset_dir)
-    manifest = load_manifest(dataset_dir)
-    problems = layout_problems(dataset_dir, manifest)
-    jobs = [(dataset_dir / key, key.split("/")[0], info["sha256"], info["rows"]) for key, info in sorted(manifest["shards"].items())]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    dataset = open_dataset(dataset_dir, verify=False)  # each worker checks its shards' files
+    problems = layout_problems(dataset.dir, dataset.manifest)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(dataset.shards)))
     if workers == 1:
-        results = [check_shard(*job) for job in jobs]
+        results = [check_shard(shard) for shard in dataset.shards]
     else:
         with ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(check_shard, *zip(*jobs)))
+            results = list(pool.map(check_shard, dataset.shards))
     checked, counts, seen_ids = 0, {}, set()
-    for (_, split, _, _), result in zip(jobs, results):
+    for shard, result in zip(dataset.shards, results):
         checked += result["checked"]
         problems.extend(result["problems"])
-        counts.setdefault(split, Counter()).update(result["counts"])
+        counts.setdefault(shard.split, Counter()).update(result["counts"])
         for record_id in result["ids"]:
             if record_id in seen_ids:
                 problems.append(f"{record_id}: duplicate id")
             seen_ids.add(record_id)
-    for split, expected in manifest["counts"].items():
+    for split, expected in dataset.manifest["counts"].items():
         if dict(counts.get(split, {})) != expected:
             problems.append(f"{split}: record counts differ from the manifest")
     return checked, problems
