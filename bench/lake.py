@@ -1,17 +1,21 @@
-"""`make bench` (the lake's own costs): reward worst case, validate speed, planning at 10M samples.
+"""`make bench` (the lake's own costs): reward worst case, validate speed, planning at 10M samples, audit of 30K records.
 
 - rewards: the slowest reward of every task and mode on the 1 MB hostile completions (CPU time,
   best of 3), as a ratio to the 50 ms a trainer can afford per completion (target < 1);
 - validate: records/s decoding every video of a real-clip build, one process and one per core,
   against decoding the same videos alone; extrapolated to VIUBench (2,700 records);
 - plan: a 10M-sample recipe planned and its first shard made, in a fresh process: seconds and
-  peak RSS (target < 1 GiB, first shard within seconds).
+  peak RSS (target < 1 GiB, first shard within seconds);
+- audit: ``videolake audit`` of 30K records read from a shard (VideoSSR-30K's mix, and 30K
+  four-option questions with free-text options, the costlier path): wall and CPU seconds
+  (target: seconds).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +26,7 @@ from pathlib import Path
 import av
 import yaml
 
+from bench.bench import print_table
 from videolake.rewards import ALL_TASKS, REWARD_MODES, compute_score
 from videolake.rewards.hostile import EXAMPLE_TRUTHS, hostile_completions
 
@@ -130,6 +135,66 @@ def plan_scale(samples: int, sources: int) -> dict:
     return {"samples": samples, "sources": sources, "shards": int(shards), "first_shard_s": round(float(seconds), 3), "peak_rss_mib": round(float(rss), 1)}
 
 
+def videossr_rows(n: int, rng) -> list[dict]:
+    """VideoSSR-30K's text columns: 40 % grounding over 4 perturbations, 40 % 6-clip jigsaw, 20 % easy counting."""
+    rows = []
+    for i in range(n):
+        kind = i % 5
+        if kind < 2:
+            start, length = int(rng.integers(0, 32)), int(rng.integers(8, 17))
+            subtype = ("channel_swap", "mirror", "zoom_out", "rotate180")[i % 4]
+            row = ("anomaly_grounding", subtype, "default", f"{start / 8:.1f}-{(start + length) / 8:.1f}", {"num_frames": 48, "fps": "8"})
+        elif kind < 4:
+            row = ("temporal_jigsaw", "easy", "easy", "".join(str(d) for d in rng.permutation(6) + 1), {"num_frames": 48, "segments": 6, "segment_frames": 8, "fps": "8"})
+        else:
+            row = ("object_counting", "easy", "easy", ",".join(str(v) for v in rng.integers(1, 10, size=3)), {"num_frames": 48, "fps": "8", "generator": {"params": {}}})
+        task, subtype, tier, answer, meta = row
+        rows.append(
+            {"id": f"videossr-train-{i}", "task": task, "subtype": subtype, "tier": tier, "question": f"<video>\nThe {subtype} question.", "answer": answer, "fps": 8.0, "meta": json.dumps(meta)}
+        )
+    return rows
+
+
+AUDIT_WORDS = "the a man woman dog ball car red blue green runs jumps opens closes door table slowly quickly left right twice after before".split()
+
+
+def choice_rows(n: int, rng) -> list[dict]:
+    """LLaVA-Video-style questions: four options of 3-12 words, the right one uniform."""
+    rows = []
+    for i in range(n):
+        options = [" ".join(rng.choice(AUDIT_WORDS, size=int(rng.integers(3, 13)))) for _ in range(4)]
+        answer = int(rng.integers(4))
+        annotation = {"video": f"v{i}.mp4", "question": "What happens?", "options": options, "answer": answer, "where": f"qa.json[{i}]"}
+        question = "<video>\nWhat happens? " + str([f"{'ABCD'[k]}. {o}" for k, o in enumerate(options)])
+        meta = {"num_frames": int(rng.integers(32, 65)), "fps": "2", "annotation": annotation}
+        rows.append(
+            {"id": f"choice-train-{i}", "task": "multiple_choice", "subtype": "llava_video", "tier": "default", "question": question, "answer": "ABCD"[answer], "fps": 2.0, "meta": json.dumps(meta)}
+        )
+    return rows
+
+
+def audit_speed(records: int) -> list[dict]:
+    """Seconds to audit ``records`` records, read from a shard file as ``build`` and ``audit`` read them."""
+    import numpy as np
+
+    from videolake.pipeline import audit
+    from videolake.pipeline.shards import serialize_shard
+
+    found = []
+    for name, make in (("VideoSSR-30K mix", videossr_rows), ("4-option questions", choice_rows)):
+        rows = make(records, np.random.default_rng(0))
+        full = [{"split": "train", "source_id": "", "system": "", "reasoning": None, "videos": [b"\0" * 64], **row} for row in rows]
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "data-00000-of-00001.arrow"
+            path.write_bytes(serialize_shard(full))
+            audit.metric.cache_clear()
+            started, cpu = time.perf_counter(), time.process_time()
+            result = audit.audit_rows(audit.read_rows([path]))
+            seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+        found.append({"set": name, "records": records, "groups": len(result["groups"]), "flagged": len(result["flagged"]), "seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2)})
+    return found
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=Path, required=True)
@@ -148,6 +213,18 @@ def main(argv=None) -> None:
     plan = plan_scale(10_000 if args.tiny else 10_000_000, 100 if args.tiny else 100_000)
     print(
         f"plan: {plan['samples']:,} samples over {plan['sources']:,} sources -> {plan['shards']:,} shards; first shard after {plan['first_shard_s']} s; driver peak RSS {plan['peak_rss_mib']} MiB (target < 1024)"
+    )
+    print_table(
+        audit_speed(300 if args.tiny else 30_000),
+        [
+            ("audit of", -20, lambda r: r["set"]),
+            ("records", 9, lambda r: f"{r['records']:,}"),
+            ("groups", 8, lambda r: r["groups"]),
+            ("flagged", 9, lambda r: r["flagged"]),
+            ("seconds", 9, lambda r: r["seconds"]),
+            ("CPU s", 8, lambda r: r["cpu_seconds"]),
+        ],
+        "(videolake audit: text columns only, one process; target seconds)",
     )
 
 
