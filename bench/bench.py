@@ -4,7 +4,10 @@ Every figure is a ratio against a baseline timed in the same run, because these 
 - samples/s of each task (one process, one sample per clip) vs the floor "decode the sampled
   frames + encode the output videos" for exactly the same clips and video shapes (target <= 1.3x);
 - peak RSS of a process building one sample from the 10-minute bbb.mp4 vs a 5-second clip
-  (target: flat, < 1 GiB).
+  (target: flat, < 1 GiB);
+- fingerprinting (near-duplicate holdout) per clip against building samples from the same clips:
+  its share of a build at one sample per source, the worst case, and at the demo's 41 samples
+  from 11 clips (target <= 5 %).
 """
 
 from __future__ import annotations
@@ -144,6 +147,31 @@ def rendered_throughput(samples: int, repeats: int) -> list[dict]:
     return rows
 
 
+DEMO_SAMPLES_PER_SOURCE = 41 / 11
+
+
+def fingerprint_share(clips: list[Path], task_rows: list[dict], repeats: int) -> dict:
+    """Seconds to fingerprint each clip (best of N, one process) against the mean seconds of one
+    real-clip sample (``task_rows`` from ``throughput``, same clips): the fingerprint is taken once
+    per source, samples are made per sample."""
+    from videolake.pipeline.fingerprint import fingerprint_video
+
+    per_clip = [min(_seconds(lambda: fingerprint_video(str(path))) for _ in range(repeats)) for path in clips]
+    fingerprint = sum(per_clip) / len(per_clip)
+    sample = sum(1 / row["samples_per_s"] for row in task_rows) / len(task_rows)
+
+    def share(samples_per_source: float) -> float:
+        return round(100 * fingerprint / (fingerprint + samples_per_source * sample), 1)
+
+    return {"fingerprint_ms_per_clip": round(1000 * fingerprint, 1), "sample_ms": round(1000 * sample, 1), "share_one_per_source_pct": share(1), "share_demo_pct": share(DEMO_SAMPLES_PER_SOURCE)}
+
+
+def _seconds(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
 def peak_rss_mib(clip: Path) -> dict:
     """Build one anomaly sample from ``clip`` in a fresh process and report its peak RSS."""
     code = (
@@ -189,6 +217,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     clips = [args.clips / name for name in CLIPS if (args.clips / name).exists()][: 2 if args.tiny else None]
     rows = throughput(clips, args.repeats)
+    fingerprints = fingerprint_share(clips, rows, args.repeats)
     print(f"throughput, one process, {len(clips)} real clips, 48 frames at <= {MAX_SIZE[0]}x{MAX_SIZE[1]}, libx264 {ENCODER.options['preset']}")
     columns = [("task", -36, itemgetter("task")), ("samples/s", 11, itemgetter("samples_per_s")), ("floor/s", 10, itemgetter("floor_samples_per_s")), ("ratio", 8, itemgetter("ratio_to_floor"))]
     print_table(rows, columns, "(target <= 1.3; floor: decode + encode only)")
@@ -201,11 +230,15 @@ def main(argv=None) -> None:
     for row in memory:
         print(f"  {row['clip']:<12}{row['peak_rss_mib']:>8} MiB {row['seconds']:>7} s")
     print(f"  ratio long/short: {memory[1]['peak_rss_mib'] / memory[0]['peak_rss_mib']:.2f}")
+    print(
+        f"fingerprint: {fingerprints['fingerprint_ms_per_clip']} ms per clip against {fingerprints['sample_ms']} ms per sample; share of a build "
+        f"{fingerprints['share_one_per_source_pct']} % at one sample per source, {fingerprints['share_demo_pct']} % at the demo's {DEMO_SAMPLES_PER_SOURCE:.1f} (target <= 5 %)"
+    )
     speed = reward_speed()
     print(f"scoring 2,700 VIUBench items: {speed['score_2700_items_s']} s (target well under 1 s)")
     print(f"rewards for one GRPO step, 8 rollouts x batch 512: {speed['rewards_4096_completions_s']} s")
     if args.json:
-        args.json.write_text(json.dumps({"throughput": rows, "memory": memory, "rewards": speed}, indent=2))
+        args.json.write_text(json.dumps({"throughput": rows, "memory": memory, "rewards": speed, "fingerprint": fingerprints}, indent=2))
 
 
 if __name__ == "__main__":

@@ -66,6 +66,8 @@ class Plan:
     selection: str | None = None  # digest of the selected sample numbers, when only some are made
     annotations: str | None = None  # digest of every annotated entry's rows, when there are any
     shortfalls: tuple[dict, ...] = ()  # annotated entries that asked for more samples than their rows give
+    duplicates: tuple[tuple[str, ...], ...] = ()  # groups of near-duplicate sources, held out or trained on together
+    excluded: tuple[str, ...] = ()  # sources no split may use (near-duplicates of --exclude videos)
 
     @property
     def shards(self) -> ShardSequence:
@@ -90,6 +92,10 @@ class Plan:
             document["selection"] = self.selection
         if self.annotations:
             document["annotations"] = self.annotations
+        if self.duplicates:
+            document["duplicates"] = sha256_text(json.dumps(self.duplicates))
+        if self.excluded:
+            document["excluded"] = sha256_text(json.dumps(self.excluded))
         return sha256_text(json.dumps(document, sort_keys=True))
 
 
@@ -105,17 +111,25 @@ def _rank(key: str) -> str:
     return sha256_text(key)
 
 
-def holdout_sources(sources: list[SourceRef], fraction: float) -> list[SourceRef]:
-    """The benchmark's share of a pool: the ceil(fraction * n) sources whose id hashes lowest.
+def holdout_sources(sources: list[SourceRef], fraction: float, duplicates: Sequence[Sequence[str]] = ()) -> list[SourceRef]:
+    """The benchmark's share of a pool: walking sources by lowest sha256(source_id), each source
+    with its near-duplicate group, until ceil(fraction * n) are held (a group is never split).
 
     It depends on the pool alone (not on the recipe or seed), and a smaller fraction picks a
-    subset of a larger one, so a test split built at fraction f never shares a source with a
-    train split built at any fraction >= f from the same pool.
+    subset of a larger one, so a test split built at fraction f never shares a source (or a copy
+    of one) with a train split built at any fraction >= f from the same pool. Without duplicates
+    it is exactly the ceil(fraction * n) lowest-ranked sources.
     """
     if fraction <= 0:
         return []
     ranked = sorted(sources, key=lambda s: _rank(s.source_id))
-    return ranked[: math.ceil(fraction * len(ranked))]
+    group_of = {source_id: tuple(group) for group in duplicates for source_id in group}
+    target, held = math.ceil(fraction * len(ranked)), set()
+    for source in ranked:
+        if len(held) >= target:
+            break
+        held.update(group_of.get(source.source_id, (source.source_id,)))
+    return [s for s in ranked if s.source_id in held]
 
 
 def sample_seed(seed: int, sample_id: str) -> int:
@@ -129,9 +143,14 @@ def make_plan(
     limit: int | None = None,
     select: dict[str, set[int]] | None = None,
     annotated: dict[tuple[str, int], list[AnnotatedSample]] | None = None,
+    duplicates: Sequence[Sequence[str]] = (),
+    excluded: Sequence[str] = (),
 ) -> Plan:
     """``select``: per split, the sample numbers to make (all when None). ``annotated``: for each
-    annotated entry (split, entry index), every sample its rows give (pipeline.annotations)."""
+    annotated entry (split, entry index), every sample its rows give (pipeline.annotations).
+    ``duplicates``: groups of near-duplicate source ids (pipeline.fingerprint), held out together.
+    ``excluded``: source ids no split uses; the holdout is chosen before they are taken out, so it
+    is the same with or without them."""
     seed = recipe.seed if seed is None else seed
     annotated = annotated or {}
     sources = sorted(sources)[:limit] if limit else sorted(sources)
@@ -140,16 +159,17 @@ def make_plan(
     # Annotated videos that discovery does not list (GOT-10k frame folders) join the holdout pool.
     listed = {s.source_id for s in sources}
     extra = sorted({a.source for samples in annotated.values() for a in samples if a.source.source_id not in listed})
-    holdout = holdout_sources(sources + extra, recipe.holdout_fraction)
-    held = {s.source_id for s in holdout}
+    duplicates = tuple(sorted(tuple(sorted(group)) for group in duplicates if len(group) > 1))
+    holdout = holdout_sources(sources + extra, recipe.holdout_fraction, duplicates)
+    held, banned = {s.source_id for s in holdout}, set(excluded)
     layouts, shortfalls = [], []
     for split, entries in recipe.splits.items():
         pool = holdout if split in BENCHMARK_SPLITS else [s for s in sources if s.source_id not in held]
-        pool = [s for s in pool if s.source_id in listed]
+        pool = [s for s in pool if s.source_id in listed and s.source_id not in banned]
         chosen = {}
         for i, entry in enumerate(entries):
             if (split, i) in annotated:
-                chosen[i] = _choose_annotated(annotated[(split, i)], entry.count, held, split, seed)
+                chosen[i] = _choose_annotated([a for a in annotated[(split, i)] if a.source.source_id not in banned], entry.count, held, split, seed)
                 if len(chosen[i]) < entry.count:
                     shortfalls.append({"entry": f"{split}[{i}] {entry.task}/{entry.subtype}", "asked": entry.count, "available": len(chosen[i])})
         entries = [dataclasses.replace(e, count=len(chosen[i])) if i in chosen else e for i, e in enumerate(entries)]
@@ -160,7 +180,7 @@ def make_plan(
         layouts.append(layout if select is None else layout.select(select.get(split, ())))
     selection = sha256_text(json.dumps({k: sorted(v) for k, v in sorted(select.items())})) if select is not None else None
     rows = sha256_text(json.dumps({f"{k[0]}[{k[1]}]": digest(v) for k, v in sorted(annotated.items())})) if annotated else None
-    return Plan(recipe, seed, tuple(sources), tuple(holdout), tuple(layouts), selection, rows, tuple(shortfalls))
+    return Plan(recipe, seed, tuple(sources), tuple(holdout), tuple(layouts), selection, rows, tuple(shortfalls), duplicates, tuple(sorted(banned)))
 
 
 def _choose_annotated(samples: list[AnnotatedSample], count: int, held: set[str], split: str, seed: int) -> tuple[AnnotatedSample, ...]:
