@@ -66,9 +66,16 @@ def interval_answer(start: int, length: int, fps) -> str:
 
 
 def segment_start(rng: np.random.Generator, n: int, length: int, edge: int) -> int:
-    """Anywhere (``edge`` 0), or within ``edge`` frames of the start or of the end, either side alike."""
+    """Anywhere (``edge`` 0), or within ``edge`` frames of the start or of the end, either side alike.
+
+    Anywhere is one block of a randomly offset tiling of the video into ``length``-long blocks, so
+    every frame is about as likely to be perturbed. A uniform start (the reference code's) covers
+    the middle frames most: a constant guess of the middle scored 31 % IoU against the whole
+    video's 25 %, without looking (tiled, the best constant interval scores 26 %).
+    """
     if edge <= 0:
-        return int(rng.integers(0, n - length + 1))
+        blocks = n // length
+        return int(rng.integers(0, n - blocks * length + 1)) + length * int(rng.integers(blocks))
     offset = int(rng.integers(0, min(edge, n - length) + 1))
     return offset if rng.random() < 0.5 else n - length - offset
 

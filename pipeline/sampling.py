@@ -214,7 +214,7 @@ def sample_image_sequence(folder: str, names: list[str], num_frames: int, max_si
                 original = original or image.size
                 size = size or output_size(*image.size, *max_size)
                 frames.append(np.asarray(image.resize(size, Image.BILINEAR) if image.size != size else image))
-        except (OSError, UnidentifiedImageError) as err:
+        except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as err:
             raise SourceError(f"frame {names[index]}: {err}") from err
     if any(f.shape != frames[0].shape for f in frames):
         raise SourceError("frames of different sizes")
