@@ -11,13 +11,25 @@ write ``cache-*.arrow`` there, and an uploaded build folder then loads doubled r
 Configs: ``<dataset>`` (every task) and ``<dataset>-<task>``; ``default`` is the first dataset
 staged into the folder, so several recipes share one repository as separate configs (the folder
 remembers what it holds in a dot-file that is never uploaded).
+
+What staging refuses, in one line each: a repository id huggingface_hub would refuse (``..`` would
+stage outside the folder); a staging folder inside the build, or holding it; a different dataset
+of the same name as one the folder already holds (the same build folder, rebuilt, replaces its own
+files, and none of its old parquet stays behind); a dataset without records (curation can drop
+every sample: nothing would load). Recipe text reaches the card escaped: YAML dumped by
+``yaml.safe_dump``, Markdown with every punctuation character backslash-escaped (so no HTML, link,
+heading or table cell can be injected) and code spans fenced by a backtick run the text lacks.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
+import os
+import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,13 +37,52 @@ import pyarrow.parquet as pq
 import yaml
 
 from videolake import VideolakeError
-from videolake.pipeline.shards import atomic_write_bytes, read_shard
-from videolake.pipeline.validate import load_manifest
+from videolake.pipeline.audit import audit_rows, card_lines, dataset_rows
+from videolake.pipeline.dataset import open_dataset, read_json, refuse_output_inside
+from videolake.pipeline.shards import atomic_write_bytes, read_shard, sha256_file
 
 CARD = "README.md"
 FRONT_MATTER = "---\n"
 COLUMNS = ["id", "task", "subtype", "tier", "split", "source_id", "system", "question", "answer", "reasoning", "videos", "fps", "meta"]
 CONTACT_SHEETS = 3
+
+
+def checked_repo_id(repo_id: str) -> str:
+    """``repo_id`` when huggingface_hub accepts it (its own validator), else one line."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as err:
+        raise VideolakeError(f"invalid repository id {repo_id!r}: {err}") from err
+    return repo_id
+
+
+def checked_config_name(name: str) -> str:
+    """A dataset name ``datasets`` accepts as a config name; it refuses to load any other, so the
+    published dataset could not be loaded."""
+    from datasets.naming import INVALID_WINDOWS_CHARACTERS_IN_PATH
+
+    if any(character in name for character in INVALID_WINDOWS_CHARACTERS_IN_PATH):
+        raise VideolakeError(f"dataset name {name!r} cannot be a Hub config name (datasets refuses any of {INVALID_WINDOWS_CHARACTERS_IN_PATH}): rename the recipe and rebuild before publishing")
+    return name
+
+
+MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character, which CommonMark lets a backslash escape
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as literal Markdown on one line: no HTML, link, emphasis, heading or table cell survives."""
+    return MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
+def markdown_code(text: str) -> str:
+    """``text`` as one inline code span, fenced by a longer backtick run than any inside it."""
+    text = " ".join(str(text).splitlines())
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def features():
@@ -57,20 +108,23 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def stage_data(dataset_dir: Path, staging: Path, manifest: dict) -> dict[str, dict[str, int]]:
-    """Write the parquet files; return rows per task and split."""
+def stage_data(dataset_dir: Path, staging: Path, manifest: dict) -> tuple[dict[str, dict[str, int]], set[Path]]:
+    """Write the parquet files; return rows per task and split, and the files written."""
     name = manifest["dataset"]
     rows: dict[str, dict[str, int]] = {}
+    written: set[Path] = set()
     for key in sorted(manifest["shards"]):
         split, filename = key.split("/", 1)
         index = filename.split("-")[1]
         table = read_shard(dataset_dir / key)
         for task in sorted(set(table.column("task").to_pylist())):
             part = table.filter(pc.equal(table.column("task"), task))
-            atomic_write_bytes(staging / "data" / name / task / f"{split}-{index}.parquet", parquet_bytes(hub_table(part)))
+            path = staging / "data" / name / task / f"{split}-{index}.parquet"
+            atomic_write_bytes(path, parquet_bytes(hub_table(part)))
+            written.add(path)
             rows.setdefault(task, {}).setdefault(split, 0)
             rows[task][split] += part.num_rows
-    return rows
+    return rows, written
 
 
 def config(config_name: str, pattern: str, splits: dict[str, int]) -> tuple[dict, dict]:
@@ -89,29 +143,31 @@ def size_category(total: int) -> str:
     return "1M<n<10M"
 
 
-def body_section(manifest: dict, rows: dict[str, dict[str, int]], images: list[str], repo_id: str) -> str:
+def body_section(manifest: dict, rows: dict[str, dict[str, int]], images: list[str], repo_id: str, audit: dict | None = None) -> str:
+    """``audit``: the blind-baseline audit of the dataset (``videolake audit``), shown as a table."""
     name, recipe = manifest["dataset"], manifest["recipe"]
-    lines = [f"## {name}", "", recipe.get("description", ""), ""]
+    lines = [f"## {markdown_text(name)}", "", *(markdown_text(line) for line in recipe.get("description", "").splitlines()), ""]
     lines += ["| task | subtype | tier | split | samples |", "| --- | --- | --- | --- | --- |"]
     for split, counts in sorted(manifest["counts"].items()):
         for key, count in sorted(counts.items()):
-            task, subtype, tier = key.split("/")
-            lines.append(f"| {task} | {subtype} | {tier} | {split} | {count} |")
+            cells = [*key.split("/"), split, str(count)]
+            lines.append("| " + " | ".join(map(markdown_text, cells)) + " |")
     holdout = manifest["holdout"]
     lines += [
         "",
-        f"Recipe `{name}`, seed {manifest['seed']}, built by videolake {manifest['versions']['videolake']} from {manifest['sources']['count']} source clips "
-        f"(sources digest `{manifest['sources']['digest'][:16]}`); encoder {manifest['encoder']['codec']} {json.dumps(manifest['encoder']['options'])}.",
-        f"Benchmark holdout: {holdout['rule']} (fraction {holdout['fraction']}: {len(holdout['benchmark_source_ids'])} benchmark and {len(holdout['train_source_ids'])} training sources, disjoint).",
-        f"Licence of the sources, as the recipe states it: `{recipe['license']}`.",
+        f"Recipe {markdown_code(name)}, seed {manifest['seed']}, built by videolake {markdown_text(manifest['versions'].get('videolake', '?'))} from {manifest['sources']['count']} source clips "
+        f"(sources digest {markdown_code(manifest['sources']['digest'][:16])}); encoder {markdown_text(manifest['encoder']['codec'])} {markdown_code(json.dumps(manifest['encoder']['options']))}.",
+        f"Benchmark holdout: {markdown_text(holdout.get('rule', '?'))} (fraction {markdown_text(holdout.get('fraction', '?'))}: {len(holdout['benchmark_source_ids'])} benchmark and {len(holdout['train_source_ids'])} training sources, disjoint).",
+        f"Licence of the sources, as the recipe states it: {markdown_code(recipe['license'])}.",
         "",
-        *[f"![{Path(image).stem}]({image})" for image in images],
+        *[f"![{markdown_text(Path(image).stem)}]({quote(image)})" for image in images],
         "",
-        "Load it (every task, or one: `" + "`, `".join(f"{name}-{task}" for task in sorted(rows)) + "`):",
+        *(card_lines(audit, markdown_text) if audit else []),
+        "Load it (every task, or one: " + ", ".join(markdown_code(f"{name}-{task}") for task in sorted(rows)) + "):",
         "",
         "```python",
         "import datasets",
-        f'ds = datasets.load_dataset("{repo_id}", "{name}")',
+        f"ds = datasets.load_dataset({json.dumps(repo_id)}, {json.dumps(name)})",  # JSON strings are Python literals: quoted, escaped
         'row = ds["train"][0]  # question with one <video> per entry of videos; answer; meta proves it',
         "```",
         "",
@@ -128,6 +184,12 @@ def body_section(manifest: dict, rows: dict[str, dict[str, int]], images: list[s
 STATE = ".videolake-publish.json"  # what is staged, so the card can list every dataset; never uploaded
 
 
+def literal_in_pattern(name: str) -> str:
+    """``name`` matched literally by a data_files glob (``[``, ``*``, ``?`` escaped) and kept by
+    ``str.format`` (braces doubled)."""
+    return glob.escape(name).replace("{", "{{").replace("}", "}}")
+
+
 def card_text(state: dict) -> str:
     """The card, from every dataset staged into the folder: front matter, then one section each."""
     configs, infos, licences, total = [], [], set(), 0
@@ -138,10 +200,11 @@ def card_text(state: dict) -> str:
                 totals[split] = totals.get(split, 0) + count
         total += sum(totals.values())
         licences.add(staged["license"])
-        entries = [config(name, f"data/{name}/*/{{split}}-*.parquet", totals)]
-        entries += [config(f"{name}-{task}", f"data/{name}/{task}/{{split}}-*.parquet", per_split) for task, per_split in sorted(staged["rows"].items())]
+        folder = literal_in_pattern(name)
+        entries = [config(name, f"data/{folder}/*/{{split}}-*.parquet", totals)]
+        entries += [config(f"{name}-{task}", f"data/{folder}/{literal_in_pattern(task)}/{{split}}-*.parquet", per_split) for task, per_split in sorted(staged["rows"].items())]
         if name == state["default"]:
-            entries.insert(0, config("default", f"data/{name}/*/{{split}}-*.parquet", totals))
+            entries.insert(0, config("default", f"data/{folder}/*/{{split}}-*.parquet", totals))
         configs += [files for files, _ in entries]
         infos += [info for _, info in entries]
     front = {
@@ -158,21 +221,57 @@ def card_text(state: dict) -> str:
     return FRONT_MATTER + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + FRONT_MATTER + intro + sections
 
 
+STAGED_FIELDS = {"rows", "license", "section", "source", "manifest_sha256"}
+
+
+def read_state(path: Path) -> dict:
+    """What the staging folder holds, or one line when the dot-file is not one videolake wrote."""
+    if not os.path.lexists(path):
+        return {}
+    state = read_json(path)
+    datasets = state.get("datasets") if isinstance(state, dict) else None
+    if not isinstance(datasets, dict) or state.get("default") not in datasets or not all(isinstance(d, dict) and set(d) == STAGED_FIELDS for d in datasets.values()):
+        raise VideolakeError(f"{path}: not the state of a videolake staging folder (or one staged by an older videolake): remove the staging folder and publish again")
+    return state
+
+
+def remove_unwritten(folder: Path, written: set[Path]) -> None:
+    """What an earlier staging of the same dataset left in ``folder`` that this one did not write
+    (a smaller rebuild's stale parquet would load as rows that are not there)."""
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file() and path not in written:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
 def stage(dataset_dir: Path, staging: Path, repo_id: str) -> Path:
     """Stage ``dataset_dir`` into ``staging`` (created, or extended with another dataset)."""
     from videolake.pipeline.inspect import inspect
 
+    checked_repo_id(repo_id)
     dataset_dir = Path(dataset_dir)
-    manifest = load_manifest(dataset_dir)
+    refuse_output_inside(staging, dataset_dir)
+    opened = open_dataset(dataset_dir)  # every shard checked before anything is staged
+    manifest = opened.manifest
     name, recipe = manifest["dataset"], manifest["recipe"]
     if not recipe.get("license"):
         raise VideolakeError(f"recipe {name} states no licence for its sources: add `license: <SPDX id, or other>` to the recipe and rebuild before publishing")
-    rows = stage_data(dataset_dir, staging, manifest)
-    pictures = inspect(dataset_dir, staging / "images" / name, samples=CONTACT_SHEETS, seed=0)
-    images = [path.relative_to(staging).as_posix() for path in pictures]
+    checked_config_name(name)
+    if not sum(shard.rows for shard in opened.shards):
+        raise VideolakeError(f"{dataset_dir} holds no records (curation can drop every sample): there is nothing to publish")
     state_path = staging / STATE
-    state = json.loads(state_path.read_text()) if state_path.exists() else {"default": name, "datasets": {}}
-    state["datasets"][name] = {"rows": rows, "license": recipe["license"], "section": body_section(manifest, rows, images, repo_id)}
+    state = read_state(state_path) or {"default": name, "datasets": {}}
+    identity = {"source": str(dataset_dir.resolve()), "manifest_sha256": sha256_file(dataset_dir / "manifest.json")}
+    held = state["datasets"].get(name)
+    if held and held["source"] != identity["source"] and held["manifest_sha256"] != identity["manifest_sha256"]:
+        raise VideolakeError(f"{staging} already holds a different dataset named {name!r} (staged from {held['source']}): stage {dataset_dir} into another --staging folder")
+    rows, written = stage_data(dataset_dir, staging, manifest)
+    pictures = inspect(dataset_dir, staging / "images" / name, samples=CONTACT_SHEETS, seed=0)
+    remove_unwritten(staging / "data" / name, written)
+    remove_unwritten(staging / "images" / name, set(pictures))
+    images = [path.relative_to(staging).as_posix() for path in pictures]
+    state["datasets"][name] = {"rows": rows, "license": recipe["license"], "section": body_section(manifest, rows, images, repo_id, audit_rows(dataset_rows(dataset_dir))), **identity}
     atomic_write_bytes(state_path, json.dumps(state, indent=1, sort_keys=True).encode())
     atomic_write_bytes(staging / CARD, card_text(state).encode())
     return staging
@@ -209,19 +308,33 @@ def upload_plan(staging: Path, remote: dict[str, str]) -> list[str]:
     return [path for path, hashes in local_files(staging).items() if remote.get(path) not in hashes]
 
 
-def upload(staging: Path, repo_id: str, private: bool, api=None) -> list[str]:
-    """Create the repository if needed and upload what the plan says (resumable large-folder upload).
-    The token comes from ``huggingface-cli login`` or ``HF_TOKEN``; it is never written anywhere."""
-    from huggingface_hub import HfApi
+def stale_remote_files(staging: Path, remote: dict[str, str]) -> list[str]:
+    """Files of the datasets staged here that the repository holds and the staging no longer does
+    (a rebuild with fewer shards or tasks): left there, the card's globs would load them."""
+    owned = tuple(f"{area}/{name}/" for name in read_state(staging / STATE).get("datasets", {}) for area in ("data", "images"))
+    local = local_files(staging)
+    return sorted(path for path in remote if path.startswith(owned) and path not in local)
 
+
+def upload(staging: Path, repo_id: str, private: bool, api=None) -> list[str]:
+    """Create the repository if needed, upload what the plan says (resumable large-folder upload)
+    and delete the staged datasets' stale files there. The token comes from ``huggingface-cli
+    login`` or ``HF_TOKEN``; it is never written anywhere."""
+    from huggingface_hub import CommitOperationDelete, HfApi
+
+    checked_repo_id(repo_id)
     api = api or HfApi()
     api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    plan = upload_plan(staging, remote_files(api, repo_id))
+    remote = remote_files(api, repo_id)
+    plan = upload_plan(staging, remote)
     if plan:
         api.upload_large_folder(repo_id=repo_id, folder_path=str(staging), repo_type="dataset", allow_patterns=plan, print_report=False)
+    stale = stale_remote_files(staging, remote)
+    if stale:
+        api.create_commit(repo_id, [CommitOperationDelete(path_in_repo=path) for path in stale], commit_message="videolake: remove files the staged datasets no longer have", repo_type="dataset")
     return plan
 
 
 def default_staging(dataset_dir: Path, repo_id: str) -> Path:
     """Beside the dataset, one folder per repository (so datasets published together share it)."""
-    return Path(dataset_dir).parent / ".videolake-publish" / repo_id.replace("/", "--")
+    return Path(dataset_dir).parent / ".videolake-publish" / checked_repo_id(repo_id).replace("/", "--")

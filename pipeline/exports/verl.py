@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from videolake.pipeline.exports import chat_prompt, frame_counts, records, video_path, write_parquet
+from videolake.pipeline.exports import chat_prompt, exporting, frame_counts, records, video_path, write_parquet
 
 
 def row(record: dict, index: int, export_dir: Path) -> dict:
@@ -30,7 +30,9 @@ def row(record: dict, index: int, export_dir: Path) -> dict:
 
 
 def export(dataset_dir: Path, export_dir: Path, split: str | None = None) -> list[Path]:
-    rows: dict[str, list[dict]] = {}
-    for name, record in records(dataset_dir, split):
-        rows.setdefault(name, []).append(row(record, len(rows.get(name, [])), export_dir))
-    return [write_parquet(export_dir / "verl" / Path(dataset_dir).name / f"{name}.parquet", split_rows) for name, split_rows in rows.items()]
+    with exporting(dataset_dir, export_dir, "verl", split) as session:
+        targets = {name: session.claim(f"verl/{Path(dataset_dir).name}/{name}.parquet") for name in session.splits}
+        rows: dict[str, list[dict]] = {}
+        for name, record in records(dataset_dir, split):
+            rows.setdefault(name, []).append(row(record, len(rows.get(name, [])), session.root))
+        return [write_parquet(targets[name], split_rows) for name, split_rows in rows.items()]

@@ -6,15 +6,18 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from tests.cli import run_cli
+from tests.cli import assert_one_line_error, run_cli
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.exports import VIDEO_DIR, exporter, sft_target
 from videolake.pipeline.graph import build
@@ -228,3 +231,162 @@ def test_export_cli(dataset, tmp_path):
     assert result.returncode == 0 and result.stdout.strip().endswith("train.parquet"), result.stderr
     result = run_cli("export", "trl", dataset, "--out", tmp_path, "--split", "test")
     assert result.returncode == 1 and "has no split 'test'" in result.stderr
+
+
+def copy_as(dataset: Path, folder: Path, name: str, **manifest_changes) -> Path:
+    """A copy of the dataset in ``folder/name`` (manifest fields changed: a different dataset)."""
+    import shutil
+
+    copy = folder / name
+    shutil.copytree(dataset, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "dataset": name, **manifest_changes}))
+    return copy
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("format_name", ["verl", "trl", "llamafactory"])
+def test_a_different_dataset_of_the_same_name_is_refused_and_a_copy_is_not(dataset, tmp_path, format_name):
+    out = tmp_path / "export"
+    exporter(format_name)(dataset, out, None)
+    before = tree_digest(out)
+    other = copy_as(dataset, tmp_path / "elsewhere", "mixed", seed=99)
+    assert_one_line_error(run_cli("export", format_name, other, "--out", out), "a different dataset of the same name", str(dataset))
+    assert tree_digest(out) == before
+    copy = copy_as(dataset, tmp_path / "copy", "mixed")
+    (tmp_path / "copy" / "mixed" / "manifest.json").write_bytes((dataset / "manifest.json").read_bytes())  # byte-identical: the same dataset
+    assert exporter(format_name)(copy, out, None)
+
+
+def test_a_rebuild_of_the_same_folder_replaces_its_export_and_drops_what_it_no_longer_has(dataset, tmp_path):
+    folder = tmp_path / "lake"
+    rebuilt = copy_as(dataset, folder, "mixed")
+    out = tmp_path / "export"
+    exporter("llamafactory")(rebuilt, out, None)
+    claims = json.loads((out / ".videolake-exports.json").read_text())
+    claims |= {key.replace("mixed_train", "mixed_old"): owner | {"manifest_sha256": "0" * 64} for key, owner in claims.items()}  # what an earlier build left
+    (out / ".videolake-exports.json").write_text(json.dumps(claims))
+    (out / "llamafactory" / "mixed_old.json").write_text("[]")
+    info = json.loads((out / "llamafactory" / "dataset_info.json").read_text())
+    (out / "llamafactory" / "dataset_info.json").write_text(json.dumps({**info, "mixed_old": info["mixed_train"], "users_own": {"file_name": "x.json"}}))
+    exporter("llamafactory")(rebuilt, out, None)
+    assert set(json.loads((out / "llamafactory" / "dataset_info.json").read_text())) == {"mixed_train", "users_own"}
+    assert not (out / "llamafactory" / "mixed_old.json").exists()
+
+
+def test_a_file_no_export_wrote_is_never_replaced(dataset, tmp_path):
+    out = tmp_path / "export"
+    (out / "llamafactory").mkdir(parents=True)
+    (out / "llamafactory" / "dataset_info.json").write_text(json.dumps({"mixed_train": {"file_name": "mine.json"}}))
+    assert_one_line_error(run_cli("export", "llamafactory", dataset, "--out", out), "no videolake export", "dataset_info.json")
+    (out / "trl" / "mixed").mkdir(parents=True)
+    (out / "trl" / "mixed" / "train.parquet").write_bytes(b"mine")
+    assert_one_line_error(run_cli("export", "trl", dataset, "--out", out), "no videolake export", "train.parquet")
+    assert (out / "trl" / "mixed" / "train.parquet").read_bytes() == b"mine"
+
+
+def test_concurrent_llamafactory_exports_keep_every_entry(dataset, tmp_path):
+    """Real processes at once into one folder, a few rounds: every dataset_info.json entry survives."""
+    names = [f"set{i}" for i in range(3)]
+    copies = [copy_as(dataset, tmp_path / "lake", name) for name in names]
+    for round_number in range(3):
+        out = tmp_path / f"export{round_number}"
+        command = [sys.executable, "-m", "videolake.pipeline.cli", "export", "llamafactory"]
+        processes = [subprocess.Popen([*command, str(copy), "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for copy in copies]
+        for process in processes:
+            assert process.wait(timeout=600) == 0, process.stderr.read()
+            process.stderr.close()
+        assert set(json.loads((out / "llamafactory" / "dataset_info.json").read_text())) == {f"{name}_train" for name in names}
+        assert set(json.loads((out / ".videolake-exports.json").read_text())) >= {f"llamafactory/{name}_train.json" for name in names}
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1]", '{"a": 5}', ""])
+def test_a_broken_dataset_info_is_one_line_and_left_as_it_is(dataset, tmp_path, content):
+    info = tmp_path / "llamafactory" / "dataset_info.json"
+    info.parent.mkdir()
+    info.write_text(content)
+    assert_one_line_error(run_cli("export", "llamafactory", dataset, "--out", tmp_path), str(info))
+    assert info.read_text() == content
+
+
+@pytest.mark.parametrize("content", ["nope", "[]", '{"verl/x": 1}', '{"verl/x": {"dataset": "d"}}'])
+def test_a_broken_export_record_is_one_line(dataset, tmp_path, content):
+    (tmp_path / ".videolake-exports.json").write_text(content)
+    assert_one_line_error(run_cli("export", "verl", dataset, "--out", tmp_path), ".videolake-exports.json")
+
+
+def test_a_truncated_or_altered_video_is_written_again(dataset, records, tmp_path):
+    exporter("trl")(dataset, tmp_path, None)
+    truncated, altered = sorted((tmp_path / VIDEO_DIR).rglob("*.mp4"))[:2]
+    truncated.write_bytes(truncated.read_bytes()[:100])
+    data = bytearray(altered.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, other bytes
+    altered.write_bytes(bytes(data))
+    exporter("verl")(dataset, tmp_path, None)
+    for path in (truncated, altered):
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == path.stem
+
+
+def test_a_killed_exports_half_written_files_are_swept(dataset, tmp_path):
+    exporter("trl")(dataset, tmp_path, None)
+    video = next((tmp_path / VIDEO_DIR).rglob("*.mp4"))
+    leftovers = [video.with_name(f".{video.name}.4242.tmp"), tmp_path / "trl" / "mixed" / ".train.parquet.77.tmp", tmp_path / "llamafactory" / ".mixed_train.json.9.tmp"]
+    for path in leftovers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    keep = tmp_path / ".notes.1.tmp"  # outside the folders exports write: not ours to remove
+    keep.write_bytes(b"user")
+    exporter("trl")(dataset, tmp_path, None)
+    assert not any(path.exists() for path in leftovers) and keep.exists()
+
+
+def test_a_symlink_loop_under_videos_is_one_line(dataset, records, tmp_path):
+    digest = hashlib.sha256(next(iter(records.values()))["videos"][0]).hexdigest()
+    loop = tmp_path / VIDEO_DIR / digest[:2] / f"{digest}.mp4"
+    loop.parent.mkdir(parents=True)
+    loop.symlink_to(loop)
+    assert_one_line_error(run_cli("export", "trl", dataset, "--out", tmp_path), str(loop))
+    other = tmp_path / "other"
+    (other / VIDEO_DIR).parent.mkdir()
+    (other / VIDEO_DIR).symlink_to(other / VIDEO_DIR)
+    assert_one_line_error(run_cli("export", "verl", dataset, "--out", other), str(other / VIDEO_DIR))
+
+
+@pytest.mark.parametrize("inside", [".", "out", "train"])
+def test_an_export_inside_the_dataset_is_refused(dataset, inside):
+    before = tree_digest(dataset)
+    assert_one_line_error(run_cli("export", "trl", dataset, "--out", dataset / inside), "the input", "choose an output folder outside it")
+    assert tree_digest(dataset) == before
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(content=JSON_VALUES.map(json.dumps).map(str.encode) | st.binary(max_size=64))
+def test_any_content_of_the_files_an_export_reads_back_is_used_whole_or_one_error(content):
+    """dataset_info.json and the export record: what is used has the shape the export relies on."""
+    import tempfile
+
+    from videolake import VideolakeError
+    from videolake.pipeline.exports import read_claims
+    from videolake.pipeline.exports.llamafactory import read_info
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "file.json"
+        path.write_bytes(content)
+        try:
+            assert all(isinstance(entry, dict) for entry in read_info(path).values())
+        except VideolakeError as err:
+            assert str(path) in str(err)
+        try:
+            assert all(isinstance(owner["dataset"], str) and isinstance(owner["manifest_sha256"], str) for owner in read_claims(path).values())
+        except VideolakeError as err:
+            assert str(path) in str(err)

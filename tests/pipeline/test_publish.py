@@ -4,12 +4,17 @@ rows, the card parses, re-publishing plans no upload, no token is written, recip
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.cli import assert_one_line_error, run_cli
+from tests.pipeline.test_exports import JSON_VALUES
 from videolake.pipeline import publish as hub
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
@@ -34,6 +39,15 @@ def recipe(tmp_path: Path, name: str, **extra) -> Path:
 def built(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("publish")
     return build(load_recipe(str(recipe(folder, "tiny-a", license="apache-2.0"))), None, folder / "out", workers=1, progress=False)
+
+
+@pytest.fixture(autouse=True)
+def own_datasets_cache(tmp_path, monkeypatch):
+    """A cache per test: datasets keys a local folder's cache by its card's configs, not by the
+    files' bytes, so a shared cache hands a re-staged folder the rows of an earlier staging."""
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "datasets-cache"))
 
 
 def rows_by_id(dataset) -> dict:
@@ -76,7 +90,7 @@ def test_the_card_parses_and_says_what_the_dataset_is(built, tmp_path):
     assert set(configs) == {"default", "tiny-a", "tiny-a-synrl"}
     features = {f["name"]: f for f in data["dataset_info"][0]["features"]}
     assert features["videos"] == {"name": "videos", "list": "video"}
-    assert "| synrl | chip_cups | default | train | 2 |" in card.text and 'load_dataset("someone/tiny", "tiny-a")' in card.text
+    assert "| synrl | chip\\_cups | default | train | 2 |" in card.text and 'load_dataset("someone/tiny", "tiny-a")' in card.text
     for image in ("images/tiny-a/composition.png",):
         assert (staging / image).exists() and f"]({image})" in card.text
 
@@ -107,7 +121,7 @@ def test_two_recipes_share_one_repository(built, tmp_path):
     from huggingface_hub import DatasetCard
 
     card = DatasetCard.load(staging / hub.CARD)
-    assert sorted(card.data.to_dict()["license"]) == ["apache-2.0", "cc-by-4.0"] and "## tiny-a" in card.text and "## tiny-b" in card.text
+    assert sorted(card.data.to_dict()["license"]) == ["apache-2.0", "cc-by-4.0"] and "## tiny\\-a" in card.text and "## tiny\\-b" in card.text
 
 
 def test_publish_needs_a_licence_and_dry_run_needs_no_network(tmp_path):
@@ -117,3 +131,195 @@ def test_publish_needs_a_licence_and_dry_run_needs_no_network(tmp_path):
     result = run_cli("publish", dataset, "someone/x", "--dry-run", "--staging", tmp_path / "st")
     assert result.returncode == 0 and (tmp_path / "st" / "README.md").exists(), result.stderr
     assert json.loads((tmp_path / "st" / hub.STATE).read_text())["default"] == "withlicence"
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("repo_id", ["..", "../x", "a/../b", "a/b/c", "x--y", "", "a" * 97, "a/.", "name with space"])
+def test_repository_ids_huggingface_hub_refuses_are_refused(built, tmp_path, repo_id):
+    from videolake import VideolakeError
+
+    for call in (lambda: hub.default_staging(built, repo_id), lambda: hub.stage(built, tmp_path / "st", repo_id), lambda: hub.upload(tmp_path, repo_id, False, api=object())):
+        with pytest.raises(VideolakeError, match="invalid repository id"):
+            call()
+    assert not (tmp_path / "st").exists()
+
+
+def test_dot_dot_never_stages_into_the_output_folder(built):
+    before = tree_digest(built.parent)
+    assert_one_line_error(run_cli("publish", built, "..", "--dry-run"), "invalid repository id")
+    assert tree_digest(built.parent) == before and not (built.parent / "README.md").exists()
+
+
+@pytest.mark.parametrize("where", ["build", "inside", "shard folder", "around"])
+def test_staging_in_or_around_the_build_is_refused(built, where):
+    staging = {"build": built, "inside": built / "staging", "shard folder": built / "train", "around": built.parent}[where]
+    before = tree_digest(built.parent)
+    assert_one_line_error(run_cli("publish", built, "someone/x", "--dry-run", "--staging", staging), "the input")
+    assert tree_digest(built.parent) == before
+
+
+def test_a_different_dataset_of_the_same_name_is_refused(built, tmp_path):
+    staging = hub.stage(built, tmp_path / "staging", "someone/tiny")
+    before = tree_digest(staging)
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    other = build(load_recipe(str(recipe(folder, "tiny-a", license="apache-2.0", seed=5))), None, folder / "out", workers=1, progress=False)
+    assert_one_line_error(run_cli("publish", other, "someone/tiny", "--dry-run", "--staging", staging), "already holds a different dataset named 'tiny-a'", str(Path(built).resolve()))
+    assert tree_digest(staging) == before
+
+
+def test_a_smaller_rebuild_restaged_leaves_no_stale_parquet_here_or_on_the_hub(tmp_path):
+    import shutil
+
+    import datasets
+
+    bigger = {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 5, "params": {"size": 64}}, {"task": "synrl", "subtype": "rotation", "count": 1, "params": {"size": 64}}]}
+    smaller = {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 1, "params": {"size": 64}}]}
+    first = build(load_recipe(str(recipe(tmp_path, "shrink", license="mit", splits=bigger))), None, tmp_path / "first", workers=1, progress=False)
+    staging = hub.stage(first, tmp_path / "staging", "someone/shrink")
+    assert len(list((staging / "data" / "shrink").rglob("*.parquet"))) == 3  # two shards of chip_cups, rotation in the last
+    remote = {path: hashes[0] for path, hashes in hub.local_files(staging).items()}  # as the Hub holds them after the first upload
+    remote["data/someone-else/synrl/train-00000.parquet"] = "f" * 64  # a file of a dataset not staged here: not ours to delete
+    second = build(load_recipe(str(recipe(tmp_path, "shrink", license="mit", splits=smaller))), None, tmp_path / "second", workers=1, progress=False)
+    shutil.rmtree(first)
+    second.rename(first)  # the same build folder, rebuilt smaller
+    hub.stage(first, staging, "someone/shrink")
+    assert [p.relative_to(staging).as_posix() for p in sorted((staging / "data").rglob("*.parquet"))] == ["data/shrink/synrl/train-00000.parquet"]
+    assert len(datasets.load_dataset(str(staging), "shrink")["train"]) == 1  # NonMatchingSplitsSizesError if a stale file stayed
+
+    class Hub:
+        """The calls upload makes, recorded; the repository holds ``remote``."""
+
+        def __init__(self):
+            self.deleted, self.uploaded = [], []
+
+        def create_repo(self, *args, **kwargs):
+            pass
+
+        def list_repo_tree(self, *args, **kwargs):
+            from types import SimpleNamespace
+
+            return [SimpleNamespace(path=path, blob_id="0" * 40, lfs=SimpleNamespace(sha256=sha)) for path, sha in remote.items()]
+
+        def upload_large_folder(self, allow_patterns, **kwargs):
+            self.uploaded += allow_patterns
+
+        def create_commit(self, repo_id, operations, **kwargs):
+            self.deleted += [operation.path_in_repo for operation in operations]
+
+    api = Hub()
+    hub.upload(staging, "someone/shrink", False, api=api)
+    assert {"data/shrink/synrl/train-00001.parquet", "data/shrink/synrl/train-00002.parquet"} <= set(api.deleted)
+    assert "data/shrink/synrl/train-00000.parquet" in api.uploaded and "README.md" in api.uploaded
+    assert (set(remote) | set(api.uploaded)) - set(api.deleted) == set(hub.local_files(staging)) | {"data/someone-else/synrl/train-00000.parquet"}  # the repository ends as staged
+
+
+INJECTIONS = {
+    "name": "tiny`` [a](https-x) {c} _e_ ![i](j) # h",  # no <>:/\\|?*: datasets refuses those in a config name (tested below)
+    "description": '<script>alert("d")</script>\n# Not a heading\n| not | a table |\n```python\nimport os; os.system("rm -rf ~")\n```\n---\n[link](javascript:alert(3))',
+    "license": "apache-2.0` <b>bold</b> ``",
+}
+
+
+def html_tags(html: str) -> list[tuple[str, list]]:
+    """Every start tag in rendered HTML, with its attributes."""
+    from html.parser import HTMLParser
+
+    found = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: found.append((tag, attrs))
+    parser.feed(html)
+    return found
+
+
+def test_recipe_text_reaches_the_card_escaped(tmp_path):
+    import datasets
+    from huggingface_hub import DatasetCard
+    from markdown_it import MarkdownIt
+
+    dataset = build(load_recipe(str(recipe(tmp_path, INJECTIONS["name"], license=INJECTIONS["license"], description=INJECTIONS["description"]))), None, tmp_path / "out", workers=1, progress=False)
+    staging = hub.stage(dataset, tmp_path / "staging", "someone/tiny")
+    card = DatasetCard.load(staging / hub.CARD)
+    data = card.data.to_dict()
+    assert data["license"] == INJECTIONS["license"] and data["pretty_name"] == f"videolake: {INJECTIONS['name']}"  # safe_dump: the YAML holds the text as it is
+    assert {c["config_name"] for c in data["configs"]} == {"default", INJECTIONS["name"], f"{INJECTIONS['name']}-synrl"}
+    html = MarkdownIt("commonmark", {"html": True}).render(card.text)
+    tags = html_tags(html)
+    assert {tag for tag, _ in tags} <= {"h1", "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "code", "pre", "img"}  # no script, b, a, hr
+    assert not [name for _, attrs in tags for name, _ in attrs if name.startswith("on")]
+    assert all(dict(attrs)["src"].startswith("images/") for tag, attrs in tags if tag == "img")
+    assert "<h1>Not" not in html and "<td>not" not in html
+    assert not any("os.system" in block for block in re.findall(r"<pre>.*?</pre>", html, re.S))  # the recipe's code fence is text
+    assert "&lt;script&gt;alert(&quot;d&quot;)&lt;/script&gt;" in html and "# Not a heading" in html  # shown as text
+    assert "<code>" + INJECTIONS["license"].replace("<", "&lt;").replace(">", "&gt;") + "</code>" in html
+    assert f'ds = datasets.load_dataset("someone/tiny", {json.dumps(INJECTIONS["name"])})' in unescape(html)  # the load line quotes it
+    assert len(datasets.load_dataset(str(staging), INJECTIONS["name"])["train"]) == 3
+
+
+def test_a_name_datasets_cannot_load_as_a_config_is_refused(tmp_path):
+    dataset = build(load_recipe(str(recipe(tmp_path, "<img src=x onerror=alert(1)>", license="mit"))), None, tmp_path / "out", workers=1, progress=False)
+    assert_one_line_error(run_cli("publish", dataset, "someone/x", "--dry-run", "--staging", tmp_path / "st"), "cannot be a Hub config name")
+    assert not (tmp_path / "st").exists()
+
+
+def test_a_dataset_curation_left_empty_is_refused_in_one_line(built, tmp_path):
+    import datasets
+
+    ids = [row["id"] for split in datasets.load_from_disk(str(built)).values() for row in split]
+    rollouts = tmp_path / "rollouts.jsonl"
+    rollouts.write_text("".join(json.dumps({"id": record_id, "completion": "no answer"}) + "\n" for record_id in ids for _ in range(2)))
+    result = run_cli("curate", built, "--rollouts", rollouts, "--k", 2, "--out", tmp_path / "curated")
+    assert result.returncode == 0, result.stderr
+    (empty,) = (tmp_path / "curated").glob("*-curated")
+    assert_one_line_error(run_cli("publish", empty, "someone/x", "--dry-run", "--staging", tmp_path / "st"), str(empty))
+    assert not (tmp_path / "st").exists()
+
+
+def test_a_dataset_of_empty_shards_is_refused_in_one_line(built, tmp_path):
+    import shutil
+
+    from videolake.pipeline.shards import serialize_shard, sha256_file
+
+    empty = tmp_path / "empty"
+    shutil.copytree(built, empty)
+    manifest = json.loads((empty / "manifest.json").read_text())
+    for key in manifest["shards"]:
+        (empty / key).write_bytes(serialize_shard([]))
+        manifest["shards"][key] = {"rows": 0, "bytes": (empty / key).stat().st_size, "sha256": sha256_file(empty / key)}
+    manifest["counts"] = {split: {} for split in manifest["counts"]}
+    (empty / "manifest.json").write_text(json.dumps(manifest))
+    assert_one_line_error(run_cli("publish", empty, "someone/x", "--dry-run", "--staging", tmp_path / "st"), "holds no records")
+    assert not (tmp_path / "st").exists()
+
+
+@pytest.mark.parametrize("content", ["nope", "[1]", "{}", '{"default": "x", "datasets": {"x": 5}}', '{"default": "y", "datasets": {}}'])
+def test_a_broken_staging_state_is_one_line(built, tmp_path, content):
+    (tmp_path / "st").mkdir()
+    (tmp_path / "st" / hub.STATE).write_text(content)
+    assert_one_line_error(run_cli("publish", built, "someone/x", "--dry-run", "--staging", tmp_path / "st"), hub.STATE)
+    assert [p.name for p in (tmp_path / "st").iterdir()] == [hub.STATE]
+
+
+@settings(max_examples=150, deadline=None)
+@given(content=JSON_VALUES.map(json.dumps).map(str.encode) | st.binary(max_size=64))
+def test_any_content_of_the_staging_state_is_used_whole_or_one_error(content):
+    """What stage and upload read back from the staging dot-file has the shape they rely on."""
+    import tempfile
+
+    from videolake import VideolakeError
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / hub.STATE
+        path.write_bytes(content)
+        try:
+            state = hub.read_state(path)
+        except VideolakeError as err:
+            assert str(path) in str(err)
+            return
+        assert state["default"] in state["datasets"]
+        assert all(set(staged) == hub.STAGED_FIELDS for staged in state["datasets"].values())
