@@ -158,15 +158,30 @@ def _layout(rng, shape_types: list[str], frame_index: int, h: int, w: int, setti
     raise CannotGenerate(f"cannot place {len(shape_types)} shapes on a {w}x{h} frame")
 
 
+def split_count(rng: np.random.Generator, max_frames: int, max_per_frame: int) -> list[int]:
+    """Instances per frame of one shape type: the total first, uniform over 1..max_frames *
+    max_per_frame (the range Table 1's random guess assumes), then the number of frames uniform
+    among those that can hold it, then how many on each. Drawing frames and instances first, as
+    the reference code does, makes middle totals common (3 of 1..9 twice as often as 1 or 9), so
+    a constant guess beat the random row without looking."""
+    total = int(rng.integers(1, max_frames * max_per_frame + 1))
+    frames = int(rng.integers(-(-total // max_per_frame), min(total, max_frames) + 1))
+    while True:  # a uniform split of total into frames parts of 1..max_per_frame
+        cuts = np.sort(rng.choice(np.arange(1, total), size=frames - 1, replace=False)) if frames > 1 else np.array([], int)
+        parts = np.diff(np.concatenate([[0], cuts, [total]])).astype(int)
+        if parts.max() <= max_per_frame:
+            return [int(v) for v in parts]
+
+
 def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
     settings = settings_for(params)
     frames = clip.base_frames()
     n, h, w = frames.shape[:3]
     per_frame: dict[int, list[str]] = {}
     for shape_type in SHAPES:
-        on_frames = int(rng.integers(1, settings["max_frames"] + 1))
-        for slot in _frames_with_gap(rng, n, on_frames, settings["min_frame_gap"]):
-            per_frame.setdefault(slot, []).extend([shape_type] * int(rng.integers(1, settings["max_per_frame"] + 1)))
+        instances = split_count(rng, settings["max_frames"], settings["max_per_frame"])
+        for slot, count in zip(_frames_with_gap(rng, n, len(instances), settings["min_frame_gap"]), instances):
+            per_frame.setdefault(slot, []).extend([shape_type] * count)
     shapes: list[dict] = []
     for slot in sorted(per_frame):
         placed = _layout(rng, per_frame[slot], slot, h, w, settings)

@@ -135,10 +135,21 @@ def test_too_few_frames_for_the_frame_gap_is_a_stated_skip_not_a_crash():
     with pytest.raises(CannotGenerate, match=r"3 frames at least 8 apart need 17 frames, the video has 16"):
         counting._frames_with_gap(np.random.default_rng(0), 16, 3, 8)
     outcomes = []
-    for seed in range(10):  # the generator draws 1..max_frames frames per shape type
+    for seed in range(40):  # a shape type's total 7-9 needs 3 frames, 1-2 fit on fewer
         try:
             counting.generate(make_clip(n=16), "count", {"max_frames": 3, "min_frame_gap": 8}, np.random.default_rng(seed))
             outcomes.append("made")
         except CannotGenerate:
             outcomes.append("skipped")
     assert set(outcomes) == {"made", "skipped"}
+
+
+def test_each_total_is_as_likely_so_no_constant_count_beats_the_random_row():
+    """Totals uniform over 1..max_frames * max_per_frame (what Table 1's random row assumes), each
+    split into at most max_frames frames of at most max_per_frame instances."""
+    rng = np.random.default_rng(0)
+    for max_frames, max_per_frame in ((3, 3), (4, 4)):
+        splits = [counting.split_count(rng, max_frames, max_per_frame) for _ in range(9000)]
+        totals = np.bincount([sum(s) for s in splits], minlength=max_frames * max_per_frame + 1)[1:]
+        assert totals.min() > 0.8 * 9000 / len(totals) and totals.max() < 1.2 * 9000 / len(totals)
+        assert all(1 <= len(s) <= max_frames and all(1 <= v <= max_per_frame for v in s) for s in splits)
