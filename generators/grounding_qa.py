@@ -82,12 +82,14 @@ def _first_action(obj: dict) -> tuple[str | None, tuple[int, int] | None]:
     return kind, span
 
 
-def _object_options(meta: dict, truth: str, rng) -> list[str]:
-    """The truth, the scene's other objects, and made-up objects to fill four options: colours all
-    different and shapes drawn alike, so nothing in the names tells the scene's objects apart."""
-    others = [o["name"] for o in meta["objects"] if o["name"] != truth]
+def _object_options(meta: dict, kind: str, truth: str, rng) -> list[str]:
+    """The truth, the scene's other objects that could do ``kind``, and made-up ones to fill four
+    options: colours all different and shapes drawn alike from those that can do it (a circle
+    never spins, so a circle among "which object spins?" options would be a free elimination)."""
+    shapes = scenes.SPINNABLE if kind == "spin" else SHAPES
+    others = [o["name"] for o in meta["objects"] if o["name"] != truth and o["shape"] in shapes]
     free = [c for c in OBJECT_COLOURS if c not in {o["colour"] for o in meta["objects"]}]
-    made_up = [f"{free[i]} {qa.choose(rng, list(SHAPES))}" for i in rng.permutation(len(free))[: max(0, 3 - len(others))]]
+    made_up = [f"{free[i]} {qa.choose(rng, list(shapes))}" for i in rng.permutation(len(free))[: max(0, 3 - len(others))]]
     return qa.uniform_options(truth, others + made_up, 4, rng)
 
 
@@ -101,7 +103,7 @@ def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=N
         meta = scenes.simulate(settings, rng, wanted=lambda m: bool(_sole_actions(m)))
         kind = qa.choose(rng, _sole_actions(meta))
         truth = _doers(meta, kind)[0]["name"]
-        meta["query"] = {"kind": "which", "action": kind, "text": f"Which object {scenes.VERBS[kind]}?", "options": _object_options(meta, truth, rng)}
+        meta["query"] = {"kind": "which", "action": kind, "text": f"Which object {scenes.VERBS[kind]}?", "options": _object_options(meta, kind, truth, rng)}
     else:  # the first action is drawn before the scene, so each is the answer equally often
         first = qa.choose(rng, list(scenes.ACTIONS))
         meta = scenes.simulate(settings, rng, wanted=lambda m: any(_first_action(o)[0] == first for o in m["objects"]))

@@ -54,6 +54,7 @@ CHANCE_DRAWS = 8
 CHANCE_DRAWS_PER_GROUP = 4_000
 LETTERS = "ABCDEFGH"
 INTERVAL_TASKS = ("anomaly_grounding", "temporal_grounding", "multi_segment_grounding")
+SCORED_BY_OVERLAP = INTERVAL_TASKS + ("object_tracking",)  # partial credit: the random guess is their floor
 INTERVAL_GRID = np.round(np.arange(0, 1.0001, 0.05), 2)  # candidate starts/ends of the best constant interval, as fractions of the video
 MAX_ANSWER_CLASSES = 64  # the text classifier of free answers learns the most common ones (memory: classes x vocabulary)
 STEM_WORDS, OPTION_WORDS = 8, 3  # the classifier pairs the question's first words with each option's first words
@@ -179,6 +180,19 @@ def chance_score(items: list[Item], seed: int = 0) -> float:
         guesses = Counter(guess(item.meta, item.fps, rng) for _ in range(draws))  # a deterministic guess is scored once
         total += sum(count * score_completion(item, completion) for completion, count in guesses.items()) / draws
     return total / len(items)
+
+
+COMMON_ANSWER_SHARE = 0.01  # answers rarer than this are the tails of an open answer's range
+
+
+def range_guess_score(items: list[Item]) -> float:
+    """The blind floor of an open answer: one of the answers the group gives (those holding at
+    least 1 % of it) guessed uniformly. A model that knows only the range scores this without
+    watching, so an open question is answerable without the video when a baseline beats it, not
+    when it beats the task's random guess (a digit 0-9 for a SynRL count, whatever the range)."""
+    answers = Counter(item.answer for item in items)
+    common = [a for a, n in answers.items() if n >= COMMON_ANSWER_SHARE * len(items)]
+    return 1 / len(common) if common else 0.0
 
 
 # ---- option-only pickers -----------------------------------------------------------------------
@@ -517,9 +531,10 @@ def audit_group(items: list[Item], margin: float = MARGIN) -> dict:
     row = {"task": task, "subtype": subtype, "tier": tier, "n_fit": len(fit), "n_scored": len(scored), "chance": None, "baselines": {}, "flagged": []}
     if not scored:
         return row
-    chance = chance_score(scored)
+    multiple_choice = all(item.options for item in items)
+    chance = chance_score(scored) if multiple_choice or task in SCORED_BY_OVERLAP else max(chance_score(scored), range_guess_score(scored))
     row["chance"] = round(100 * chance, 2)
-    for name, guess in baselines_for(task, fit, all(item.options for item in items)).items():
+    for name, guess in baselines_for(task, fit, multiple_choice).items():
         guesses = [guess(item) for item in scored]
         accuracy = float(np.mean([score_guess(item, g) if g is not None else 0.0 for item, g in zip(scored, guesses)]))
         lower = wilson_lower(accuracy, len(scored))
@@ -553,7 +568,7 @@ def audit_rows(rows: list[dict], margin: float = MARGIN) -> dict:
         "not_audited": unknown,
         "margin": round(100 * margin, 2),
         "rule": "flagged: the Wilson 95% lower bound of a baseline's accuracy (mean strict score over the scored half) exceeds chance + margin; "
-        "chance = the task's random guess (score --baseline random); baselines are fitted on the records whose CRC-32 of the id is even and scored on the others",
+        "chance = the task's random guess (score --baseline random), for an open answer not scored by overlap at least a uniform guess among the answers holding 1% of the group; baselines are fitted on the records whose CRC-32 of the id is even and scored on the others",
         "groups": results,
         "flagged": [f"{g['task']}/{g['subtype']}/{g['tier']}" for g in results if g["flagged"]],
         "seconds": round(time.perf_counter() - started, 3),

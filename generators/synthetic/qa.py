@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -61,7 +62,9 @@ def balanced(draw, key, rng: np.random.Generator, pilots: int = PILOTS, first=No
     Worlds drawn at random make some answers far commoner than others (a box is bounced off 4
     times far more often than once), and a model that always says the commonest answer is
     rewarded without watching. So the answer is drawn first: uniformly among the answers that
-    ``pilots`` draws reach (for whole numbers, every number between their least and greatest),
+    ``pilots`` draws reach (for whole numbers, every number between the least and the greatest that
+    two of them reach: a tail answer one pilot happened to reach would be drawn as often as the
+    commonest, and answers would pile up inside the range),
     and draws go on until one yields it - each kept world is still an unbiased draw of its answer.
     ``key(draw)`` is (question kind, answer); the first draw fixes the kind, so kinds keep their
     proportions and answers are balanced within a kind. ``first``: a draw already made.
@@ -70,9 +73,11 @@ def balanced(draw, key, rng: np.random.Generator, pilots: int = PILOTS, first=No
     draws = ([] if first is None else [first]) + [draw() for _ in range(pilots)]
     keys = [key(d) for d in draws]
     kind = keys[0][0]
-    reached = sorted({answer for k, answer in keys if k == kind}, key=_answer_order)
-    if all(is_whole(a) for a in reached):
-        reached = [str(n) for n in range(int(reached[0]), int(reached[-1]) + 1)]
+    answers = Counter(answer for k, answer in keys if k == kind)
+    reached = sorted(answers, key=_answer_order)
+    if all(is_whole(a) for a in reached):  # every number between the least and greatest that recur
+        recurring = [int(a) for a in reached if answers[a] > 1] or [int(a) for a in reached]
+        reached = [str(n) for n in range(min(recurring), max(recurring) + 1)]
     target = choose(rng, reached)
     if (kind, target) in keys:
         return draws[keys.index((kind, target))], reached
