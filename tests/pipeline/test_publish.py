@@ -267,17 +267,16 @@ def test_a_name_datasets_cannot_load_as_a_config_is_refused(tmp_path):
     assert not (tmp_path / "st").exists()
 
 
-def test_a_dataset_curation_left_empty_is_refused_in_one_line(built, tmp_path):
+def test_curation_that_would_leave_nothing_is_refused_in_one_line(built, tmp_path):
+    """Every group zero-variance: curate says so and writes no empty dataset (which nothing could
+    open, publish included)."""
     import datasets
 
     ids = [row["id"] for split in datasets.load_from_disk(str(built)).values() for row in split]
     rollouts = tmp_path / "rollouts.jsonl"
     rollouts.write_text("".join(json.dumps({"id": record_id, "completion": "no answer"}) + "\n" for record_id in ids for _ in range(2)))
-    result = run_cli("curate", built, "--rollouts", rollouts, "--k", 2, "--out", tmp_path / "curated")
-    assert result.returncode == 0, result.stderr
-    (empty,) = (tmp_path / "curated").glob("*-curated")
-    assert_one_line_error(run_cli("publish", empty, "someone/x", "--dry-run", "--staging", tmp_path / "st"), str(empty))
-    assert not (tmp_path / "st").exists()
+    assert_one_line_error(run_cli("curate", built, "--rollouts", rollouts, "--k", 2, "--out", tmp_path / "curated"), "would be empty")
+    assert not list((tmp_path / "curated").glob("*-curated"))
 
 
 def test_a_dataset_of_empty_shards_is_refused_in_one_line(built, tmp_path):
