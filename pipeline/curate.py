@@ -17,13 +17,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from videolake import VideolakeError
+from videolake.pipeline.dataset import open_dataset, refuse_output_inside
+from videolake.pipeline.graph import build_lock
 from videolake.pipeline.inspect import pyplot, save_figure
-from videolake.pipeline.shards import atomic_write_bytes, atomic_write_json, read_shard, serialize_shard, write_dataset_files
-from videolake.pipeline.validate import id_lines, load_manifest
+from videolake.pipeline.jsonio import id_lines
+from videolake.pipeline.shards import atomic_write_bytes, atomic_write_json, serialize_shard, write_dataset_files
 from videolake.rewards import MAXIMUM_SCORE, compute_score
 from videolake.schemas import composition_key
 
@@ -53,8 +56,9 @@ def group_statistics(record: dict, completions: list[str], pass_threshold: float
     }
 
 
-def write_dataset(parent: dict, records: dict[str, list[dict]], dataset_dir: Path, derived_from: dict) -> None:
-    """A complete dataset folder (shards, datasets' files, manifest last) holding ``records``."""
+def write_dataset(parent: dict, records: dict[str, list[dict]], dataset_dir: Path, home: Path, derived_from: dict) -> None:
+    """A complete dataset folder (shards, datasets' files, manifest last) holding ``records``,
+    written in ``dataset_dir`` and named for ``home``, where it is moved once complete."""
     shard_size = parent["recipe"]["shard_size"]
     shards, counts, split_files = {}, {}, {}
     for split, rows in records.items():
@@ -71,7 +75,7 @@ def write_dataset(parent: dict, records: dict[str, list[dict]], dataset_dir: Pat
     write_dataset_files(dataset_dir, split_files, parent["recipe"]["description"])
     atomic_write_json(
         dataset_dir / "manifest.json",
-        {**parent, "dataset": dataset_dir.name, "counts": counts, "shards": shards, "derived_from": derived_from, "load": f"datasets.load_from_disk({str(dataset_dir)!r})"},
+        {**parent, "dataset": home.name, "counts": counts, "shards": shards, "derived_from": derived_from, "load": f"datasets.load_from_disk({str(home)!r})"},
     )
 
 
@@ -103,45 +107,50 @@ def histogram(rows: list[dict], path: Path, columns: int = 4) -> Path:
 
 
 def curate(dataset_dir: Path, rollouts: Path, out: Path, k: int = 8, pass_threshold: float = 0.5) -> tuple[Path, dict]:
-    dataset_dir = Path(dataset_dir)
-    manifest = load_manifest(dataset_dir)
+    """The curated dataset is written beside its final place and renamed there when complete, so
+    OUT never holds half of one; it never lands in or around its inputs, nor over another folder."""
+    dataset = open_dataset(dataset_dir)
+    dataset_dir, manifest = dataset.dir, dataset.manifest
+    target = Path(out) / f"{manifest['dataset']}-curated"
+    refuse_output_inside(target, dataset_dir, Path(rollouts))
+    refuse_existing(target)
     groups = read_rollouts(rollouts)
     short = sorted((len(v), i) for i, v in groups.items() if len(v) != k)
     if short:
         raise VideolakeError(f"{rollouts}: {len(short)} sample(s) do not have k={k} completions (e.g. {short[0][1]!r} has {short[0][0]})")
     kept: dict[str, list[dict]] = {}
     statistics, known = [], set()
-    for key in sorted(manifest["shards"]):
-        split = key.split("/")[0]
-        for record in read_shard(dataset_dir / key).to_pylist():
-            known.add(record["id"])
-            row = group_statistics(record, groups[record["id"]], pass_threshold) if record["id"] in groups else None
-            if row is not None:
-                statistics.append(row)
-            if row is None or not row["zero_variance"]:
-                kept.setdefault(split, []).append(record)
+    for split, record in dataset.records():
+        known.add(record["id"])
+        row = group_statistics(record, groups[record["id"]], pass_threshold) if record["id"] in groups else None
+        if row is not None:
+            statistics.append(row)
+        if row is None or not row["zero_variance"]:
+            kept.setdefault(split, []).append(record)
     unknown = sorted(set(groups) - known)
     if unknown:
         raise VideolakeError(f"{rollouts}: {len(unknown)} id(s) are not in {dataset_dir.name} (e.g. {unknown[0]!r})")
-    target = Path(out) / f"{manifest['dataset']}-curated"
-    if (target / "manifest.json").exists():
-        raise VideolakeError(f"{target} exists: remove it or choose another --out")
-    write_dataset(
-        manifest,
-        kept,
-        target,
-        {
-            "dataset": manifest["dataset"],
-            "manifest_sha256": hashlib.sha256((dataset_dir / "manifest.json").read_bytes()).hexdigest(),
-            "curation": {"k": k, "pass_threshold": pass_threshold, "rollouts": Path(rollouts).name},
-        },
-    )
-    folder = target / CURATION_DIR
-    atomic_write_bytes(folder / "pass_rates.jsonl", "".join(json.dumps(row) + "\n" for row in statistics).encode())
+    if not kept:
+        raise VideolakeError(f"{rollouts}: every one of the {len(statistics)} rolled-out samples had all {k} completions pass or all fail: a curated dataset would be empty")
+    derived_from = {
+        "dataset": manifest["dataset"],
+        "manifest_sha256": hashlib.sha256((dataset_dir / "manifest.json").read_bytes()).hexdigest(),
+        "curation": {"k": k, "pass_threshold": pass_threshold, "rollouts": Path(rollouts).name},
+    }
     too_easy = [row["id"] for row in statistics if row["pass_rate"] == 1.0]
-    atomic_write_json(folder / "too_easy.json", too_easy)
-    if statistics:
-        histogram(statistics, folder / "pass_rates.png")
+    with build_lock(Path(out), target.name):  # one curate per target at a time; the lock dies with its process
+        refuse_existing(target)
+        staging = Path(out) / f".{target.name}.tmp"  # a killed curate's leftovers are ours to replace while we hold the lock
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            write_dataset(manifest, kept, staging, target, derived_from)
+            atomic_write_bytes(staging / CURATION_DIR / "pass_rates.jsonl", "".join(json.dumps(row) + "\n" for row in statistics).encode())
+            atomic_write_json(staging / CURATION_DIR / "too_easy.json", too_easy)
+            if statistics:
+                histogram(statistics, staging / CURATION_DIR / "pass_rates.png")
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     summary = {
         "rolled_out": len(statistics),
         "zero_variance": sum(row["zero_variance"] for row in statistics),
@@ -150,3 +159,9 @@ def curate(dataset_dir: Path, rollouts: Path, out: Path, k: int = 8, pass_thresh
         "kept": sum(len(rows) for rows in kept.values()),
     }
     return target, summary
+
+
+def refuse_existing(target: Path) -> None:
+    """Curate never writes over another folder, a finished curation included (an empty folder is free)."""
+    if target.is_symlink() or (target.exists() and not (target.is_dir() and not any(target.iterdir()))):
+        raise VideolakeError(f"{target} exists: remove it or choose another --out")

@@ -8,7 +8,6 @@ random-guess row, computed from the dataset itself.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,9 +15,9 @@ import numpy as np
 
 from videolake import VideolakeError
 from videolake.generators import TASKS
+from videolake.pipeline.dataset import open_dataset, reading_record, record_meta
 from videolake.pipeline.inspect import pyplot, save_figure
-from videolake.pipeline.shards import read_shard
-from videolake.pipeline.validate import id_lines, load_manifest
+from videolake.pipeline.jsonio import id_lines
 from videolake.rewards import benchmark_metric, compute_score
 
 COLUMNS = ["id", "task", "subtype", "tier", "answer", "fps", "meta"]
@@ -27,12 +26,11 @@ RECALL_THRESHOLDS = (0.3, 0.5, 0.7)
 
 def load_items(dataset_dir: Path, split: str | None = None) -> list[dict]:
     """The scoring columns of every record (videos are never read)."""
-    manifest = load_manifest(dataset_dir)
+    dataset = open_dataset(dataset_dir)
     items = []
-    for key in sorted(manifest["shards"]):
-        if split and not key.startswith(f"{split}/"):
-            continue
-        items.extend(read_shard(Path(dataset_dir) / key).select(COLUMNS).to_pylist())
+    for shard in dataset.shards:
+        if not split or shard.split == split:
+            items.extend(dataset.table(shard, COLUMNS).to_pylist())
     if not items:
         raise VideolakeError(f"no records in {dataset_dir}" + (f" split {split}" if split else ""))
     return items
@@ -72,7 +70,8 @@ def random_predictions(items: list[dict], seed: int = 0) -> dict[str, str]:
     for item in items:
         if item["task"] not in TASKS:
             raise VideolakeError(f"no random baseline for task {item['task']!r}")
-        guesses[item["id"]] = TASKS[item["task"]].random_guess(json.loads(item["meta"]), item["fps"], rng)
+        with reading_record(item):
+            guesses[item["id"]] = TASKS[item["task"]].random_guess(record_meta(item), item["fps"], rng)
     return guesses
 
 
@@ -80,8 +79,9 @@ def score(items: list[dict], predictions: dict[str, str]) -> dict:
     per_subtype: dict[tuple[str, str], list[float]] = defaultdict(list)
     for item in items:
         prediction = predictions.get(item["id"], "")
-        result = compute_score(item["task"], prediction, item["answer"], {"reward_mode": "strict", "meta": item.get("meta")})
-        value = benchmark_metric(item["task"], result)
+        with reading_record(item):
+            result = compute_score(item["task"], prediction, item["answer"], {"reward_mode": "strict", "meta": item.get("meta")})
+            value = benchmark_metric(item["task"], result)
         per_subtype[(item["task"], item["subtype"])].append(value)
     subtypes = []
     order = list(TASKS)

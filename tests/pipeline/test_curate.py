@@ -3,14 +3,17 @@ tiny model."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 
 import pytest
 import yaml
 
-from tests.cli import assert_one_line_error, run_cli
+from tests.cli import assert_one_line_error, run_cli, tree_hashes
 from videolake.pipeline.curate import curate
 from videolake.pipeline.graph import build
+from videolake.pipeline.harden import harden
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.validate import validate
 
@@ -62,6 +65,53 @@ def test_bad_rollouts_are_one_line(built, tmp_path):
     assert_one_line_error(run_cli("curate", built, "--rollouts", tmp_path / "r.jsonl", "--k", "8", "--out", tmp_path / "o"), "do not have k=8 completions")
     (tmp_path / "u.jsonl").write_text((json.dumps({"id": "nope", "completion": "A"}) + "\n") * 2)
     assert_one_line_error(run_cli("curate", built, "--rollouts", tmp_path / "u.jsonl", "--k", "2", "--out", tmp_path / "o"), "1 id(s) are not in pool", "'nope'")
+
+
+def test_an_output_in_or_around_an_input_or_over_another_folder_is_refused(built, tmp_path):
+    known_rollouts(built, tmp_path / "r.jsonl")
+    before = tree_hashes(built)
+
+    def refused(dataset, rollouts, out, *fragments):
+        assert_one_line_error(run_cli("curate", dataset, "--rollouts", rollouts, "--k", "4", "--out", out), *fragments)
+
+    refused(built, tmp_path / "r.jsonl", built, "is inside the input", str(built))
+    refused(built, tmp_path / "r.jsonl", built / "train", "is inside the input")
+    shutil.copytree(built, tmp_path / "nest" / "pool-curated" / "pool")  # OUT/pool-curated would hold the parent
+    nested = tree_hashes(tmp_path / "nest")
+    refused(tmp_path / "nest" / "pool-curated" / "pool", tmp_path / "r.jsonl", tmp_path / "nest", "holds the input")
+    (tmp_path / "o" / "pool-curated").mkdir(parents=True)
+    shutil.copy(tmp_path / "r.jsonl", tmp_path / "o" / "pool-curated" / "r.jsonl")
+    refused(built, tmp_path / "o" / "pool-curated" / "r.jsonl", tmp_path / "o", "holds the input")
+    (tmp_path / "busy" / "pool-curated").mkdir(parents=True)
+    (tmp_path / "busy" / "pool-curated" / "notes.txt").write_text("someone's")
+    refused(built, tmp_path / "r.jsonl", tmp_path / "busy", "exists: remove it or choose another --out")
+    assert tree_hashes(built) == before and tree_hashes(tmp_path / "nest") == nested
+    assert tree_hashes(tmp_path / "busy") == {"pool-curated": "folder", "pool-curated/notes.txt": hashlib.sha256(b"someone's").hexdigest()}
+
+
+def test_a_killed_curations_leftovers_are_replaced_and_never_seen_as_the_dataset(built, tmp_path):
+    known_rollouts(built, tmp_path / "r.jsonl")
+    (tmp_path / "out" / ".pool-curated.tmp" / "train").mkdir(parents=True)
+    (tmp_path / "out" / ".pool-curated.tmp" / "train" / "data-00000-of-00009.arrow").write_bytes(b"half")
+    target, summary = curate(built, tmp_path / "r.jsonl", tmp_path / "out", k=4)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".pool-curated.lock", "pool-curated"]
+    assert validate(target) == (summary["kept"], [])
+
+
+def test_hardening_a_curated_dataset_keeps_its_rows_and_takes_its_too_easy_ids(built, tmp_path):
+    import datasets
+
+    known_rollouts(built, tmp_path / "r.jsonl")
+    curated, _ = curate(built, tmp_path / "r.jsonl", tmp_path / "lake", k=4)  # keeps samples 3, 4, 5; 0 and 1 too easy
+    before = tree_hashes(curated)
+    harder = harden(curated, "next", tmp_path / "lake", workers=1, progress=False)
+    rows = datasets.load_from_disk(str(harder))["train"]
+    assert harder.name == "pool-curated-harder" and rows["id"] == [f"pool-curated-harder-train-{n:07d}" for n in (3, 4, 5)]
+    assert set(rows["tier"]) == {"hard"} and validate(harder) == (3, [])
+    selected = harden(curated, "next", tmp_path / "lake", workers=1, progress=False, ids_file=curated / "curation" / "too_easy.json")
+    rows = datasets.load_from_disk(str(selected))["train"]
+    assert selected.name == "pool-curated-harder-selected" and rows["id"] == [f"pool-curated-harder-selected-train-{n:07d}" for n in (0, 1)]
+    assert tree_hashes(curated) == before
 
 
 def test_rollouts_from_the_tiny_model_feed_curation(built, tmp_path):
