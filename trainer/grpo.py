@@ -12,6 +12,12 @@ the video tokens but no ``pixel_values_videos``, never run the vision tower, and
 3. ``_get_per_token_logps_and_entropies`` (old, reference and loss passes): the model is called
    through a wrapper that adds the video tensors of exactly the rows in each chunk.
 
+A completion must never hold a vision token (``<|video_pad|>``, ``<|image_pad|>``, ``<|vision_start|>``
+...): the model counts every ``<|video_pad|>`` of the sequence as a placeholder, so one sampled token
+makes the loss forward fail (tokens 3042, features 3040). Generation suppresses them, and
+``_generate`` replaces any that still come back (vLLM, a custom rollout function) with padding that
+the loss does not count.
+
 The TRL versions whose internals this relies on are pinned (``SUPPORTED_TRL``); a test checks the
 signatures, so an upgrade that changes them fails loudly instead of training without video.
 """
@@ -28,12 +34,42 @@ from videolake.trainer.data import prompt_messages, videos
 SUPPORTED_TRL = (Version("1.16"), Version("1.17"))  # [low, high)
 VIDEO_KEYS = ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
 VIDEO_COLUMN = "video_inputs"  # per-sample video tensors in TRL's batch
+VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<|image|>", "<|video|>")
+VISION_TOKEN_ID_KEYS = ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id", "image_token_index", "video_token_index")
 
 
 def check_trl_version(version: str = trl.__version__) -> None:
     low, high = SUPPORTED_TRL
     if not low <= Version(version) < high:
         raise RuntimeError(f"videolake's GRPO trainer carries video tensors through TRL internals checked for TRL >= {low}, < {high}; this is TRL {version}. Install a supported TRL.")
+
+
+def vision_token_ids(config, processor) -> list[int]:
+    """The ids the model or its processor read as part of an image or a video: the model's config,
+    the processor's placeholder ids and the tokenizer's vision tokens, within the vocabulary."""
+    tokenizer = getattr(processor, "tokenizer", processor)
+    candidates = [getattr(config, key, None) for key in VISION_TOKEN_ID_KEYS]
+    candidates += [getattr(processor, key, None) for key in VISION_TOKEN_ID_KEYS]
+    added = tokenizer.get_added_vocab()
+    candidates += [added[token] for token in VISION_TOKENS if token in added]
+    vocabulary = config.get_text_config().vocab_size
+    return sorted({token for token in candidates if isinstance(token, int) and 0 <= token < vocabulary})
+
+
+def without_vision_tokens(completion_ids: list[list[int]], tool_mask: list[list[int]] | None, vision_ids: list[int], replacement: int):
+    """Completions with every model-generated vision token replaced by ``replacement``, and the loss
+    mask (TRL's ``tool_mask``: 1 counts) that leaves those positions out; tokens a tool inserted
+    (mask 0) stay as they are."""
+    forbidden = set(vision_ids)
+    if not any(token in forbidden for ids in completion_ids for token in ids):
+        return completion_ids, tool_mask
+    masks = tool_mask if tool_mask is not None else [[1] * len(ids) for ids in completion_ids]
+    cleaned_ids, cleaned_masks = [], []
+    for ids, mask in zip(completion_ids, masks, strict=True):
+        replaced = [bool(kept) and token in forbidden for token, kept in zip(ids, mask, strict=True)]
+        cleaned_ids.append([replacement if hit else token for token, hit in zip(ids, replaced, strict=True)])
+        cleaned_masks.append([0 if hit else kept for kept, hit in zip(mask, replaced, strict=True)])
+    return cleaned_ids, cleaned_masks
 
 
 def with_prompts(records):
@@ -75,6 +111,11 @@ class VideoGRPOTrainer(GRPOTrainer):
     def __init__(self, *args, **kwargs):
         check_trl_version()
         super().__init__(*args, **kwargs)
+        self._vision_token_ids = vision_token_ids(self.model.config, self.processing_class)
+        if not self.use_vllm:  # vLLM samples without this list: _generate cleans what it returns
+            suppressed = sorted({*(self.generation_kwargs.get("suppress_tokens") or []), *self._vision_token_ids})
+            self.generation_kwargs["suppress_tokens"] = suppressed
+            self.generation_config.suppress_tokens = suppressed
         self._batch_rows: list[dict] | None = None  # the dataset rows being generated for
         self._video_rows: list[dict] | None = None  # per-sample video tensors of the pass in progress
 
@@ -86,6 +127,11 @@ class VideoGRPOTrainer(GRPOTrainer):
         finally:
             self._batch_rows = self._video_rows = None
         return output
+
+    def _generate(self, prompts):
+        prompt_ids, completion_ids, tool_mask, *rest = super()._generate(prompts)
+        completion_ids, tool_mask = without_vision_tokens(completion_ids, tool_mask, self._vision_token_ids, self._tokenizer.pad_token_id)
+        return (prompt_ids, completion_ids, tool_mask, *rest)
 
     def _tokenize_prompts(self, prompts):
         rows = self._batch_rows

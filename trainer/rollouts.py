@@ -8,15 +8,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from videolake.pipeline.dataset import open_dataset
 from videolake.trainer.data import prompt_messages, videos
 
 
 def rollouts(dataset_dir: Path, model_name: str, out: Path, k: int = 8, split: str = "train", max_new_tokens: int = 256, temperature: float = 1.0) -> Path:
-    import datasets
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    records = datasets.load_from_disk(str(dataset_dir))[split]
+    records = open_dataset(dataset_dir).hf_split(split)  # only shards whose sha256 matches the manifest
     model = AutoModelForImageTextToText.from_pretrained(model_name)
     processor = AutoProcessor.from_pretrained(model_name)
     out.parent.mkdir(parents=True, exist_ok=True)

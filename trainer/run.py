@@ -82,15 +82,12 @@ def trainer_arguments(settings: dict, out: Path) -> dict:
 
 
 def train(algorithm: str, dataset_dir: Path, model_name: str, out: Path, preset: str | None = None, config_file: Path | None = None):
-    import datasets
+    from videolake.pipeline.dataset import open_dataset
 
     if algorithm not in ALGORITHMS:
         raise VideolakeError(f"unknown algorithm {algorithm!r} (known: {', '.join(ALGORITHMS)})")
     settings = resolve_config(algorithm, preset, config_file)
-    splits = datasets.load_from_disk(str(dataset_dir))
-    if settings["split"] not in splits:
-        raise VideolakeError(f"{dataset_dir} has no split {settings['split']!r}")
-    records = splits[settings["split"]]
+    records = open_dataset(dataset_dir).hf_split(settings["split"])  # only shards whose sha256 matches the manifest
     out.mkdir(parents=True, exist_ok=True)
     (out / CONFIG_FILE).write_text(json.dumps({"dataset": str(dataset_dir), "model": model_name, "preset": preset, **settings}, indent=2) + "\n")
     processor = AutoProcessor.from_pretrained(model_name)
