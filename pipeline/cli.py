@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -31,7 +32,14 @@ def cli():
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--polish-endpoint", default=None, help="OpenAI-compatible base URL (e.g. http://localhost:8000/v1) to reword reasoning traces; off by default. Key from $VIDEOLAKE_POLISH_API_KEY.")
 @click.option("--polish-model", default=None, help="Model name for --polish-endpoint.")
-def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet, polish_endpoint, polish_model):
+@click.option("--annotations-outside-sources", is_flag=True, help="Let the recipe read annotation files and GOT-10k folders outside --sources (absolute paths, .., symlinks out).")
+@click.option(
+    "--exclude",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Benchmark videos (a folder, or a file from videolake fingerprint) whose copies, re-encoded, resized or trimmed, no split may use.",
+)
+def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet, polish_endpoint, polish_model, annotations_outside_sources, exclude):
     """Build RECIPE (a name from manifests/ or a YAML file) into OUT."""
     from videolake.pipeline.graph import build as run_build
     from videolake.pipeline.polish import Polisher
@@ -40,13 +48,19 @@ def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet,
     if bool(polish_endpoint) != bool(polish_model):
         raise VideolakeError("--polish-endpoint and --polish-model go together")
     polisher = Polisher.from_url(polish_endpoint, polish_model) if polish_endpoint else None
-    dataset_dir = run_build(load_recipe(recipe), sources, out, seed, limit, workers, scheduler, encoder, progress=not quiet, polisher=polisher)
+    dataset_dir = run_build(
+        load_recipe(recipe), sources, out, seed, limit, workers, scheduler, encoder, progress=not quiet, polisher=polisher, annotations_outside_sources=annotations_outside_sources, exclude=exclude
+    )
     from videolake.pipeline.validate import load_manifest, read_json
 
     manifest = load_manifest(dataset_dir)
     rows = sum(s["rows"] for s in manifest["shards"].values())
     click.echo(f"built {rows} samples into {dataset_dir} (encoder {manifest['encoder']['codec']})")
     click.echo(f"report: {dataset_dir / 'build_report.json'}")
+    from videolake.pipeline.audit import warnings as audit_warnings
+
+    for line in audit_warnings(read_json(dataset_dir / "build_report.json")["audit"]):
+        click.echo(line, err=True)
     click.echo(f"load:   import datasets; ds = datasets.load_from_disk({str(dataset_dir)!r})")
     if polisher:
         outcomes = read_json(dataset_dir / "build_report.json")["polish"]
@@ -117,6 +131,24 @@ def score(predictions, dataset_dir, split, baseline, out_prefix, seed):
     json_path.write_text(json.dumps(result, indent=2) + "\n")
     chart = scoring.bar_chart(result, prefix.with_name(prefix.name + ".scores.png"), title)
     click.echo(f"wrote {json_path} and {chart}")
+
+
+@cli.command()
+@click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where audit.json and audit.png go (default DATASET_DIR/audit).")
+@click.option("--split", default=None, help="Audit one split only.")
+@click.option("--margin", type=click.FloatRange(0, 100), default=5.0, show_default=True, help="Points above chance a baseline's 95% lower bound may not pass.")
+def audit(dataset_dir, out, split, margin):
+    """Blind baselines per task/subtype/tier: how well the text alone (question, options, frame count, the answer's prior) predicts the answer."""
+    from videolake.pipeline import audit as blind
+
+    result, paths = blind.audit(dataset_dir, out or Path(dataset_dir) / "audit", split, margin / 100)
+    click.echo(blind.format_table(result, f"blind baselines on {result['dataset']} ({result['records']} records, {result['seconds']:.1f} s)"))
+    if result["not_audited"]:
+        click.echo(f"note: {result['not_audited']} record(s) of tasks this videolake does not know were not audited", err=True)
+    for line in blind.warnings(blind.summary(result)):
+        click.echo(line, err=True)
+    click.echo(f"wrote {paths[0]} and {paths[1]}")
 
 
 @cli.command()
@@ -205,18 +237,31 @@ def rollouts(dataset_dir, model_name, k, split, max_new_tokens, out):
 @click.option("--to", "target", required=True, help="A tier name (tasks that have it move up to it) or 'next' (every entry one step up its ladder).")
 @click.option("--only", multiple=True, help="Move only TASK or TASK/SUBTYPE (repeatable).")
 @click.option("--sources", default=None, help="The parent's --sources (needed for real-clip tasks).")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The dataset goes to OUT/<parent>-harder (--to next) or OUT/<parent>-<tier>, plus -selected with --ids."
+)
 @click.option("--ids", "ids_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="A JSON list of sample ids to regenerate alone (curate's too_easy.json).")
 @click.option("--workers", type=click.IntRange(min=1), default=None)
 @click.option("--quiet", is_flag=True)
 def harden(dataset_dir, target, only, sources, out, ids_file, workers, quiet):
     """Rebuild DATASET_DIR at harder tiers: same sources, splits and benchmark holdout."""
     from videolake.pipeline.harden import harden as run_harden
-    from videolake.pipeline.validate import read_json
 
-    ids = read_json(ids_file) if ids_file else None
-    built = run_harden(dataset_dir, target, out, sources, tuple(only), workers, progress=not quiet, ids=ids)
+    built = run_harden(dataset_dir, target, out, sources, tuple(only), workers, progress=not quiet, ids_file=ids_file)
     click.echo(f"hardened: {built}")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The fingerprint file to write (never replaced); pass it to build --exclude.")
+def fingerprint(folder, out):
+    """Fingerprint every video under FOLDER (benchmark videos), so build --exclude can keep their copies out."""
+    from videolake.pipeline.fingerprint import write_fingerprint_file
+
+    started = time.perf_counter()
+    fingerprinted, identity_only = write_fingerprint_file(folder, out)
+    undecodable = f"; {identity_only} could not be decoded (listed in the file)" if identity_only else ""
+    click.echo(f"{fingerprinted} video(s) fingerprinted in {time.perf_counter() - started:.1f} s into {out}{undecodable}")
 
 
 @cli.command("fetch-demo-clips")

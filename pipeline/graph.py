@@ -27,13 +27,17 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
 from videolake import VideolakeError, __version__
 from videolake.pipeline.annotations import read_recipe_annotations
+from videolake.pipeline.audit import audit_rows, read_rows
+from videolake.pipeline.audit import summary as audit_summary
 from videolake.pipeline.encode import Encoder, choose_encoder, with_options
+from videolake.pipeline.fingerprint import Grouping, group_pool
 from videolake.pipeline.ingest import discover, list_archive, resolve_root
 from videolake.pipeline.plan import Plan, SampleSpec, Shard, make_plan, sources_digest
 from videolake.pipeline.polish import Polisher, outcome
@@ -139,11 +143,20 @@ def build(
     progress: bool = True,
     polisher: Polisher | None = None,
     select: dict[str, set[int]] | None = None,
+    check_plan: Callable[[Plan], None] | None = None,
+    annotations_outside_sources: bool = False,
+    exclude: Path | None = None,
 ) -> Path:
+    """``check_plan``: a caller's check of the plan (harden: the parent's sources), run before anything is written.
+    ``exclude``: benchmark videos (a folder or a ``videolake fingerprint`` file) whose copies no split uses."""
     dataset_dir = Path(out) / recipe.name
     cache_dir = Path(out) / ".videolake-cache"  # shared by every dataset built into OUT
     if sources is None and recipe.needs_sources:
         raise VideolakeError(f"recipe {recipe.name} needs video sources: pass --sources")
+    if exclude is not None and sources is None:
+        raise VideolakeError("--exclude keeps copies of benchmark videos out of --sources: pass --sources too")
+    if exclude is not None and not Path(exclude).exists():
+        raise VideolakeError(f"--exclude {exclude}: no such folder or fingerprint file")
     with build_lock(Path(out), recipe.name):  # also the first write: a read-only OUT fails here, at once
         root, under = resolve_root(sources, cache_dir / "hub") if sources is not None else (None, None)
         encoder = with_options(choose_encoder(encoder_name), recipe.x264)
@@ -155,10 +168,22 @@ def build(
 
             found, discovery_skips = discover(root, cache_dir / "archives", list_archives, under) if root is not None else ([], [])
             found = sorted(found)[:limit] if limit else found
-            annotated, annotation_skips = read_recipe_annotations(recipe, root, found)
+            annotated, annotation_skips = read_recipe_annotations(recipe, root, found, annotations_outside_sources)
             discovery_skips += annotation_skips
-            plan = make_plan(recipe, found, seed, limit, select, annotated)
+            grouping = None
+            if root is not None and (recipe.holdout_fraction > 0 or exclude is not None):
+
+                def on_cluster(function, *arguments):
+                    return client.gather(client.map(function, *arguments, pure=False))
+
+                listed = {s.source_id for s in found}
+                unlisted = sorted({a.source for samples in annotated.values() for a in samples if a.source.source_id not in listed})  # GOT-10k frame folders
+                grouping = group_pool(found + unlisted, cache_dir / "fingerprints", on_cluster, exclude)
+            duplicates, excluded = (grouping.duplicates, sorted(grouping.excluded)) if grouping else ((), ())
+            plan = make_plan(recipe, found, seed, limit, select, annotated, duplicates, excluded)
             check_holdout(plan, Path(out))
+            if check_plan is not None:
+                check_plan(plan)
             fingerprint = plan.fingerprint(encoder.describe(), polisher.describe() if polisher else None)
             claim_output(dataset_dir, fingerprint)
             remove_temporary_files(dataset_dir)
@@ -171,7 +196,7 @@ def build(
             client.close()
             if cluster is not None:
                 cluster.close()
-        finalize(dataset_dir, plan, fingerprint, encoder, discovery_skips, root)
+        finalize(dataset_dir, plan, fingerprint, encoder, discovery_skips, root, grouping)
     return dataset_dir
 
 
@@ -326,7 +351,7 @@ def relative_reason(reason: str, root: Path | None) -> str:
     return reason.replace(f"{root}{os.sep}", "").replace(str(root), ".") if root is not None else reason
 
 
-def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, discovery_skips, root: Path | None = None) -> None:
+def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, discovery_skips, root: Path | None = None, grouping: Grouping | None = None) -> None:
     names = [plan.shards.name(i) for i in range(len(plan.shards))]
     sidecars = [json.loads(sidecar_path(dataset_dir, split, filename).read_text()) for split, filename in names]
     split_files: dict[str, list[tuple[str, str]]] = {}
@@ -347,7 +372,11 @@ def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, 
         "polish": dict(polish_outcomes),
         "annotation_shortfalls": list(plan.shortfalls),
         "shard_seconds": {s["shard"]: s["seconds"] for s in sidecars},
+        # Blind baselines per task/subtype/tier (videolake audit): what the text alone predicts.
+        "audit": audit_summary(audit_rows(read_rows(dataset_dir / split / filename for split, filename in names))),
     }
+    if grouping is not None:
+        report["fingerprint"] = {"seconds": round(grouping.seconds, 3), "decoded": grouping.decoded, "identity_only": len(grouping.identity_only), "excluded": len(grouping.excluded)}
     atomic_write_json(dataset_dir / "build_report.json", report)
     write_dataset_files(dataset_dir, split_files, plan.recipe.description)
     manifest = {
@@ -358,11 +387,12 @@ def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, 
         "seed": plan.seed,
         "sources": {"count": len(plan.sources), "digest": sources_digest(plan.sources)},
         "holdout": {
-            "rule": "benchmark splits use the ceil(fraction * n) sources with the lowest sha256(source_id); other splits never do",
+            "rule": "benchmark splits use the sources with the lowest sha256(source_id), each with its near-duplicate group, until ceil(fraction * n) are held; other splits never do",
             "fraction": plan.recipe.holdout_fraction,
             "held_out": len(plan.holdout),
             "benchmark_source_ids": sorted(plan.source_ids(benchmark=True)),
             "train_source_ids": sorted(plan.source_ids(benchmark=False)),
+            **(grouping.manifest_record(lambda reason: relative_reason(reason, root)) if grouping is not None else {}),
         },
         "counts": {split: dict(c) for split, c in counts.items()},
         "shards": {s["shard"]: {"rows": s["rows"], "bytes": s["bytes"], "sha256": s["sha256"]} for s in sidecars},

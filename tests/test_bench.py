@@ -10,8 +10,9 @@ from bench import bench, encoders, fullsize, lake, reference, scaling, synthetic
 def test_lake_bench_runs_in_tiny_mode(clips_dir, capsys):
     lake.main(["--clips", str(clips_dir), "--tiny"])
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["rewards", "validate", "plan"]
+    assert [line.split(":")[0] for line in lines[:3]] == ["rewards", "validate", "plan"]
     assert "ratio to the 50 ms limit" in lines[0] and "records/s" in lines[1] and "driver peak RSS" in lines[2]
+    assert lines[3].startswith("audit of") and [line.split()[:2] for line in lines[4:]] == [["VideoSSR-30K", "mix"], ["4-option", "questions"]]
 
 
 def test_train_bench_runs_in_tiny_mode(clips_dir, capsys):
@@ -25,6 +26,7 @@ def test_throughput_bench_runs_in_tiny_mode(clips_dir, capsys):
     out = capsys.readouterr().out
     assert "ratio" in out and "anomaly_grounding" in out and "peak RSS" in out and "rewards for one GRPO step" in out
     assert "object_tracking (rendered)" in out and "multi_segment_grounding" in out
+    assert "fingerprint:" in out and "ms per clip" in out and "% at one sample per source" in out
 
 
 def test_reference_bench_runs_in_tiny_mode(clips_dir, capsys):

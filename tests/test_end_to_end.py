@@ -79,7 +79,7 @@ def sources(tmp_path_factory, clips_dir) -> Path:
     subset = root / "llava" / "0_30_s_x"
     subset.mkdir(parents=True)
     with tarfile.open(subset / "0_30_s_x_videos_1.tar.gz", "w:gz") as tar:
-        add_bytes(tar, "good.mp4", (clips_dir / "carphone_distorted.mp4").read_bytes())
+        add_bytes(tar, "good.mp4", (clips_dir / "bigbuckbunny.mp4").read_bytes())  # not a copy of a clip above: copies share a split
         add_bytes(tar, "broken.mp4", os.urandom(5000))
         add_bytes(tar, "../outside.mp4", data)
     return root
@@ -282,7 +282,7 @@ def test_validate_rederives_and_catches_a_wrong_answer(built, tmp_path):
     table = read_shard(copy / key).to_pylist()
     table[0]["answer"] = "9.9-9.9" if table[0]["task"] == "anomaly_grounding" else "0,0,0" if table[0]["task"] == "object_counting" else "1" * 6
     (copy / key).write_bytes(serialize_shard(table))
-    manifest["shards"][key]["sha256"] = sha256_file(copy / key)
+    manifest["shards"][key].update(sha256=sha256_file(copy / key), bytes=(copy / key).stat().st_size)
     (copy / "manifest.json").write_text(json.dumps(manifest))
     checked, problems = validate(copy)
     assert len(problems) == 1 and "but meta gives" in problems[0]
@@ -298,7 +298,7 @@ def rewrite_first_record(dataset_dir: Path, change) -> str:
     table = read_shard(dataset_dir / key).to_pylist()
     change(table[0])
     (dataset_dir / key).write_bytes(serialize_shard(table))
-    manifest["shards"][key]["sha256"] = sha256_file(dataset_dir / key)
+    manifest["shards"][key].update(sha256=sha256_file(dataset_dir / key), bytes=(dataset_dir / key).stat().st_size)
     (dataset_dir / "manifest.json").write_text(json.dumps(manifest))
     return table[0]["id"]
 
