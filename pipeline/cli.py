@@ -237,9 +237,7 @@ def rollouts(dataset_dir, model_name, k, split, max_new_tokens, out):
 @click.option("--to", "target", required=True, help="A tier name (tasks that have it move up to it) or 'next' (every entry one step up its ladder).")
 @click.option("--only", multiple=True, help="Move only TASK or TASK/SUBTYPE (repeatable).")
 @click.option("--sources", default=None, help="The parent's --sources (needed for real-clip tasks).")
-@click.option(
-    "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The dataset goes to OUT/<parent>-harder (--to next) or OUT/<parent>-<tier>, plus -selected with --ids."
-)
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The dataset goes to OUT/<parent>-harder (--to next) or OUT/<parent>-<tier>, plus -selected with --ids.")
 @click.option("--ids", "ids_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="A JSON list of sample ids to regenerate alone (curate's too_easy.json).")
 @click.option("--workers", type=click.IntRange(min=1), default=None)
 @click.option("--quiet", is_flag=True)
