@@ -54,7 +54,7 @@ CHANCE_DRAWS = 8
 CHANCE_DRAWS_PER_GROUP = 4_000
 LETTERS = "ABCDEFGH"
 INTERVAL_TASKS = ("anomaly_grounding", "temporal_grounding", "multi_segment_grounding")
-SCORED_BY_OVERLAP = INTERVAL_TASKS + ("object_tracking",)  # partial credit: the random guess is their floor
+PARTIAL_CREDIT = INTERVAL_TASKS + ("object_tracking", "object_counting")  # scored by overlap or per shape: the random guess is their floor
 INTERVAL_GRID = np.round(np.arange(0, 1.0001, 0.05), 2)  # candidate starts/ends of the best constant interval, as fractions of the video
 MAX_ANSWER_CLASSES = 64  # the text classifier of free answers learns the most common ones (memory: classes x vocabulary)
 STEM_WORDS, OPTION_WORDS = 8, 3  # the classifier pairs the question's first words with each option's first words
@@ -186,12 +186,13 @@ COMMON_ANSWER_SHARE = 0.01  # answers rarer than this are the tails of an open a
 
 
 def range_guess_score(items: list[Item]) -> float:
-    """The blind floor of an open answer: one of the answers the group gives (those holding at
-    least 1 % of it) guessed uniformly. A model that knows only the range scores this without
-    watching, so an open question is answerable without the video when a baseline beats it, not
-    when it beats the task's random guess (a digit 0-9 for a SynRL count, whatever the range)."""
+    """The blind floor of an open answer: one of the answers the group gives (those that recur and
+    hold at least 1 % of it) guessed uniformly. A model that knows only the range scores this
+    without watching, so an open question is answerable without the video when a baseline beats
+    it, not when it beats the task's random guess (a digit 0-9 for a SynRL count, whatever the
+    range). No answer recurring (few records, or answers of many values) leaves the random guess."""
     answers = Counter(item.answer for item in items)
-    common = [a for a, n in answers.items() if n >= COMMON_ANSWER_SHARE * len(items)]
+    common = [a for a, n in answers.items() if n >= max(2, COMMON_ANSWER_SHARE * len(items))]
     return 1 / len(common) if common else 0.0
 
 
@@ -532,7 +533,7 @@ def audit_group(items: list[Item], margin: float = MARGIN) -> dict:
     if not scored:
         return row
     multiple_choice = all(item.options for item in items)
-    chance = chance_score(scored) if multiple_choice or task in SCORED_BY_OVERLAP else max(chance_score(scored), range_guess_score(scored))
+    chance = chance_score(scored) if multiple_choice or task in PARTIAL_CREDIT else max(chance_score(scored), range_guess_score(scored))
     row["chance"] = round(100 * chance, 2)
     for name, guess in baselines_for(task, fit, multiple_choice).items():
         guesses = [guess(item) for item in scored]
@@ -568,7 +569,7 @@ def audit_rows(rows: list[dict], margin: float = MARGIN) -> dict:
         "not_audited": unknown,
         "margin": round(100 * margin, 2),
         "rule": "flagged: the Wilson 95% lower bound of a baseline's accuracy (mean strict score over the scored half) exceeds chance + margin; "
-        "chance = the task's random guess (score --baseline random), for an open answer not scored by overlap at least a uniform guess among the answers holding 1% of the group; baselines are fitted on the records whose CRC-32 of the id is even and scored on the others",
+        "chance = the task's random guess (score --baseline random), for an open answer scored whole, at least a uniform guess among the answers that recur and hold 1% of the group; baselines are fitted on the records whose CRC-32 of the id is even and scored on the others",
         "groups": results,
         "flagged": [f"{g['task']}/{g['subtype']}/{g['tier']}" for g in results if g["flagged"]],
         "seconds": round(time.perf_counter() - started, 3),
@@ -626,15 +627,17 @@ SHORT_NAMES = {
 def format_table(result: dict, title: str) -> str:
     """One line per group: chance, then each baseline's accuracy (! flagged, * reference, . n/a)."""
     names = [name for name in SHORT_NAMES if any(name in g["baselines"] for g in result["groups"])]
-    header = f"{'task':<25}{'subtype':<22}{'tier':<9}{'n':>6}{'chance':>8}" + "".join(f"{SHORT_NAMES[n]:>8}" for n in names)
+    wide = max([len("subtype")] + [len(g["subtype"]) for g in result["groups"]]) + 2
+    header = f"{'task':<25}{'subtype':<{wide}}{'tier':<9}{'n':>6}{'chance':>8}" + "".join(f"{SHORT_NAMES[n]:>8}" for n in names)
     lines = [title, header]
     for group in result["groups"]:
         cells = []
         for name in names:
             baseline = group["baselines"].get(name)
-            cells.append(f"{'.':>8}" if baseline is None else f"{baseline['accuracy']:>7.1f}{'!' if baseline['flagged'] else ' '}")
+            mark = "!" if baseline and baseline["flagged"] else "*" if baseline and baseline.get("reference") else " "
+            cells.append(f"{'.':>8}" if baseline is None else f"{baseline['accuracy']:>7.1f}{mark}")
         chance = f"{group['chance']:>8.1f}" if group["chance"] is not None else f"{'.':>8}"
-        lines.append(f"{group['task']:<25}{group['subtype']:<22}{group['tier']:<9}{group['n_scored']:>6}{chance}" + "".join(cells))
+        lines.append(f"{group['task']:<25}{group['subtype']:<{wide}}{group['tier']:<9}{group['n_scored']:>6}{chance}" + "".join(cells))
     lines.append(f"! = Wilson 95% lower bound above chance + {result['margin']:.0f} points (answerable without the video); * = given in the question, not flagged; n = scored half")
     lines.append(f"flagged: {', '.join(result['flagged']) or 'none'}")
     return "\n".join(lines)
