@@ -41,6 +41,10 @@ class Task:
     annotation_format: Callable[[str], str | None] = lambda subtype: None
     # rows -> one dict per sample: grouped (every segment of a query), or only the rows the task uses
     select_annotations: Callable[[list[dict]], list[dict]] | None = None
+    # The answer's form, for the guessers `audit` fits without the pixels: "exact" (a letter, number
+    # or text matched whole), "counts" (per-shape counts), "interval" ("s-e"), "interval_to"
+    # ("X to Y"), "segments" (MUSEG's "s-e s-e ..."), "boxes" (tracking), "letter_glue" (grounding QA).
+    answer_form: str = "exact"
 
 
 def _task(module, **options) -> Task:
@@ -56,14 +60,14 @@ def _task(module, **options) -> Task:
 TASKS: dict[str, Task] = {
     task.name: task
     for task in (
-        _task(counting, subtypes=None),
-        _task(anomaly, subtypes=tuple(PERTURBATIONS), interval_answers=True, required_density=anomaly.required_density, needs_donor=anomaly.needs_donor),
+        _task(counting, subtypes=None, answer_form="counts"),
+        _task(anomaly, subtypes=tuple(PERTURBATIONS), interval_answers=True, required_density=anomaly.required_density, needs_donor=anomaly.needs_donor, answer_form="interval"),
         _task(jigsaw, subtypes=None, required_density=jigsaw.required_density),
         _task(synthetic, subtypes=tuple(synthetic.SCENARIOS), trace_facts=synthetic.trace_facts, needs_source=lambda subtype: False),
-        _task(temporal_grounding, interval_answers=True),
-        _task(multi_segment),
-        _task(tracking),
-        _task(grounding_qa),
+        _task(temporal_grounding, interval_answers=True, answer_form="interval_to"),
+        _task(multi_segment, answer_form="segments"),
+        _task(tracking, answer_form="boxes"),
+        _task(grounding_qa, answer_form="letter_glue"),
         _task(multiple_choice),
         _task(open_ended_qa),
     )

@@ -42,7 +42,7 @@ import numpy as np
 
 from videolake import VideolakeError
 from videolake.generators import TASKS
-from videolake.pipeline.dataset import META_ERRORS, open_dataset, reading_record, record_meta
+from videolake.pipeline.dataset import META_ERRORS, open_dataset, reading_record, record_meta, refuse_output_inside
 from videolake.pipeline.shards import read_shard
 from videolake.rewards import benchmark_metric, compute_score, ideal_completion, parse, truth_interval
 from videolake.rewards.scores import merge_intervals
@@ -53,8 +53,8 @@ WILSON_Z = 1.959964  # two-sided 95 %
 CHANCE_DRAWS = 8
 CHANCE_DRAWS_PER_GROUP = 4_000
 LETTERS = "ABCDEFGH"
-INTERVAL_TASKS = ("anomaly_grounding", "temporal_grounding", "multi_segment_grounding")
-PARTIAL_CREDIT = INTERVAL_TASKS + ("object_tracking", "object_counting")  # scored by overlap or per shape: the random guess is their floor
+INTERVAL_FORMS = ("interval", "interval_to", "segments")  # Task.answer_form of the interval tasks
+PARTIAL_CREDIT = INTERVAL_FORMS + ("boxes", "counts")  # scored by overlap or per shape: the random guess is their floor
 INTERVAL_GRID = np.round(np.arange(0, 1.0001, 0.05), 2)  # candidate starts/ends of the best constant interval, as fractions of the video
 MAX_ANSWER_CLASSES = 64  # the text classifier of free answers learns the most common ones (memory: classes x vocabulary)
 STEM_WORDS, OPTION_WORDS = 8, 3  # the classifier pairs the question's first words with each option's first words
@@ -87,6 +87,11 @@ class Item:
     @property
     def group(self) -> tuple[str, str, str]:
         return (self.task, self.subtype, self.tier)
+
+
+def form(task: str) -> str:
+    """The task's answer form (``Task.answer_form``): what a blind guess of it looks like."""
+    return TASKS[task].answer_form
 
 
 def fitting_half(record_id: str) -> bool:
@@ -123,10 +128,9 @@ def read_rows(paths: Iterable[Path]) -> list[dict]:
 
 
 def dataset_rows(dataset_dir: Path, split: str | None = None) -> list[dict]:
-    """The audit's columns of a built dataset. Its manifest and every shard's schema and row count are
-    checked; the shards' sha256 is not (hashing gigabytes of video would take longer than the audit,
-    which reads text only and writes nothing into the dataset)."""
-    dataset = open_dataset(dataset_dir, verify=False)
+    """The audit's columns of a built dataset, verified like every command's read (each shard's size
+    and sha256 against the manifest: an audit of edited questions would vouch for them)."""
+    dataset = open_dataset(dataset_dir)
     rows = [record for _, record in dataset.records(split, COLUMNS)]
     if not rows:
         raise VideolakeError(f"no records in {dataset_dir}" + (f" split {split}" if split else ""))
@@ -146,7 +150,7 @@ def metric(task: str, completion: str, truth: str, meta_text: str | None) -> flo
 def score_completion(item: Item, completion: str) -> float:
     # Only MUSEG's reward reads meta (its stage, for the format term): other tasks share cache entries across records.
     try:
-        return metric(item.task, completion, item.answer, item.meta_text if item.task == "multi_segment_grounding" else None)
+        return metric(item.task, completion, item.answer, item.meta_text if form(item.task) == "segments" else None)
     except META_ERRORS as err:
         raise VideolakeError(f"{item.id}: its answer {item.answer[:60]!r} cannot be scored ({type(err).__name__}: {str(err)[:120]})") from err
 
@@ -282,7 +286,7 @@ OPTION_PICKERS = {
 
 
 def truth_letter(item: Item) -> str:
-    return json.loads(item.answer)["answer"] if item.task == "grounding_qa" else item.answer
+    return json.loads(item.answer)["answer"] if form(item.task) == "letter_glue" else item.answer
 
 
 def majority(values: Iterable[str]) -> str | None:
@@ -428,14 +432,14 @@ def fit_by_frame_count(fit: list[Item], label: Callable[[Item], str]) -> Callabl
 
 
 def interval_text(task: str, intervals: list[tuple[float, float]]) -> str:
-    if task == "temporal_grounding":
+    if form(task) == "interval_to":
         return f"{intervals[0][0]:.2f} to {intervals[0][1]:.2f}"
     return " ".join(f"{s:.2f}-{e:.2f}" for s, e in intervals)
 
 
 def truth_fractions(item: Item) -> list[tuple[float, float]]:
     """The answer's segments as fractions of the video (merged where they overlap)."""
-    segments = parse.parse_segments(item.answer) if item.task == "multi_segment_grounding" else [truth_interval(item.answer)]
+    segments = parse.parse_segments(item.answer) if form(item.task) == "segments" else [truth_interval(item.answer)]
     return [(s / item.duration, e / item.duration) for s, e in merge_intervals(segments or [])] if item.duration else []
 
 
@@ -506,14 +510,14 @@ def baselines_for(task: str, fit: list[Item], multiple_choice: bool) -> dict[str
         if fit:
             found |= {"letter_prior": fit_letter_prior(fit), "option_text": fit_option_text_prior(fit), "text_nb": fit_text_classifier(fit), "frame_count": fit_by_frame_count(fit, truth_letter)}
         found = {name: guess for name, guess in found.items() if guess is not None}
-        return {name: with_whole_video_glue(guess) for name, guess in found.items()} if task == "grounding_qa" else found
-    if task == "object_tracking":
+        return {name: with_whole_video_glue(guess) for name, guess in found.items()} if form(task) == "letter_glue" else found
+    if form(task) == "boxes":
         found = {"best_box": fit_best_box(fit), "first_box": copy_first_box}
     elif not fit:
         found = {}
     else:
         found = {"majority": fit_majority(fit), "frame_count": fit_by_frame_count(fit, lambda item: item.answer)}
-        if task in INTERVAL_TASKS:
+        if form(task) in INTERVAL_FORMS:
             found["best_interval"] = fit_best_interval(fit)
         else:
             found |= {"best_counts": fit_best_counts(fit), "text_nb": fit_text_classifier(fit)}
@@ -533,7 +537,7 @@ def audit_group(items: list[Item], margin: float = MARGIN) -> dict:
     if not scored:
         return row
     multiple_choice = all(item.options for item in items)
-    chance = chance_score(scored) if multiple_choice or task in PARTIAL_CREDIT else max(chance_score(scored), range_guess_score(scored))
+    chance = chance_score(scored) if multiple_choice or form(task) in PARTIAL_CREDIT else max(chance_score(scored), range_guess_score(scored))
     row["chance"] = round(100 * chance, 2)
     for name, guess in baselines_for(task, fit, multiple_choice).items():
         guesses = [guess(item) for item in scored]
@@ -685,9 +689,16 @@ def chart(result: dict, path: Path, title: str) -> Path:
 
 
 def audit(dataset_dir: Path, out: Path, split: str | None = None, margin: float = MARGIN) -> tuple[dict, list[Path]]:
-    """Audit a built dataset into ``out``: audit.json and audit.png."""
-    result = {"dataset": Path(dataset_dir).name, **audit_rows(dataset_rows(dataset_dir, split), margin)}
+    """Audit a built dataset into ``out``: audit.json and audit.png. Inside the dataset only its
+    own ``audit/`` folder is allowed (anything else there would be taken for part of the build)."""
+    if not math.isfinite(margin):
+        raise VideolakeError(f"--margin must be a number of points, not {margin * 100}")
     out = Path(out)
+    home = Path(dataset_dir).resolve() / "audit"
+    resolved = out.resolve()
+    if resolved != home and home not in resolved.parents:
+        refuse_output_inside(out, Path(dataset_dir))
+    result = {"dataset": Path(dataset_dir).name, **audit_rows(dataset_rows(dataset_dir, split), margin)}
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / "audit.json"
     json_path.write_text(json.dumps(result, indent=2) + "\n")

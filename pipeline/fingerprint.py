@@ -28,6 +28,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from videolake import VideolakeError
+from videolake.pipeline.dataset import read_json
 from videolake.pipeline.ingest import SourceRef, discover, read_archive_members
 
 STEP_SECONDS = 0.25  # a trim shifts the grid by at most half a step
@@ -304,10 +305,7 @@ def load_exclusions(path: Path, cache_dir: Path | None = None, map_fn: Callable 
 
 
 def read_fingerprint_file(path: Path) -> dict[str, Fingerprint]:
-    try:
-        document = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise VideolakeError(f"{path}: not a fingerprint file (not UTF-8 JSON: {err})") from None
+    document = read_json(path)  # not JSON, too deep or too large: one line
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT or not isinstance(document.get("fingerprints"), dict):
         raise VideolakeError(f"{path}: not a fingerprint file (make one with: videolake fingerprint DIR --out FILE)")
     if document.get("algorithm") != ALGORITHM:

@@ -36,6 +36,7 @@ from videolake import VideolakeError, __version__
 from videolake.pipeline.annotations import read_recipe_annotations
 from videolake.pipeline.audit import audit_rows, read_rows
 from videolake.pipeline.audit import summary as audit_summary
+from videolake.pipeline.dataset import parse_manifest
 from videolake.pipeline.encode import Encoder, choose_encoder, with_options
 from videolake.pipeline.fingerprint import Grouping, group_pool
 from videolake.pipeline.ingest import discover, list_archive, resolve_root
@@ -322,7 +323,7 @@ def check_holdout(plan: Plan, out: Path) -> None:
     for manifest_path in sorted(out.glob("*/manifest.json")):
         if manifest_path.parent.name == plan.recipe.name:
             continue
-        other = json.loads(manifest_path.read_text())
+        other = parse_manifest(manifest_path.parent)[0]  # a broken one is one line naming it: its holdout cannot be checked
         if other["sources"]["digest"] != sources_digest(plan.sources):
             continue  # another pool: nothing shared to protect
         leaked = mine_train & set(other["holdout"]["benchmark_source_ids"])

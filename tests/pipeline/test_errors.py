@@ -67,6 +67,15 @@ def test_a_second_build_into_the_same_folder_is_refused(recipe, tmp_path):
     assert build_cli(recipe, out).returncode == 0  # the lock died with its holder
 
 
+@pytest.mark.parametrize("broken", ["[1]", "{}", "garbage{", '{"sources": {"digest": "x"}}'])
+def test_a_broken_dataset_beside_the_output_is_one_line_naming_it(recipe, tmp_path, broken):
+    """Its holdout cannot be checked against this build's, so the build stops before writing."""
+    (tmp_path / "out" / "other").mkdir(parents=True)
+    (tmp_path / "out" / "other" / "manifest.json").write_text(broken)
+    assert_one_line_error(build_cli(recipe, tmp_path / "out"), "other")
+    assert not (tmp_path / "out" / "tiny").exists()
+
+
 def test_a_recipe_that_is_not_utf8(tmp_path):
     path = tmp_path / "latin1.yaml"
     path.write_bytes("name: caf\xe9\n".encode("latin-1"))

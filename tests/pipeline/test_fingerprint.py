@@ -235,7 +235,8 @@ def test_exclusion_finds_copies_directly_and_through_another_copy():
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"\xff\xfe", "not UTF-8 JSON"),
+        (b"\xff\xfe", "not UTF-8 text"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
         (b"[1, 2]", "not a fingerprint file"),
         (json.dumps({"format": "videolake-fingerprints", "algorithm": "old", "fingerprints": {}}).encode(), "run videolake fingerprint again"),
         (json.dumps({"format": "videolake-fingerprints", "algorithm": fp.ALGORITHM, "fingerprints": {"a.mp4": ["xyz"]}}).encode(), "16-hex-digit"),
@@ -295,5 +296,5 @@ def test_fingerprint_then_build_with_exclude_keeps_every_copy_out(clips_dir, tmp
     assert manifests[1]["holdout"]["excluded"]["source_ids"] == holdout["excluded"]["source_ids"]  # a folder or its fingerprint file: the same exclusion
 
     (tmp_path / "broken.json").write_text("{")
-    assert_one_line_error(run_cli("build", recipe, "--sources", pool, "--out", tmp_path / "out-bad", "--exclude", tmp_path / "broken.json", "--quiet"), "not a fingerprint file")
+    assert_one_line_error(run_cli("build", recipe, "--sources", pool, "--out", tmp_path / "out-bad", "--exclude", tmp_path / "broken.json", "--quiet"), "not valid JSON")
     assert_one_line_error(run_cli("build", recipe, "--sources", pool, "--out", tmp_path / "out-bad", "--exclude", tmp_path / "missing"), "no such folder")
