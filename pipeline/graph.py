@@ -36,7 +36,7 @@ from videolake import VideolakeError, __version__
 from videolake.pipeline.annotations import read_recipe_annotations
 from videolake.pipeline.audit import audit_rows, read_rows
 from videolake.pipeline.audit import summary as audit_summary
-from videolake.pipeline.dataset import parse_manifest
+from videolake.pipeline.dataset import read_json
 from videolake.pipeline.encode import Encoder, choose_encoder, with_options
 from videolake.pipeline.fingerprint import Grouping, group_pool
 from videolake.pipeline.ingest import discover, list_archive, resolve_root
@@ -317,17 +317,32 @@ def claim_output(dataset_dir: Path, fingerprint: str) -> None:
     atomic_write_json(marker, {"fingerprint": fingerprint})
 
 
+def holdout_of(manifest_path: Path) -> tuple[str, set[str], set[str]]:
+    """Another build's pool digest and benchmark/train source ids; a manifest without them is one
+    line naming it (its holdout cannot be checked against this build's)."""
+    manifest = read_json(manifest_path)
+    sources = manifest.get("sources") if isinstance(manifest, dict) else None
+    holdout = manifest.get("holdout") if isinstance(manifest, dict) else None
+    if isinstance(sources, dict) and isinstance(sources.get("digest"), str) and isinstance(holdout, dict):
+        ids = [holdout.get("benchmark_source_ids"), holdout.get("train_source_ids")]
+        if all(isinstance(v, list) and all(isinstance(i, str) for i in v) for v in ids):
+            return sources["digest"], set(ids[0]), set(ids[1])
+    raise VideolakeError(
+        f"{manifest_path}: not a videolake manifest (no sources.digest and holdout source ids), so this build's holdout cannot be checked against it: remove it or build into another --out"
+    )
+
+
 def check_holdout(plan: Plan, out: Path) -> None:
     """Benchmark sources never reach a train split, across every dataset built into ``out``."""
     mine_train, mine_test = plan.source_ids(benchmark=False), plan.source_ids(benchmark=True)
     for manifest_path in sorted(out.glob("*/manifest.json")):
         if manifest_path.parent.name == plan.recipe.name:
             continue
-        other = parse_manifest(manifest_path.parent)[0]  # a broken one is one line naming it: its holdout cannot be checked
-        if other["sources"]["digest"] != sources_digest(plan.sources):
+        digest, benchmark_ids, train_ids = holdout_of(manifest_path)
+        if digest != sources_digest(plan.sources):
             continue  # another pool: nothing shared to protect
-        leaked = mine_train & set(other["holdout"]["benchmark_source_ids"])
-        leaked |= mine_test & set(other["holdout"]["train_source_ids"])
+        leaked = mine_train & benchmark_ids
+        leaked |= mine_test & train_ids
         if leaked:
             raise VideolakeError(
                 f"{len(leaked)} source(s) would be both benchmark and training data with {manifest_path.parent.name} "
