@@ -110,7 +110,7 @@ class CardPile(Game):
             seen = sorted({card for state in meta["states"] for card in state})
             empty = ["No card"] if any(not state for state in meta["states"]) else []
             return qa.uniform_options(truth, [card_name(c) for c in seen] + empty, count, rng)
-        return qa.star_options(truth, lambda pile: [", ".join(order) for order in qa.transpositions(pile.split(", "))], count, rng)
+        return qa.star_options(truth, qa.order_swaps(", "), count, rng)
 
     def describe_state(self, state):
         return "the pile from top to bottom is " + ", ".join(card_name(c) for c in state)

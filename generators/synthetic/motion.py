@@ -727,7 +727,7 @@ def simulate_velocity(settings, rng):
     objects, walls = _lanes(settings, rng, speeds, [np.ones(frames)] * count)
     meta = world("velocity_comparison", settings, frames, objects, [event("checkpoint", 0, fps), event("checkpoint", frames - 1, fps)] + walls)
     order = [objects[i]["name"] for i in np.argsort(-speeds)]
-    options = qa.star_options(_ranking(order), lambda text: [_ranking(p) for p in qa.transpositions(text.split(" > "))], min(4, math.factorial(count)), rng)
+    options = qa.star_options(_ranking(order), qa.order_swaps(" > "), min(4, math.factorial(count)), rng)
     meta["query"] = qa.multiple_choice("ranking", "Rank the objects from fastest to slowest.", options)
     return meta
 
@@ -854,7 +854,7 @@ def simulate_ordering(settings, rng):
         events.append(event("jump", start, fps, object=obj["id"], peak_frame=start + jump_frames // 2))
     meta = world("event_ordering", settings, frames, objects, events)
     truth = [next(o["name"] for o in objects if o["id"] == e["object"]) for e in meta["events"]]
-    options = qa.star_options(_sequence(truth), lambda text: [_sequence(p) for p in qa.transpositions(text.split(", then "))], min(4, math.factorial(count)), rng)
+    options = qa.star_options(_sequence(truth), qa.order_swaps(", then "), min(4, math.factorial(count)), rng)
     meta["query"] = qa.multiple_choice("order", "Each object jumps once. In what order do they jump?", options)
     return meta
 

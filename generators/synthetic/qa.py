@@ -118,24 +118,6 @@ def choose(rng: np.random.Generator, items):
     return items[int(rng.integers(len(items)))]
 
 
-def pick_options(truth: str, candidates: Iterable[str], count: int, rng: np.random.Generator) -> list[str]:
-    """``count`` distinct options holding ``truth`` once, in random order.
-
-    Candidates come best first (plausible mistakes); duplicates and the truth itself are skipped.
-    Fewer than ``count`` distinct wrong candidates is a generator bug, so it raises.
-    """
-    wrong: list[str] = []
-    for candidate in candidates:
-        if candidate != truth and candidate not in wrong:
-            wrong.append(candidate)
-        if len(wrong) == count - 1:
-            break
-    if len(wrong) < count - 1:
-        raise CannotGenerate(f"only {len(wrong)} distinct distractors for {truth!r}")
-    options = wrong + [truth]
-    return [options[i] for i in rng.permutation(len(options))]
-
-
 def multiple_choice(kind: str, prompt: str, options: list[str], **details) -> dict:
     lines = [prompt] + [f"{LETTERS[i]}. {option}" for i, option in enumerate(options)]
     lines.append("Answer with the option's letter.")
@@ -229,14 +211,13 @@ def transpositions(items: list[str]) -> list[list[str]]:
     return swapped
 
 
-def number_window(truth: int, count: int, rng: np.random.Generator, lowest: int | None = None) -> list[str]:
-    """``count`` consecutive numbers holding ``truth`` at a uniform position.
+def order_swaps(separator: str) -> Callable[[str], list[str]]:
+    """Neighbours of an order written as its items joined by ``separator``: two items swapped."""
+    return lambda text: [separator.join(order) for order in transpositions(text.split(separator))]
 
-    Near ``lowest`` fewer windows fit: a window that would cross it is ``Unlucky`` (the caller
-    draws another world), which keeps a truth near the bound with probability fits / count and so
-    makes it no likelier to be the lowest option than a truth far from the bound is.
-    """
+
+def number_window(truth: int, count: int, rng: np.random.Generator) -> list[str]:
+    """``count`` consecutive numbers holding ``truth`` at a uniform position (for answers with no
+    bound near them: a bounded count takes ``uniform_options`` over its balanced range)."""
     start = truth - int(rng.integers(count))
-    if lowest is not None and start < lowest:
-        raise Unlucky
     return [str(start + i) for i in range(count)]

@@ -130,7 +130,7 @@ def test_star_options_put_the_truth_anywhere():
     rng = np.random.default_rng(0)
     roles = Counter()
     for _ in range(4000):
-        options = qa.star_options("a b c", lambda t: [" ".join(p) for p in qa.transpositions(t.split())], 4, rng)
+        options = qa.star_options("a b c", qa.order_swaps(" "), 4, rng)
         assert len(set(options)) == 4 and "a b c" in options
         parities = [sum(x > y for i, x in enumerate(o.split()) for y in o.split()[i + 1 :]) % 2 for o in options]
         anchor = next(o for o, p in zip(options, parities) if parities.count(p) == 1)  # the one of its parity
@@ -138,19 +138,10 @@ def test_star_options_put_the_truth_anywhere():
     assert roles["anchor"] / 4000 == pytest.approx(0.25, abs=0.02)
 
 
-def test_number_window_is_a_uniform_window_and_refuses_to_cross_the_bound():
+def test_number_window_is_a_uniform_window():
     rng = np.random.default_rng(0)
     positions = Counter(qa.number_window(10, 4, rng).index("10") for _ in range(4000))
     assert all(abs(n / 4000 - 0.25) < 0.02 for n in positions.values()) and len(positions) == 4
-    kept = 0
-    for _ in range(4000):
-        try:
-            window = qa.number_window(1, 4, rng, lowest=0)
-        except qa.Unlucky:
-            continue
-        kept += 1
-        assert window[0] in ("0", "1")
-    assert kept / 4000 == pytest.approx(0.5, abs=0.03)  # 2 of the 4 windows around 1 fit above 0
 
 
 def test_balanced_flattens_a_skewed_answer_prior():
