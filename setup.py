@@ -6,6 +6,7 @@ from setuptools import find_packages, setup
 ROOTS = {
     "videolake": "videolake",
     "videolake.pipeline": "pipeline",
+    "videolake.commands": "commands",
     "videolake.generators": "generators",
     "videolake.schemas": "schemas",
     "videolake.manifests": "manifests",
@@ -13,5 +14,7 @@ ROOTS = {
     "videolake.trainer": "trainer",  # imports torch: only with the `train` extra
 }
 
-packages = [name for root, folder in ROOTS.items() for name in [root, *(f"{root}.{sub}" for sub in find_packages(folder))]]
+packages = [
+    name for root, folder in ROOTS.items() for name in [root, *(f"{root}.{sub}" for sub in find_packages(folder))]
+]
 setup(packages=packages, package_dir=ROOTS)

@@ -30,9 +30,24 @@ from videolake.pipeline.recipes import builtin_tiers
 from videolake.pipeline.records import make_records
 from videolake.pipeline.sampling import sample_clip
 
-CLIPS = ["bikes.mp4", "carphone_pristine.mp4", "bigbuckbunny.mp4", "cityCC0.mpg", "b.mp4", "jwpIntro.mp4", "testMovie.mp4", "world.mp4"]
+CLIPS = [
+    "bikes.mp4",
+    "carphone_pristine.mp4",
+    "bigbuckbunny.mp4",
+    "cityCC0.mpg",
+    "b.mp4",
+    "jwpIntro.mp4",
+    "testMovie.mp4",
+    "world.mp4",
+]
 TASK_SUBTYPES = {
-    "anomaly_grounding": [("channel_swap", "default"), ("mirror", "default"), ("zoom_out", "default"), ("rotate180", "default"), ("shuffle", "default")],
+    "anomaly_grounding": [
+        ("channel_swap", "default"),
+        ("mirror", "default"),
+        ("zoom_out", "default"),
+        ("rotate180", "default"),
+        ("shuffle", "default"),
+    ],
     "object_counting": [("easy", "easy")],
     "temporal_jigsaw": [("easy", "easy")],
     "multi_segment_grounding": [("channel_swap", "default"), ("mirror", "default"), ("rotate180", "default")],
@@ -51,7 +66,9 @@ def print_table(rows: Iterable[dict], columns: list[tuple[str, int, Callable[[di
     others right-align (figures)."""
 
     def line(cells: Iterable[object]) -> str:
-        return "".join(f"{cell:<{-width}}" if width < 0 else f"{cell:>{width}}" for cell, (_, width, _) in zip(cells, columns))
+        return "".join(
+            f"{cell:<{-width}}" if width < 0 else f"{cell:>{width}}" for cell, (_, width, _) in zip(cells, columns)
+        )
 
     print(line(header for header, _, _ in columns) + (f"  {note}" if note else ""))
     for row in rows:
@@ -70,7 +87,20 @@ def specs_for(task: str, clips: list[Path]) -> list[SampleSpec]:
         subtype, tier = TASK_SUBTYPES[task][i % len(TASK_SUBTYPES[task])]
         annotation = ANNOTATION if TASKS[task].annotation_format(subtype) else None
         params = {k: v for k, v in (tiers[tier] or {}).items() if k in TASKS[task].reads(subtype)}
-        specs.append(SampleSpec(f"bench-{task}-{i}", task, subtype, tier, "train", SourceRef(path.name, str(path)), None, i, params, annotation))
+        specs.append(
+            SampleSpec(
+                f"bench-{task}-{i}",
+                task,
+                subtype,
+                tier,
+                "train",
+                SourceRef(path.name, str(path)),
+                None,
+                i,
+                params,
+                annotation,
+            )
+        )
     return specs
 
 
@@ -123,7 +153,10 @@ def rendered_throughput(samples: int, repeats: int) -> list[dict]:
     encoding the same videos alone."""
     rows = []
     for task in RENDERED_TASKS:
-        specs = [SampleSpec(f"bench-{task}-{i}", task, "rendered", "default", "train", None, None, i, {}) for i in range(samples)]
+        specs = [
+            SampleSpec(f"bench-{task}-{i}", task, "rendered", "default", "train", None, None, i, {})
+            for i in range(samples)
+        ]
         best_task, best_floor = float("inf"), float("inf")
         for _ in range(repeats):
             started = time.perf_counter()
@@ -163,7 +196,12 @@ def fingerprint_share(clips: list[Path], task_rows: list[dict], repeats: int) ->
     def share(samples_per_source: float) -> float:
         return round(100 * fingerprint / (fingerprint + samples_per_source * sample), 1)
 
-    return {"fingerprint_ms_per_clip": round(1000 * fingerprint, 1), "sample_ms": round(1000 * sample, 1), "share_one_per_source_pct": share(1), "share_demo_pct": share(DEMO_SAMPLES_PER_SOURCE)}
+    return {
+        "fingerprint_ms_per_clip": round(1000 * fingerprint, 1),
+        "sample_ms": round(1000 * sample, 1),
+        "share_one_per_source_pct": share(1),
+        "share_demo_pct": share(DEMO_SAMPLES_PER_SOURCE),
+    }
 
 
 def _seconds(work: Callable[[], object]) -> float:
@@ -184,7 +222,13 @@ def peak_rss_mib(clip: Path) -> dict:
         "assert not s, s;"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, time.perf_counter() - t)"
     )
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     rss, seconds = map(float, output.stdout.split())
     return {"clip": clip.name, "peak_rss_mib": round(rss, 1), "seconds": round(seconds, 2)}
 
@@ -192,7 +236,8 @@ def peak_rss_mib(clip: Path) -> dict:
 def reward_speed() -> dict:
     """Scoring a 2,700-item VIUBench and one GRPO step's rewards (8 rollouts x batch 512)."""
     from tests.rewards.test_score import viubench_items
-    from videolake.pipeline.score import random_predictions, score
+
+    from videolake.commands.score import random_predictions, score
     from videolake.rewards import accuracy_reward
 
     items = viubench_items()
@@ -218,8 +263,15 @@ def main(argv=None) -> None:
     clips = [args.clips / name for name in CLIPS if (args.clips / name).exists()][: 2 if args.tiny else None]
     rows = throughput(clips, args.repeats)
     fingerprints = fingerprint_share(clips, rows, args.repeats)
-    print(f"throughput, one process, {len(clips)} real clips, 48 frames at <= {MAX_SIZE[0]}x{MAX_SIZE[1]}, libx264 {ENCODER.options['preset']}")
-    columns = [("task", -36, itemgetter("task")), ("samples/s", 11, itemgetter("samples_per_s")), ("floor/s", 10, itemgetter("floor_samples_per_s")), ("ratio", 8, itemgetter("ratio_to_floor"))]
+    print(
+        f"throughput, one process, {len(clips)} real clips, 48 frames at <= {MAX_SIZE[0]}x{MAX_SIZE[1]}, libx264 {ENCODER.options['preset']}"
+    )
+    columns = [
+        ("task", -36, itemgetter("task")),
+        ("samples/s", 11, itemgetter("samples_per_s")),
+        ("floor/s", 10, itemgetter("floor_samples_per_s")),
+        ("ratio", 8, itemgetter("ratio_to_floor")),
+    ]
     print_table(rows, columns, "(target <= 1.3; floor: decode + encode only)")
     rendered = rendered_throughput(2 if args.tiny else 8, args.repeats)
     print("rendered scenes, 448x448 at 30 fps")
@@ -238,7 +290,9 @@ def main(argv=None) -> None:
     print(f"scoring 2,700 VIUBench items: {speed['score_2700_items_s']} s (target well under 1 s)")
     print(f"rewards for one GRPO step, 8 rollouts x batch 512: {speed['rewards_4096_completions_s']} s")
     if args.json:
-        args.json.write_text(json.dumps({"throughput": rows, "memory": memory, "rewards": speed, "fingerprint": fingerprints}, indent=2))
+        args.json.write_text(
+            json.dumps({"throughput": rows, "memory": memory, "rewards": speed, "fingerprint": fingerprints}, indent=2)
+        )
 
 
 if __name__ == "__main__":

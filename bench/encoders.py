@@ -31,7 +31,9 @@ def luma_psnr(clips, videos: list[bytes]) -> float:
     for clip, data in zip(clips, videos):
         reference = rgb_to_yuv420p(clip.frames)[:, : clip.frames.shape[1]]
         with av.open(io.BytesIO(data)) as container:
-            decoded = np.stack([f.to_ndarray(format="yuv420p")[: clip.frames.shape[1]] for f in container.decode(video=0)])
+            decoded = np.stack(
+                [f.to_ndarray(format="yuv420p")[: clip.frames.shape[1]] for f in container.decode(video=0)]
+            )
         error += float(((reference.astype(np.float64) - decoded) ** 2).sum())
         count += reference.size
     return 10 * np.log10(255**2 / max(error / count, 1e-12))
@@ -47,7 +49,15 @@ def preset_table(clips, repeats: int) -> list[dict]:
                 started = time.perf_counter()
                 videos = [encode_mp4(c.frames, c.fps, encoder) for c in clips]
                 best = min(best, time.perf_counter() - started)
-            rows.append({"preset": preset, "crf": crf, "s_per_sample": best / len(clips), "kib_per_sample": sum(map(len, videos)) / len(clips) / 1024, "psnr": luma_psnr(clips, videos)})
+            rows.append(
+                {
+                    "preset": preset,
+                    "crf": crf,
+                    "s_per_sample": best / len(clips),
+                    "kib_per_sample": sum(map(len, videos)) / len(clips) / 1024,
+                    "psnr": luma_psnr(clips, videos),
+                }
+            )
     return rows
 
 
@@ -73,7 +83,9 @@ def main(argv=None) -> None:
     if args.presets:
         rows = preset_table(clips, args.repeats)
         chosen = next(r for r in rows if (r["preset"], r["crf"]) == ("veryfast", "23"))
-        print(f"libx264 presets on {len(clips)} clips (48 frames each, one thread): time and bytes relative to the lake's veryfast CRF 23")
+        print(
+            f"libx264 presets on {len(clips)} clips (48 frames each, one thread): time and bytes relative to the lake's veryfast CRF 23"
+        )
         print_table(
             rows,
             [

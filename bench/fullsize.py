@@ -78,14 +78,30 @@ def run_build(command: list[str], log: Path) -> dict:
     workers = [rss for pid, rss in peaks.items() if pid != "driver"]
     if not workers:
         raise SystemExit("no worker process of the build was seen: the per-worker peak RSS would read 0")
-    return {"seconds": seconds, "driver_rss": peaks["driver"], "worker_rss": max(workers), "worker_processes": len(workers)}
+    return {
+        "seconds": seconds,
+        "driver_rss": peaks["driver"],
+        "worker_rss": max(workers),
+        "worker_processes": len(workers),
+    }
 
 
 def time_recipe(name: str, clips: list[Path], fraction: float, workers: int, scratch: Path) -> dict:
     document, scaled, full = scaled_recipe(name, fraction)
     recipe_file = scratch / f"{name}.yaml"
     recipe_file.write_text(yaml.safe_dump(document, sort_keys=False))
-    command = [sys.executable, "-m", "videolake.pipeline.cli", "build", str(recipe_file), "--out", str(scratch / "out"), "--workers", str(workers), "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "videolake.commands.cli",
+        "build",
+        str(recipe_file),
+        "--out",
+        str(scratch / "out"),
+        "--workers",
+        str(workers),
+        "--quiet",
+    ]
     if load_recipe(str(recipe_file)).needs_sources:
         holdout = document["holdout_fraction"]
         benchmark_only = all(split in BENCHMARK_SPLITS for split in document["splits"])
@@ -129,7 +145,9 @@ def main(argv=None) -> None:
     for name in args.recipes.split(","):
         with tempfile.TemporaryDirectory() as scratch:
             rows.append(time_recipe(name, clips, args.fraction, args.workers, Path(scratch)))
-    print(f"full-size builds ({args.workers} workers on {os.cpu_count()} cores, `videolake build`, every count x {args.fraction}; the full recipe extrapolated at the same rate)")
+    print(
+        f"full-size builds ({args.workers} workers on {os.cpu_count()} cores, `videolake build`, every count x {args.fraction}; the full recipe extrapolated at the same rate)"
+    )
     print_table(
         rows,
         [

@@ -46,7 +46,12 @@ def reward_worst_case(size: int) -> dict:
                         compute_score(task, text, EXAMPLE_TRUTHS[task], {"reward_mode": mode, "museg_stage": stage})
                         best = min(best, time.process_time() - started)
                     worst = max(worst, (best, f"{task}/{mode}/stage {stage} on '{name}'"))
-    return {"completion_bytes": size, "worst_ms": round(worst[0] * 1000, 2), "where": worst[1], "ratio_to_limit": round(worst[0] / REWARD_LIMIT_SECONDS, 3)}
+    return {
+        "completion_bytes": size,
+        "worst_ms": round(worst[0] * 1000, 2),
+        "where": worst[1],
+        "ratio_to_limit": round(worst[0] / REWARD_LIMIT_SECONDS, 3),
+    }
 
 
 def small_build(clips: Path, out: Path, samples: int) -> Path:
@@ -85,7 +90,7 @@ def decode_only_seconds(dataset: Path) -> float:
 
 
 def validate_speed(clips: Path, samples: int) -> dict:
-    from videolake.pipeline.validate import validate
+    from videolake.commands.validate import validate
 
     with tempfile.TemporaryDirectory() as folder:
         dataset = small_build(clips, Path(folder), samples)
@@ -130,9 +135,17 @@ print(first_shard, shards, used, resource.getrusage(resource.RUSAGE_SELF).ru_max
 
 
 def plan_scale(samples: int, sources: int) -> dict:
-    output = subprocess.run([sys.executable, "-c", PLAN_PROBE, str(samples), str(sources)], capture_output=True, text=True, check=True)
+    output = subprocess.run(
+        [sys.executable, "-c", PLAN_PROBE, str(samples), str(sources)], capture_output=True, text=True, check=True
+    )
     seconds, shards, used, rss = output.stdout.split()
-    return {"samples": samples, "sources": sources, "shards": int(shards), "first_shard_s": round(float(seconds), 3), "peak_rss_mib": round(float(rss), 1)}
+    return {
+        "samples": samples,
+        "sources": sources,
+        "shards": int(shards),
+        "first_shard_s": round(float(seconds), 3),
+        "peak_rss_mib": round(float(rss), 1),
+    }
 
 
 def videossr_rows(n: int, rng) -> list[dict]:
@@ -143,14 +156,41 @@ def videossr_rows(n: int, rng) -> list[dict]:
         if kind < 2:
             start, length = int(rng.integers(0, 32)), int(rng.integers(8, 17))
             subtype = ("channel_swap", "mirror", "zoom_out", "rotate180")[i % 4]
-            row = ("anomaly_grounding", subtype, "default", f"{start / 8:.1f}-{(start + length) / 8:.1f}", {"num_frames": 48, "fps": "8"})
+            row = (
+                "anomaly_grounding",
+                subtype,
+                "default",
+                f"{start / 8:.1f}-{(start + length) / 8:.1f}",
+                {"num_frames": 48, "fps": "8"},
+            )
         elif kind < 4:
-            row = ("temporal_jigsaw", "easy", "easy", "".join(str(d) for d in rng.permutation(6) + 1), {"num_frames": 48, "segments": 6, "segment_frames": 8, "fps": "8"})
+            row = (
+                "temporal_jigsaw",
+                "easy",
+                "easy",
+                "".join(str(d) for d in rng.permutation(6) + 1),
+                {"num_frames": 48, "segments": 6, "segment_frames": 8, "fps": "8"},
+            )
         else:
-            row = ("object_counting", "easy", "easy", ",".join(str(v) for v in rng.integers(1, 10, size=3)), {"num_frames": 48, "fps": "8", "generator": {"params": {}}})
+            row = (
+                "object_counting",
+                "easy",
+                "easy",
+                ",".join(str(v) for v in rng.integers(1, 10, size=3)),
+                {"num_frames": 48, "fps": "8", "generator": {"params": {}}},
+            )
         task, subtype, tier, answer, meta = row
         rows.append(
-            {"id": f"videossr-train-{i}", "task": task, "subtype": subtype, "tier": tier, "question": f"<video>\nThe {subtype} question.", "answer": answer, "fps": 8.0, "meta": json.dumps(meta)}
+            {
+                "id": f"videossr-train-{i}",
+                "task": task,
+                "subtype": subtype,
+                "tier": tier,
+                "question": f"<video>\nThe {subtype} question.",
+                "answer": answer,
+                "fps": 8.0,
+                "meta": json.dumps(meta),
+            }
         )
     return rows
 
@@ -164,11 +204,26 @@ def choice_rows(n: int, rng) -> list[dict]:
     for i in range(n):
         options = [" ".join(rng.choice(AUDIT_WORDS, size=int(rng.integers(3, 13)))) for _ in range(4)]
         answer = int(rng.integers(4))
-        annotation = {"video": f"v{i}.mp4", "question": "What happens?", "options": options, "answer": answer, "where": f"qa.json[{i}]"}
+        annotation = {
+            "video": f"v{i}.mp4",
+            "question": "What happens?",
+            "options": options,
+            "answer": answer,
+            "where": f"qa.json[{i}]",
+        }
         question = "<video>\nWhat happens? " + str([f"{'ABCD'[k]}. {o}" for k, o in enumerate(options)])
         meta = {"num_frames": int(rng.integers(32, 65)), "fps": "2", "annotation": annotation}
         rows.append(
-            {"id": f"choice-train-{i}", "task": "multiple_choice", "subtype": "llava_video", "tier": "default", "question": question, "answer": "ABCD"[answer], "fps": 2.0, "meta": json.dumps(meta)}
+            {
+                "id": f"choice-train-{i}",
+                "task": "multiple_choice",
+                "subtype": "llava_video",
+                "tier": "default",
+                "question": question,
+                "answer": "ABCD"[answer],
+                "fps": 2.0,
+                "meta": json.dumps(meta),
+            }
         )
     return rows
 
@@ -183,7 +238,10 @@ def audit_speed(records: int) -> list[dict]:
     found = []
     for name, make in (("VideoSSR-30K mix", videossr_rows), ("4-option questions", choice_rows)):
         rows = make(records, np.random.default_rng(0))
-        full = [{"split": "train", "source_id": "", "system": "", "reasoning": None, "videos": [b"\0" * 64], **row} for row in rows]
+        full = [
+            {"split": "train", "source_id": "", "system": "", "reasoning": None, "videos": [b"\0" * 64], **row}
+            for row in rows
+        ]
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "data-00000-of-00001.arrow"
             path.write_bytes(serialize_shard(full))
@@ -191,7 +249,16 @@ def audit_speed(records: int) -> list[dict]:
             started, cpu = time.perf_counter(), time.process_time()
             result = audit.audit_rows(audit.read_rows([path]))
             seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
-        found.append({"set": name, "records": records, "groups": len(result["groups"]), "flagged": len(result["flagged"]), "seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2)})
+        found.append(
+            {
+                "set": name,
+                "records": records,
+                "groups": len(result["groups"]),
+                "flagged": len(result["flagged"]),
+                "seconds": round(seconds, 2),
+                "cpu_seconds": round(cpu_seconds, 2),
+            }
+        )
     return found
 
 

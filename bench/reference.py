@@ -52,10 +52,14 @@ def extract_frames(path: Path, frames_dir: Path) -> Fraction:
         for index, frame in enumerate(container.decode(video=0)):  # every frame of the clip is decoded
             for k in wanted.get(index, ()):
                 image = frame.to_image()
-                image.resize(output_size(image.width, image.height, *MAX_SIZE), Image.BILINEAR).save(frames_dir / f"{k:05d}.jpg", quality=JPEG_QUALITY)
+                image.resize(output_size(image.width, image.height, *MAX_SIZE), Image.BILINEAR).save(
+                    frames_dir / f"{k:05d}.jpg", quality=JPEG_QUALITY
+                )
     missing = [k for k in range(FRAMES) if not (frames_dir / f"{k:05d}.jpg").exists()]
     for k in missing:  # a misstated frame count: repeat the last written frame, as a reader that clamps would
-        (frames_dir / f"{k:05d}.jpg").write_bytes((frames_dir / f"{max(j for j in range(k) if j not in missing):05d}.jpg").read_bytes())
+        (frames_dir / f"{k:05d}.jpg").write_bytes(
+            (frames_dir / f"{max(j for j in range(k) if j not in missing):05d}.jpg").read_bytes()
+        )
     return (Fraction(FRAMES) * Fraction(rate) / Fraction(0.9 * total).limit_denominator(1000)).limit_denominator(1000)
 
 
@@ -118,7 +122,11 @@ def main(argv=None) -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--tiny", action="store_true", help="two clips, one repeat")
     parser.add_argument("--tasks", default=",".join(PRETEXT_TASKS))
-    parser.add_argument("--preset", default=None, help="x264 preset for videolake's side (default: the lake's veryfast), as a recipe's x264: {preset}")
+    parser.add_argument(
+        "--preset",
+        default=None,
+        help="x264 preset for videolake's side (default: the lake's veryfast), as a recipe's x264: {preset}",
+    )
     args = parser.parse_args(argv)
     clips = short_clips(args.clips)[: 2 if args.tiny else None]
     tasks = args.tasks.split(",")

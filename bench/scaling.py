@@ -58,17 +58,33 @@ def main(argv=None) -> None:
         for workers in [int(w) for w in args.workers.split(",")]:
             out = Path(tmp) / f"out{workers}"
             started = time.perf_counter()
-            dataset = build(recipe(args.samples, args.shard_size), str(pool), out, workers=workers, encoder_name=args.encoder, progress=False)
+            dataset = build(
+                recipe(args.samples, args.shard_size),
+                str(pool),
+                out,
+                workers=workers,
+                encoder_name=args.encoder,
+                progress=False,
+            )
             seconds = time.perf_counter() - started
             manifest = json.loads((dataset / "manifest.json").read_text())
             shards = {k: v["sha256"] for k, v in manifest["shards"].items()}
             if checksums and shards != checksums[0]:
                 differing = sorted(k for k in shards if shards[k] != checksums[0].get(k))
                 skipped = json.loads((dataset / "build_report.json").read_text())["skipped"]
-                print(f"workers={workers}: {len(differing)} shard(s) differ from the first run, e.g. {differing[:3]}; skipped: {skipped[:3]}")
+                print(
+                    f"workers={workers}: {len(differing)} shard(s) differ from the first run, e.g. {differing[:3]}; skipped: {skipped[:3]}"
+                )
             checksums.append(shards)
             busy = sum(json.loads((dataset / "build_report.json").read_text())["shard_seconds"].values())
-            rows.append({"workers": workers, "seconds": seconds, "rate": args.samples / seconds, "busy": busy / (workers * seconds)})
+            rows.append(
+                {
+                    "workers": workers,
+                    "seconds": seconds,
+                    "rate": args.samples / seconds,
+                    "busy": busy / (workers * seconds),
+                }
+            )
         base = rows[0]["rate"]
         print_table(
             rows,

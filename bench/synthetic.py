@@ -34,7 +34,11 @@ ENCODER = ENCODERS["libx264"]
 
 
 def scenes(size: int, seeds: range) -> list[dict]:
-    return [synthetic.generate(None, name, {"size": size}, np.random.default_rng(seed)).meta for seed in seeds for name in synthetic.SCENARIOS]
+    return [
+        synthetic.generate(None, name, {"size": size}, np.random.default_rng(seed)).meta
+        for seed in seeds
+        for name in synthetic.SCENARIOS
+    ]
 
 
 def video(meta: dict):
@@ -80,11 +84,29 @@ def matplotlib_method(metas: list[dict], size: int) -> float:
                     if state["shape"] == "circle":
                         axes.add_patch(patches.Circle((x, y), state["radius"], color=colour))
                     else:
-                        axes.add_patch(patches.Polygon(shape_points(state["shape"], (x, y), state["radius"], angle), color=colour))
+                        axes.add_patch(
+                            patches.Polygon(shape_points(state["shape"], (x, y), state["radius"], angle), color=colour)
+                        )
                 figure.savefig(os.path.join(folder, f"{frame:05d}.png"))
                 plt.close(figure)
             subprocess.run(
-                [ffmpeg, "-v", "error", "-y", "-framerate", "30", "-i", os.path.join(folder, "%05d.png"), "-c:v", "libx264", "-crf", "23", "-pix_fmt", "yuv420p", os.path.join(folder, "out.mp4")],
+                [
+                    ffmpeg,
+                    "-v",
+                    "error",
+                    "-y",
+                    "-framerate",
+                    "30",
+                    "-i",
+                    os.path.join(folder, "%05d.png"),
+                    "-c:v",
+                    "libx264",
+                    "-crf",
+                    "23",
+                    "-pix_fmt",
+                    "yuv420p",
+                    os.path.join(folder, "out.mp4"),
+                ],
                 check=True,
             )
     return time.perf_counter() - started
@@ -149,10 +171,18 @@ def main(argv=None) -> None:
     print(f"SynRL render+encode at {size}x{size}, 30 fps: {len(metas)} videos, {frames} frames")
     print(f"  ours, 1 process          {report['ours_fps_1_process']:8.1f} frames/s")
     print(f"  ours, {workers} processes        {report['ours_fps_all_cores']:8.1f} frames/s")
-    print(f"  (a) paper's method       {report['paper_method_fps']:8.1f} frames/s on {len(motion_scenes)} motion scenes; ours on them {report['ours_fps_same_scenes']:.1f}")
-    print(f"      speed-up             {report['speedup_vs_paper_1_process']:8.1f}x (1 process)  {report['speedup_vs_paper_all_cores']:.1f}x (all cores)   target >= 20x")
-    print(f"  (b) encode only          {report['encode_only_fps']:8.1f} frames/s; ours takes {report['ours_vs_encode_only_time']:.2f}x its time   target <= 1.5x")
-    print(f"  bytes vs RGB-array path  {report['bytes_vs_rgb_path']:8.3f}x   target <= 1.0x  (luma PSNR {report['luma_psnr_db']['ours']} dB vs {report['luma_psnr_db']['rgb_path']} dB)")
+    print(
+        f"  (a) paper's method       {report['paper_method_fps']:8.1f} frames/s on {len(motion_scenes)} motion scenes; ours on them {report['ours_fps_same_scenes']:.1f}"
+    )
+    print(
+        f"      speed-up             {report['speedup_vs_paper_1_process']:8.1f}x (1 process)  {report['speedup_vs_paper_all_cores']:.1f}x (all cores)   target >= 20x"
+    )
+    print(
+        f"  (b) encode only          {report['encode_only_fps']:8.1f} frames/s; ours takes {report['ours_vs_encode_only_time']:.2f}x its time   target <= 1.5x"
+    )
+    print(
+        f"  bytes vs RGB-array path  {report['bytes_vs_rgb_path']:8.3f}x   target <= 1.0x  (luma PSNR {report['luma_psnr_db']['ours']} dB vs {report['luma_psnr_db']['rgb_path']} dB)"
+    )
     print(json.dumps(report))
 
 

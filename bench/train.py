@@ -34,7 +34,12 @@ def data_path(clips: Path, samples: int, repeats: int) -> dict:
         records = list(datasets.load_from_disk(str(small_build(clips, Path(folder), samples)))["train"])
         floor = best_seconds(lambda: [videos(record) for record in records], repeats)
         ours = best_seconds(lambda: [collate([record]) for record in records], repeats)
-    return {"records": len(records), "records_per_s": round(len(records) / ours, 1), "decode_records_per_s": round(len(records) / floor, 1), "ratio_to_decode": round(ours / floor, 2)}
+    return {
+        "records": len(records),
+        "records_per_s": round(len(records) / ours, 1),
+        "decode_records_per_s": round(len(records) / floor, 1),
+        "ratio_to_decode": round(ours / floor, 2),
+    }
 
 
 def main(argv=None) -> None:

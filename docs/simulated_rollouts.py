@@ -16,7 +16,12 @@ import numpy as np
 
 from videolake.rewards import ideal_completion
 
-SKILL = {"anomaly_grounding": (1.2, 2.0), "object_counting": (2.5, 1.2), "temporal_jigsaw": (0.6, 1.8), "synrl": (1.5, 1.0)}
+SKILL = {
+    "anomaly_grounding": (1.2, 2.0),
+    "object_counting": (2.5, 1.2),
+    "temporal_jigsaw": (0.6, 1.8),
+    "synrl": (1.5, 1.0),
+}
 K = 8
 
 
@@ -28,7 +33,9 @@ def main(dataset: str, out: str) -> None:
             for record in splits[split]:
                 skill = rng.beta(*SKILL.get(record["task"], (1.0, 1.0)))
                 for _ in range(K):
-                    completion = ideal_completion(record["task"], record["answer"]) if rng.random() < skill else "I cannot tell."
+                    completion = (
+                        ideal_completion(record["task"], record["answer"]) if rng.random() < skill else "I cannot tell."
+                    )
                     handle.write(json.dumps({"id": record["id"], "completion": completion}) + "\n")
 
 

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videolake.generators import anomaly, counting, grounding_qa, jigsaw, multi_segment, multiple_choice, open_ended_qa, synthetic, temporal_grounding, tracking
+from videolake.generators import (
+    anomaly,
+    counting,
+    grounding_qa,
+    jigsaw,
+    multi_segment,
+    multiple_choice,
+    open_ended_qa,
+    synthetic,
+    temporal_grounding,
+    tracking,
+)
 from videolake.generators.base import CannotGenerate, Contact, Sample, SampledClip, single_video_lengths
 from videolake.generators.perturbations import PERTURBATIONS
 
@@ -48,11 +59,22 @@ class Task:
 
 
 def _task(module, **options) -> Task:
-    hooks = {name: getattr(module, name) for name in ("annotation_format", "select_annotations", "needs_source", "contact") if hasattr(module, name)}
+    hooks = {
+        name: getattr(module, name)
+        for name in ("annotation_format", "select_annotations", "needs_source", "contact")
+        if hasattr(module, name)
+    }
     if hasattr(module, "SUBTYPES"):
         hooks["subtypes"] = module.SUBTYPES
     return Task(
-        module.TASK, module.generate, module.derive_answer, getattr(module, "video_lengths", single_video_lengths), module.settings_for, module.reads, module.random_guess, **{**hooks, **options}
+        module.TASK,
+        module.generate,
+        module.derive_answer,
+        getattr(module, "video_lengths", single_video_lengths),
+        module.settings_for,
+        module.reads,
+        module.random_guess,
+        **{**hooks, **options},
     )
 
 
@@ -61,9 +83,21 @@ TASKS: dict[str, Task] = {
     task.name: task
     for task in (
         _task(counting, subtypes=None, answer_form="counts"),
-        _task(anomaly, subtypes=tuple(PERTURBATIONS), interval_answers=True, required_density=anomaly.required_density, needs_donor=anomaly.needs_donor, answer_form="interval"),
+        _task(
+            anomaly,
+            subtypes=tuple(PERTURBATIONS),
+            interval_answers=True,
+            required_density=anomaly.required_density,
+            needs_donor=anomaly.needs_donor,
+            answer_form="interval",
+        ),
         _task(jigsaw, subtypes=None, required_density=jigsaw.required_density),
-        _task(synthetic, subtypes=tuple(synthetic.SCENARIOS), trace_facts=synthetic.trace_facts, needs_source=lambda subtype: False),
+        _task(
+            synthetic,
+            subtypes=tuple(synthetic.SCENARIOS),
+            trace_facts=synthetic.trace_facts,
+            needs_source=lambda subtype: False,
+        ),
         _task(temporal_grounding, interval_answers=True, answer_form="interval_to"),
         _task(multi_segment, answer_form="segments"),
         _task(tracking, answer_form="boxes"),

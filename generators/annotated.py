@@ -49,14 +49,23 @@ def checked_interval(start: float, end: float, meta: dict) -> tuple[float, float
     if not 0 <= start < end:
         raise BadAnnotation(f"{where(meta['annotation'])}: interval {start:g}-{end:g} s is empty or negative")
     if start >= length or end > length + TOLERANCE_SECONDS:
-        raise BadAnnotation(f"{where(meta['annotation'])}: interval {start:g}-{end:g} s is not inside the video ({length:.2f} s)")
+        raise BadAnnotation(
+            f"{where(meta['annotation'])}: interval {start:g}-{end:g} s is not inside the video ({length:.2f} s)"
+        )
     return start, min(end, length)
 
 
 def checked_box(box, width: int, height: int, label: str) -> tuple[float, float, float, float]:
     """An ``x, y, w, h`` box inside a ``width`` x ``height`` frame, as corners."""
     x, y, w, h = box
-    if w <= 0 or h <= 0 or x < -BOX_TOLERANCE or y < -BOX_TOLERANCE or x + w > width + BOX_TOLERANCE or y + h > height + BOX_TOLERANCE:
+    if (
+        w <= 0
+        or h <= 0
+        or x < -BOX_TOLERANCE
+        or y < -BOX_TOLERANCE
+        or x + w > width + BOX_TOLERANCE
+        or y + h > height + BOX_TOLERANCE
+    ):
         raise BadAnnotation(f"{label}: box {list(box)} is empty or outside the {width}x{height} frame")
     return max(0.0, x), max(0.0, y), min(float(width), x + w), min(float(height), y + h)
 
@@ -65,7 +74,12 @@ def scaled_box(corners, source_size, frame_size) -> list[int]:
     """Corners in the source's pixels -> the output video's pixels (outer edges)."""
     sx, sy = frame_size[0] / source_size[0], frame_size[1] / source_size[1]
     x1, y1, x2, y2 = corners
-    return [math.floor(x1 * sx), math.floor(y1 * sy), min(frame_size[0], math.ceil(x2 * sx)), min(frame_size[1], math.ceil(y2 * sy))]
+    return [
+        math.floor(x1 * sx),
+        math.floor(y1 * sy),
+        min(frame_size[0], math.ceil(x2 * sx)),
+        min(frame_size[1], math.ceil(y2 * sy)),
+    ]
 
 
 def cannot_generate(derive, meta: dict) -> str:

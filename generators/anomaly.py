@@ -80,7 +80,9 @@ def segment_start(rng: np.random.Generator, n: int, length: int, edge: int) -> i
     return offset if rng.random() < 0.5 else n - length - offset
 
 
-def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor: SampledClip | None = None) -> Sample:
+def generate(
+    clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor: SampledClip | None = None
+) -> Sample:
     settings = settings_for(params)
     perturbation = PERTURBATIONS[subtype]
     n = clip.num_slots
@@ -99,9 +101,14 @@ def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Gener
         donor_frames = donor.base_frames()[segment]
         h, w = frames.shape[1:3]
         if donor_frames.shape[1:3] != (h, w):
-            donor_frames = np.stack([np.asarray(Image.fromarray(f).resize((w, h), Image.BILINEAR)) for f in donor_frames])
+            donor_frames = np.stack(
+                [np.asarray(Image.fromarray(f).resize((w, h), Image.BILINEAR)) for f in donor_frames]
+            )
         frames[segment] = donor_frames
-        applied = {**applied, "donor_source_times": np.round(donor.source_times[donor.base_indices[segment]], 6).tolist()}
+        applied = {
+            **applied,
+            "donor_source_times": np.round(donor.source_times[donor.base_indices[segment]], 6).tolist(),
+        }
 
     meta = {
         "num_frames": n,
@@ -114,7 +121,9 @@ def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Gener
         "density": clip.density,
         "source_times": np.round(clip.source_times[dense_indices], 6).tolist(),
     }
-    return Sample(clips=[frames], question=question_for(subtype), answer=interval_answer(start, length, clip.fps), meta=meta)
+    return Sample(
+        clips=[frames], question=question_for(subtype), answer=interval_answer(start, length, clip.fps), meta=meta
+    )
 
 
 def derive_answer(meta: dict) -> str:
@@ -137,4 +146,6 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
 
 def contact(meta: dict) -> Contact:
     start, end = meta["start_frame"], meta["start_frame"] + meta["num_segment_frames"]
-    return Contact(dict.fromkeys(range(start, end), "inside"), f"red: perturbed frames {start}..{end - 1} ({meta['perturbation']})")
+    return Contact(
+        dict.fromkeys(range(start, end), "inside"), f"red: perturbed frames {start}..{end - 1} ({meta['perturbation']})"
+    )

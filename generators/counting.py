@@ -65,7 +65,9 @@ def _frames_with_gap(rng, num_slots: int, count: int, gap: int) -> list[int]:
     """``count`` sorted slots, consecutive ones at least ``gap`` apart, uniformly over valid sets."""
     free = num_slots - (count - 1) * (gap - 1)
     if free < count:
-        raise CannotGenerate(f"{count} frames at least {gap} apart need {(count - 1) * gap + 1} frames, the video has {num_slots}: lower max_frames or min_frame_gap, or sample more frames")
+        raise CannotGenerate(
+            f"{count} frames at least {gap} apart need {(count - 1) * gap + 1} frames, the video has {num_slots}: lower max_frames or min_frame_gap, or sample more frames"
+        )
     picks = np.sort(rng.choice(free, size=count, replace=False))
     return [int(p + i * (gap - 1)) for i, p in enumerate(picks)]
 
@@ -77,7 +79,13 @@ def shape_polygon(shape: dict) -> list[tuple[float, float]]:
         radius, corners = size / math.sqrt(2), 4
     else:
         radius, corners = size / math.sqrt(3), 3
-    return [(cx + radius * math.cos(angle + 2 * math.pi * k / corners), cy + radius * math.sin(angle + 2 * math.pi * k / corners)) for k in range(corners)]
+    return [
+        (
+            cx + radius * math.cos(angle + 2 * math.pi * k / corners),
+            cy + radius * math.sin(angle + 2 * math.pi * k / corners),
+        )
+        for k in range(corners)
+    ]
 
 
 def draw_shapes(frame: np.ndarray, shapes: list[dict]) -> np.ndarray:
@@ -167,7 +175,11 @@ def split_count(rng: np.random.Generator, max_frames: int, max_per_frame: int) -
     total = int(rng.integers(1, max_frames * max_per_frame + 1))
     frames = int(rng.integers(-(-total // max_per_frame), min(total, max_frames) + 1))
     while True:  # a uniform split of total into frames parts of 1..max_per_frame
-        cuts = np.sort(rng.choice(np.arange(1, total), size=frames - 1, replace=False)) if frames > 1 else np.array([], int)
+        cuts = (
+            np.sort(rng.choice(np.arange(1, total), size=frames - 1, replace=False))
+            if frames > 1
+            else np.array([], int)
+        )
         parts = np.diff(np.concatenate([[0], cuts, [total]])).astype(int)
         if parts.max() <= max_per_frame:
             return [int(v) for v in parts]

@@ -89,28 +89,54 @@ def _object_options(meta: dict, kind: str, truth: str, rng) -> list[str]:
     shapes = scenes.SPINNABLE if kind == "spin" else SHAPES
     others = [o["name"] for o in meta["objects"] if o["name"] != truth and o["shape"] in shapes]
     free = [c for c in OBJECT_COLOURS if c not in {o["colour"] for o in meta["objects"]}]
-    made_up = [f"{free[i]} {qa.choose(rng, list(shapes))}" for i in rng.permutation(len(free))[: max(0, 3 - len(others))]]
+    made_up = [
+        f"{free[i]} {qa.choose(rng, list(shapes))}" for i in rng.permutation(len(free))[: max(0, 3 - len(others))]
+    ]
     return qa.uniform_options(truth, others + made_up, 4, rng)
 
 
-def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None) -> Sample:
+def generate(
+    clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None
+) -> Sample:
     if subtype == "nextgqa":
         meta = annotated.whole_clip_meta(clip, annotation)
         answer = annotated.cannot_generate(derive_answer, meta)
-        return Sample([clip.base_frames()], question_text(annotation["question"], annotation["options"]), answer, meta, system=SYSTEM_PROMPT)
+        return Sample(
+            [clip.base_frames()],
+            question_text(annotation["question"], annotation["options"]),
+            answer,
+            meta,
+            system=SYSTEM_PROMPT,
+        )
     settings = settings_for(params)
     if qa.choose(rng, list(QUESTIONS)) == "which":
         meta = scenes.simulate(settings, rng, wanted=lambda m: bool(_sole_actions(m)))
         kind = qa.choose(rng, _sole_actions(meta))
         truth = _doers(meta, kind)[0]["name"]
-        meta["query"] = {"kind": "which", "action": kind, "text": f"Which object {scenes.VERBS[kind]}?", "options": _object_options(meta, kind, truth, rng)}
+        meta["query"] = {
+            "kind": "which",
+            "action": kind,
+            "text": f"Which object {scenes.VERBS[kind]}?",
+            "options": _object_options(meta, kind, truth, rng),
+        }
     else:  # the first action is drawn before the scene, so each is the answer equally often
         first = qa.choose(rng, list(scenes.ACTIONS))
         meta = scenes.simulate(settings, rng, wanted=lambda m: any(_first_action(o)[0] == first for o in m["objects"]))
         obj = qa.choose(rng, [o for o in meta["objects"] if _first_action(o)[0] == first])
         options = qa.uniform_options(DOES[first], [DOES[k] for k in scenes.ACTIONS], len(scenes.ACTIONS), rng)
-        meta["query"] = {"kind": "first", "object": obj["id"], "text": f"What does the {obj['name']} do first?", "options": options}
-    return Sample([scenes.render(meta)], question_text(meta["query"]["text"], meta["query"]["options"]), derive_answer(meta), meta, system=SYSTEM_PROMPT)
+        meta["query"] = {
+            "kind": "first",
+            "object": obj["id"],
+            "text": f"What does the {obj['name']} do first?",
+            "options": options,
+        }
+    return Sample(
+        [scenes.render(meta)],
+        question_text(meta["query"]["text"], meta["query"]["options"]),
+        derive_answer(meta),
+        meta,
+        system=SYSTEM_PROMPT,
+    )
 
 
 def solve(meta: dict) -> tuple[str, list[tuple[int, int]]]:
@@ -133,7 +159,9 @@ def _annotated_truth(meta: dict) -> dict:
         raise annotated.BadAnnotation(f"{annotated.where(rows)}: question {rows['qid']} has no grounding")
     if not 0 <= rows["answer"] < len(rows["options"]):
         raise ValueError("the answer is not one of the options")
-    segments = [[round(s, 2), round(e, 2)] for s, e in (annotated.checked_interval(s, e, meta) for s, e in rows["segments"])]
+    segments = [
+        [round(s, 2), round(e, 2)] for s, e in (annotated.checked_interval(s, e, meta) for s, e in rows["segments"])
+    ]
     return {"answer": qa.LETTERS[rows["answer"]], "segments": segments}
 
 
@@ -159,7 +187,14 @@ def contact(meta: dict) -> Contact:
     if "annotation" in meta:
         fps = meta["num_frames"] / annotated.duration(meta)
         truth = _annotated_truth(meta)
-        marked = {f: "inside" for s, e in truth["segments"] for f in range(int(s * fps), min(meta["num_frames"], int(np.ceil(e * fps))))}
+        marked = {
+            f: "inside"
+            for s, e in truth["segments"]
+            for f in range(int(s * fps), min(meta["num_frames"], int(np.ceil(e * fps))))
+        }
         return Contact(marked, f"red: the glue for answer {truth['answer']} ({annotated.where(meta['annotation'])})")
     truth, spans = solve(meta)
-    return Contact({f: "inside" for s, e in spans for f in range(s, e + 1)}, f"red: the glue for {truth!r} ({meta['query']['text']})")
+    return Contact(
+        {f: "inside" for s, e in spans for f in range(s, e + 1)},
+        f"red: the glue for {truth!r} ({meta['query']['text']})",
+    )

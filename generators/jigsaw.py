@@ -71,7 +71,9 @@ def _example(n: int) -> list[int]:
 def prompt(n: int) -> str:
     """Figure 11's wording for n clips (n = 6 and n = 8 reproduce the reference prompts exactly)."""
     example = _example(n)
-    steps = [f"the clip at position {example[0]} of this video is the true beginning (the 1st clip of the original video)"]
+    steps = [
+        f"the clip at position {example[0]} of this video is the true beginning (the 1st clip of the original video)"
+    ]
     for rank, position in enumerate(example[1:-1], start=2):
         steps.append(f"the clip at position {position} is the {ORDINALS.get(rank, f'{rank}th')} part")
     steps.append(f"and finally the clip at position {example[-1]} is the {ORDINALS.get(n, f'{n}th')} part")

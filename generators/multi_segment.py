@@ -16,7 +16,18 @@ from __future__ import annotations
 import numpy as np
 
 from videolake.generators import annotated
-from videolake.generators.base import CannotGenerate, Contact, Param, Sample, SampledClip, fps_from_str, fps_to_str, merge_settings, sample_range, single_video_question
+from videolake.generators.base import (
+    CannotGenerate,
+    Contact,
+    Param,
+    Sample,
+    SampledClip,
+    fps_from_str,
+    fps_to_str,
+    merge_settings,
+    sample_range,
+    single_video_question,
+)
 from videolake.generators.perturbations import DEFAULT_SETTINGS as PERTURBATION_SETTINGS
 from videolake.generators.perturbations import PARAMETERS as PERTURBATION_PARAMETERS
 from videolake.generators.perturbations import PERTURBATIONS
@@ -34,7 +45,8 @@ _FORMAT = (
     'Your output format should be like "<think>...</think><answer>...</answer>".'
 )
 PROMPTS = {  # MUSEG's question templates: stage 1 "frame_selection_thinking", stage 2 "..._n_timestamp"
-    1: "{} First, output reasoning process in <think> </think> tags. The reasoning process must REFER TO SPECIFIC TIMESTAMPS TO TELL WHERE YOU GET THE INFORMATION FROM THE VIDEO. " + _FORMAT,
+    1: "{} First, output reasoning process in <think> </think> tags. The reasoning process must REFER TO SPECIFIC TIMESTAMPS TO TELL WHERE YOU GET THE INFORMATION FROM THE VIDEO. "
+    + _FORMAT,
     2: "{} First, output reasoning process in <think> </think> tags. " + _FORMAT,
 }
 RENDERED_QUERY = "Find all the sections of the video where the {event}, and report the results with their respective start and end timestamps."
@@ -85,7 +97,9 @@ def select_annotations(rows: list[dict]) -> list[dict]:
     """One sample per (video, query): its intervals become the answer's segments."""
     groups: dict[tuple[str, str], dict] = {}
     for row in rows:
-        group = groups.setdefault((row["video"], row["query"]), {"video": row["video"], "query": row["query"], "segments": [], "where": []})
+        group = groups.setdefault(
+            (row["video"], row["query"]), {"video": row["video"], "query": row["query"], "segments": [], "where": []}
+        )
         group["segments"].append([row["start"], row["end"]])
         group["where"].append(row["where"])
     return list(groups.values())
@@ -100,15 +114,33 @@ def question(stage: int, query: str) -> str:
 
 
 def _repeated_events(meta: dict, at_least: int) -> list[tuple[str, str]]:
-    return [(obj["id"], kind) for obj in meta["objects"] for kind in scenes.ACTIONS if len(scenes.action_spans(obj, kind)) >= at_least]
+    return [
+        (obj["id"], kind)
+        for obj in meta["objects"]
+        for kind in scenes.ACTIONS
+        if len(scenes.action_spans(obj, kind)) >= at_least
+    ]
 
 
-def generate(clip: SampledClip | None, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None) -> Sample:
+def generate(
+    clip: SampledClip | None,
+    subtype: str,
+    params: dict,
+    rng: np.random.Generator,
+    donor=None,
+    annotation: dict | None = None,
+) -> Sample:
     settings = settings_for(params)
     if subtype in ANNOTATED:
         meta = {**annotated.whole_clip_meta(clip, annotation), "museg_stage": settings["stage"]}
         answer = annotated.cannot_generate(derive_answer, meta)
-        return Sample([clip.base_frames()], question(settings["stage"], ANNOTATED_QUERY.format(query=annotation["query"])), answer, meta, system=SYSTEM_PROMPT)
+        return Sample(
+            [clip.base_frames()],
+            question(settings["stage"], ANNOTATED_QUERY.format(query=annotation["query"])),
+            answer,
+            meta,
+            system=SYSTEM_PROMPT,
+        )
     if subtype == "rendered":
         meta = scenes.simulate(settings, rng, wanted=lambda m: bool(_repeated_events(m, settings["min_segments"])))
         object_id, kind = qa.choose(rng, _repeated_events(meta, settings["min_segments"]))
@@ -126,7 +158,9 @@ def place_segments(rng, slots: int, lengths: list[int], gap: int) -> list[int]:
     """Starts of segments of ``lengths`` in order, at least ``gap`` slots apart, uniformly placed."""
     slack = slots - sum(lengths) - gap * (len(lengths) - 1)
     if slack < 0:
-        raise CannotGenerate(f"{len(lengths)} segments of {sum(lengths)} frames with gaps of {gap} do not fit in {slots} frames")
+        raise CannotGenerate(
+            f"{len(lengths)} segments of {sum(lengths)} frames with gaps of {gap} do not fit in {slots} frames"
+        )
     cuts = np.sort(rng.integers(0, slack + 1, size=len(lengths)))
     starts, cursor, previous = [], 0, 0
     for cut, length in zip(cuts, lengths):
@@ -165,7 +199,9 @@ def frame_spans(meta: dict) -> list[tuple[int, int]]:
     if "perturbation" not in meta:
         return scenes.action_spans(scenes.by_id(meta, meta["query"]["object"]), meta["query"]["action"])
     spans = [(s, s + n) for s, n in meta["segments"]]
-    if any(not 0 <= s < e <= meta["num_frames"] for s, e in spans) or any(b[0] <= a[1] for a, b in zip(spans, spans[1:])):
+    if any(not 0 <= s < e <= meta["num_frames"] for s, e in spans) or any(
+        b[0] <= a[1] for a, b in zip(spans, spans[1:])
+    ):
         raise ValueError("perturbed segments overlap, touch or leave the video")
     return spans
 
@@ -200,7 +236,11 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
 def contact(meta: dict) -> Contact:
     if "annotation" in meta:
         fps = meta["num_frames"] / annotated.duration(meta)
-        marked = {f: "inside" for s, e in annotated_segments(meta) for f in range(int(s * fps), min(meta["num_frames"], int(np.ceil(e * fps))))}
+        marked = {
+            f: "inside"
+            for s, e in annotated_segments(meta)
+            for f in range(int(s * fps), min(meta["num_frames"], int(np.ceil(e * fps))))
+        }
         return Contact(marked, f"red: {meta['annotation']['query']!r} ({annotated.where(meta['annotation'])})")
     spans = frame_spans(meta)
     last = 0 if "perturbation" in meta else 1  # rendered spans include their end frame

@@ -43,7 +43,9 @@ def select_annotations(rows: list[dict]) -> list[dict]:
     return [row for row in rows if "options" in row]
 
 
-def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None) -> Sample:
+def generate(
+    clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None
+) -> Sample:
     meta = annotated.whole_clip_meta(clip, annotation)
     answer = annotated.cannot_generate(derive_answer, meta)
     lettered = [f"{qa.LETTERS[i]}. {option}" for i, option in enumerate(annotation["options"])]
@@ -54,7 +56,9 @@ def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=N
 def derive_answer(meta: dict) -> str:
     rows = meta["annotation"]
     if "options" not in rows:
-        raise annotated.BadAnnotation(f"{annotated.where(rows)}: an open-ended question (the open_ended_qa task reads those)")
+        raise annotated.BadAnnotation(
+            f"{annotated.where(rows)}: an open-ended question (the open_ended_qa task reads those)"
+        )
     if not 2 <= len(rows["options"]) <= len(qa.LETTERS) or not 0 <= rows["answer"] < len(rows["options"]):
         raise ValueError("the answer is not one of 2-8 options")
     return qa.LETTERS[rows["answer"]]

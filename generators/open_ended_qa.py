@@ -35,16 +35,22 @@ def select_annotations(rows: list[dict]) -> list[dict]:
     return [row for row in rows if "answer_text" in row]
 
 
-def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None) -> Sample:
+def generate(
+    clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None
+) -> Sample:
     meta = annotated.whole_clip_meta(clip, annotation)
     answer = annotated.cannot_generate(derive_answer, meta)
-    return Sample([clip.base_frames()], single_video_question(annotation["question"]), answer, meta, system=SYSTEM_PROMPT)
+    return Sample(
+        [clip.base_frames()], single_video_question(annotation["question"]), answer, meta, system=SYSTEM_PROMPT
+    )
 
 
 def derive_answer(meta: dict) -> str:
     rows = meta["annotation"]
     if not rows.get("answer_text", "").strip():
-        raise annotated.BadAnnotation(f"{annotated.where(rows)}: a multiple-choice question (the multiple_choice task reads those)")
+        raise annotated.BadAnnotation(
+            f"{annotated.where(rows)}: a multiple-choice question (the multiple_choice task reads those)"
+        )
     return rows["answer_text"].strip()
 
 

@@ -51,19 +51,38 @@ def interval_text(start: float, end: float) -> str:
 
 def _unique_events(meta: dict) -> list[tuple[str, str]]:
     """(object id, action) pairs the object performs exactly once."""
-    return [(obj["id"], kind) for obj in meta["objects"] for kind in scenes.ACTIONS if len(scenes.action_spans(obj, kind)) == 1]
+    return [
+        (obj["id"], kind)
+        for obj in meta["objects"]
+        for kind in scenes.ACTIONS
+        if len(scenes.action_spans(obj, kind)) == 1
+    ]
 
 
-def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None) -> Sample:
+def generate(
+    clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None
+) -> Sample:
     if subtype in ANNOTATED:
         meta = annotated.whole_clip_meta(clip, annotation)
         answer = annotated.cannot_generate(derive_answer, meta)
-        return Sample([clip.base_frames()], single_video_question(PROMPT.replace("[EVENT]", annotation["query"])), answer, meta, system=SYSTEM_PROMPT)
+        return Sample(
+            [clip.base_frames()],
+            single_video_question(PROMPT.replace("[EVENT]", annotation["query"])),
+            answer,
+            meta,
+            system=SYSTEM_PROMPT,
+        )
     meta = scenes.simulate(settings_for(params), rng, wanted=lambda m: bool(_unique_events(m)))
     object_id, kind = qa.choose(rng, _unique_events(meta))
     event = f"the {scenes.by_id(meta, object_id)['name']} {scenes.VERBS[kind]}"
     meta["query"] = {"object": object_id, "action": kind, "event": event}
-    return Sample([scenes.render(meta)], single_video_question(PROMPT.replace("[EVENT]", event)), derive_answer(meta), meta, system=SYSTEM_PROMPT)
+    return Sample(
+        [scenes.render(meta)],
+        single_video_question(PROMPT.replace("[EVENT]", event)),
+        derive_answer(meta),
+        meta,
+        system=SYSTEM_PROMPT,
+    )
 
 
 def _span(meta: dict) -> tuple[int, int]:
@@ -89,6 +108,11 @@ def contact(meta: dict) -> Contact:
         fps = meta["num_frames"] / annotated.duration(meta)
         start, end = (float(v) for v in derive_answer(meta).split(" to "))
         inside = range(int(start * fps), min(meta["num_frames"], int(np.ceil(end * fps))))
-        return Contact(dict.fromkeys(inside, "inside"), f"red: {meta['annotation']['query']!r} ({annotated.where(meta['annotation'])})")
+        return Contact(
+            dict.fromkeys(inside, "inside"),
+            f"red: {meta['annotation']['query']!r} ({annotated.where(meta['annotation'])})",
+        )
     start, end = _span(meta)
-    return Contact(dict.fromkeys(range(start, end + 1), "inside"), f"red: {meta['query']['event']} (frames {start}..{end})")
+    return Contact(
+        dict.fromkeys(range(start, end + 1), "inside"), f"red: {meta['query']['event']} (frames {start}..{end})"
+    )

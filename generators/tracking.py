@@ -20,7 +20,17 @@ from fractions import Fraction
 import numpy as np
 
 from videolake.generators import annotated
-from videolake.generators.base import CannotGenerate, Contact, Param, Sample, SampledClip, fps_to_str, merge_settings, sample_range, single_video_question
+from videolake.generators.base import (
+    CannotGenerate,
+    Contact,
+    Param,
+    Sample,
+    SampledClip,
+    fps_to_str,
+    merge_settings,
+    sample_range,
+    single_video_question,
+)
 from videolake.generators.counting import draw_shapes, shape_polygon
 from videolake.generators.synthetic import qa, scenes
 from videolake.generators.synthetic.render import OBJECT_COLOURS
@@ -28,7 +38,20 @@ from videolake.generators.temporal_grounding import SYSTEM_PROMPT
 
 TASK = "object_tracking"
 SUBTYPES = ("rendered", "overlay", "got10k")
-COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten", 11: "eleven", 12: "twelve", 16: "sixteen"}
+COUNT_WORDS = {
+    2: "two",
+    3: "three",
+    4: "four",
+    5: "five",
+    6: "six",
+    7: "seven",
+    8: "eight",
+    9: "nine",
+    10: "ten",
+    11: "eleven",
+    12: "twelve",
+    16: "sixteen",
+}
 # VideoChat-R1's tracking prompt, with pixel coordinates of the frame instead of normalized ones.
 PROMPT = (
     'Track the "{object}" in the video based on its initial coordinates "{start}". The output should be a list containing '
@@ -60,7 +83,11 @@ def settings_for(params: dict) -> dict:
 
 
 def reads(subtype: str) -> tuple[str, ...]:
-    return {"rendered": scenes.READS + ("asked_frames",), "overlay": ("asked_frames", "overlay_size", "overlay_travel"), "got10k": ("asked_frames",)}[subtype]
+    return {
+        "rendered": scenes.READS + ("asked_frames",),
+        "overlay": ("asked_frames", "overlay_size", "overlay_travel"),
+        "got10k": ("asked_frames",),
+    }[subtype]
 
 
 def needs_source(subtype: str) -> bool:
@@ -87,7 +114,14 @@ def _travel(obj: dict, frames: list[int]) -> float:
     return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
 
 
-def generate(clip: SampledClip | None, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None) -> Sample:
+def generate(
+    clip: SampledClip | None,
+    subtype: str,
+    params: dict,
+    rng: np.random.Generator,
+    donor=None,
+    annotation: dict | None = None,
+) -> Sample:
     settings = settings_for(params)
     count = settings["asked_frames"]
     if subtype == "got10k":
@@ -99,10 +133,19 @@ def generate(clip: SampledClip | None, subtype: str, params: dict, rng: np.rando
         def asked(world):
             return spread(world["num_frames"], count)
 
-        world = scenes.simulate(settings, rng, wanted=lambda w: max(_travel(o, asked(w)) for o in w["objects"]) >= MIN_TRAVEL)
+        world = scenes.simulate(
+            settings, rng, wanted=lambda w: max(_travel(o, asked(w)) for o in w["objects"]) >= MIN_TRAVEL
+        )
         target = max(world["objects"], key=lambda o: _travel(o, asked(world)))
         fps = Fraction(settings["fps"] * (count - 1), world["num_frames"] - 1).limit_denominator(1000)
-        meta = {"num_frames": count, "fps": fps_to_str(fps), "asked_frames": asked(world), "target": target["id"], "name": target["name"], "world": world}
+        meta = {
+            "num_frames": count,
+            "fps": fps_to_str(fps),
+            "asked_frames": asked(world),
+            "target": target["id"],
+            "name": target["name"],
+            "world": world,
+        }
         video = scenes.render(world, meta["asked_frames"])
         width = height = world["size"]
     else:
@@ -129,7 +172,9 @@ def _overlay(clip: SampledClip, settings: dict, rng) -> tuple[dict, np.ndarray]:
     h, w = frames.shape[1:3]
     size = sample_range(rng, settings["overlay_size"]) * min(h, w)
     kind, colour = qa.choose(rng, list(OVERLAY_SHAPES)), qa.choose(rng, list(OBJECT_COLOURS))
-    reach = size / 2 if kind == "circle" else size / math.sqrt(2) if kind == "square" else size / math.sqrt(3)  # circumradius
+    reach = (
+        size / 2 if kind == "circle" else size / math.sqrt(2) if kind == "square" else size / math.sqrt(3)
+    )  # circumradius
     low_x, high_x, low_y, high_y = reach, w - reach, reach, h - reach
     if high_x <= low_x or high_y <= low_y:
         raise CannotGenerate(f"a {size:.0f}-pixel shape does not fit a {w}x{h} frame")
@@ -141,7 +186,13 @@ def _overlay(clip: SampledClip, settings: dict, rng) -> tuple[dict, np.ndarray]:
     path = []
     for i in range(count):
         done = travel * i / (count - 1)
-        path.append([round(_bounce(x0, done * math.cos(heading), low_x, high_x), 2), round(_bounce(y0, done * math.sin(heading), low_y, high_y), 2), round((rotation0 + spin * i) % 360, 2)])
+        path.append(
+            [
+                round(_bounce(x0, done * math.cos(heading), low_x, high_x), 2),
+                round(_bounce(y0, done * math.sin(heading), low_y, high_y), 2),
+                round((rotation0 + spin * i) % 360, 2),
+            ]
+        )
     shape = {"type": kind, "size": round(size, 2), "color": [int(c) for c in OBJECT_COLOURS[colour]]}
     for i, (cx, cy, rotation) in enumerate(path):
         frames[i] = draw_shapes(frames[i], [{**shape, "cx": cx, "cy": cy, "rotation": rotation}])
@@ -192,7 +243,12 @@ def _overlay_box(shape: dict, cx: float, cy: float, rotation: float, w: int, h: 
     else:
         points = shape_polygon({"type": shape["type"], "cx": cx, "cy": cy, "size": shape["size"], "rotation": rotation})
         xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return [max(0, math.floor(min(xs))), max(0, math.floor(min(ys))), min(w, math.ceil(max(xs))), min(h, math.ceil(max(ys)))]
+    return [
+        max(0, math.floor(min(xs))),
+        max(0, math.floor(min(ys))),
+        min(w, math.ceil(max(xs))),
+        min(h, math.ceil(max(ys))),
+    ]
 
 
 def boxes_for(meta: dict) -> list[list[int]]:
@@ -203,11 +259,16 @@ def boxes_for(meta: dict) -> list[list[int]]:
         if len(rows["boxes"]) != meta["num_frames"]:
             raise ValueError("one annotated box per frame expected")
         width, height = meta["source_size"]
-        corners = [annotated.checked_box(box, width, height, f"{rows['where']} frame {name}") for box, name in zip(rows["boxes"], rows["frames"])]
+        corners = [
+            annotated.checked_box(box, width, height, f"{rows['where']} frame {name}")
+            for box, name in zip(rows["boxes"], rows["frames"])
+        ]
         return [annotated.scaled_box(c, meta["source_size"], meta["frame_size"]) for c in corners]
     if "world" in meta:
         world = meta["world"]
-        if len(meta["asked_frames"]) != meta["num_frames"] or not all(0 <= f < world["num_frames"] for f in meta["asked_frames"]):
+        if len(meta["asked_frames"]) != meta["num_frames"] or not all(
+            0 <= f < world["num_frames"] for f in meta["asked_frames"]
+        ):
             raise ValueError("asked frames outside the simulation")
         return [scenes.box_at(scenes.by_id(world, meta["target"]), f, world["size"]) for f in meta["asked_frames"]]
     if len(meta["overlay"]["path"]) != meta["num_frames"]:

@@ -40,7 +40,15 @@ from videolake.pipeline.ingest import Skipped, SourceRef
 FRAME_EXTENSIONS = {".jpg", ".jpeg", ".png"}
 GOT10K_FPS = 10  # GOT-10k sequences are 10 fps frame folders
 NEXTQA_COLUMNS = ("video", "question", "answer", "qid", "a0", "a1", "a2", "a3", "a4")
-JSON_TYPES = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array", dict: "an object"}
+JSON_TYPES = {
+    type(None): "null",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    str: "a string",
+    list: "an array",
+    dict: "an object",
+}
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,15 @@ def read_charades_sta(path: Path, where: str) -> tuple[list[dict], list[Skipped]
         try:
             if not sep or len(parts) != 3 or not query.strip():
                 raise ValueError("expected 'VIDEOID start end##query'")
-            rows.append({"video": parts[0], "start": _number(parts[1], "start"), "end": _number(parts[2], "end"), "query": _clean_query(query), "where": f"{where}:{number}"})
+            rows.append(
+                {
+                    "video": parts[0],
+                    "start": _number(parts[1], "start"),
+                    "end": _number(parts[2], "end"),
+                    "query": _clean_query(query),
+                    "where": f"{where}:{number}",
+                }
+            )
         except ValueError as err:
             skipped.append(Skipped(f"{where}:{number}", str(err)))
     return rows, skipped
@@ -157,7 +173,9 @@ def read_activitynet(path: Path, where: str) -> tuple[list[dict], list[Skipped]]
             except ValueError as err:
                 skipped.append(Skipped(here, f"unreadable sentence: {err}"))
                 continue
-            rows.append({"video": video, "start": start, "end": end, "query": query, "duration": duration, "where": here})
+            rows.append(
+                {"video": video, "start": start, "end": end, "query": query, "duration": duration, "where": here}
+            )
     return rows, skipped
 
 
@@ -181,7 +199,9 @@ def read_got10k(path: Path, where: str, refuse_outside=None) -> tuple[list[dict]
         try:
             frames = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in FRAME_EXTENSIONS)
             lines = truth.read_text(encoding="utf-8", errors="replace").splitlines()
-            boxes = [[_number(v, "box value") for v in re.split(r"[,\s]+", line.strip())] for line in lines if line.strip()]
+            boxes = [
+                [_number(v, "box value") for v in re.split(r"[,\s]+", line.strip())] for line in lines if line.strip()
+            ]
             if any(len(box) != 4 for box in boxes):
                 raise ValueError("expected one x,y,w,h box per line")
             if not boxes:
@@ -190,9 +210,21 @@ def read_got10k(path: Path, where: str, refuse_outside=None) -> tuple[list[dict]
                 raise ValueError(f"{len(boxes)} boxes for {len(frames)} frames")
             obj = _object_class(folder)
         except (OSError, ValueError) as err:
-            skipped.append(Skipped(name, f"groundtruth.txt: {err.strerror if isinstance(err, OSError) and err.strerror else err}"))
+            skipped.append(
+                Skipped(name, f"groundtruth.txt: {err.strerror if isinstance(err, OSError) and err.strerror else err}")
+            )
             continue
-        rows.append({"video": name, "frames": frames, "boxes": boxes, "object": obj, "fps": GOT10K_FPS, "where": f"{name}/groundtruth.txt", "folder": str(folder)})
+        rows.append(
+            {
+                "video": name,
+                "frames": frames,
+                "boxes": boxes,
+                "object": obj,
+                "fps": GOT10K_FPS,
+                "where": f"{name}/groundtruth.txt",
+                "folder": str(folder),
+            }
+        )
     return rows, skipped
 
 
@@ -211,7 +243,12 @@ def _grounding(document, name: str) -> tuple[dict, list[Skipped]]:
     questions are read without grounding."""
     if isinstance(document, dict):
         return document, []
-    return {}, [Skipped(name, f"expected a JSON object of videos, got {_json_type(document)}: its questions are read without grounding")]
+    return {}, [
+        Skipped(
+            name,
+            f"expected a JSON object of videos, got {_json_type(document)}: its questions are read without grounding",
+        )
+    ]
 
 
 def _grounded(grounding: dict, video: str, qid: str) -> dict:
@@ -222,7 +259,9 @@ def _grounded(grounding: dict, video: str, qid: str) -> dict:
     location = _json_of(entry.get("location", {}), dict, f"grounding of video {video!r}: location")
     if qid not in location:
         return {}
-    segments = [_interval(s, f"segment {k}") for k, s in enumerate(_json_of(location[qid], list, f"location of {qid!r}"))]
+    segments = [
+        _interval(s, f"segment {k}") for k, s in enumerate(_json_of(location[qid], list, f"location of {qid!r}"))
+    ]
     return {"segments": segments, "duration": _json_number(entry.get("duration"), "duration")}
 
 
@@ -231,7 +270,9 @@ def read_nextgqa(paths: list[Path], where: list[str]) -> tuple[list[dict], list[
     csv_paths = [(p, w) for p, w in zip(paths, where) if p.suffix.lower() == ".csv"]
     json_paths = [(p, w) for p, w in zip(paths, where) if p.suffix.lower() == ".json"]
     if len(csv_paths) != 1 or len(json_paths) > 1 or len(csv_paths) + len(json_paths) != len(paths):
-        raise VideolakeError(f"nextgqa annotations are one question CSV and at most one grounding JSON, got {', '.join(where)}")
+        raise VideolakeError(
+            f"nextgqa annotations are one question CSV and at most one grounding JSON, got {', '.join(where)}"
+        )
     grounding, skipped = _grounding(_json(*json_paths[0]), json_paths[0][1]) if json_paths else ({}, [])
     rows = []
     path, name = csv_paths[0]
@@ -258,7 +299,17 @@ def read_nextgqa(paths: list[Path], where: list[str]) -> tuple[list[dict], list[
                     video, qid, question = line["video"].strip(), line["qid"].strip(), line["question"].strip()
                     if not video or not question:
                         raise ValueError("no video or no question")
-                    rows.append({"video": video, "qid": qid, "question": question, "options": options, "answer": answer, "where": here, **_grounded(grounding, video, qid)})
+                    rows.append(
+                        {
+                            "video": video,
+                            "qid": qid,
+                            "question": question,
+                            "options": options,
+                            "answer": answer,
+                            "where": here,
+                            **_grounded(grounding, video, qid),
+                        }
+                    )
                 except ValueError as err:
                     skipped.append(Skipped(here, f"unreadable question: {err}"))
         except csv.Error as err:
@@ -275,7 +326,9 @@ def read_llava_video(path: Path, where: str) -> tuple[list[dict], list[Skipped]]
     bad turn is reported whole."""
     document = _json(path, where)
     if not isinstance(document, list):
-        raise VideolakeError(f"{where}: expected a JSON list of {{video, conversations}} items, got {_json_type(document)}")
+        raise VideolakeError(
+            f"{where}: expected a JSON list of {{video, conversations}} items, got {_json_type(document)}"
+        )
     rows, skipped = [], []
     for index, item in enumerate(document):
         here = f"{where}[{index}]"
@@ -288,7 +341,12 @@ def read_llava_video(path: Path, where: str) -> tuple[list[dict], list[Skipped]]
                 human, gpt = _json_of(turns[k], dict, f"turn {k}"), _json_of(turns[k + 1], dict, f"turn {k + 1}")
                 if human.get("from") != "human" or gpt.get("from") != "gpt":
                     raise ValueError("turns must alternate human, gpt")
-                question = _json_text(human.get("value"), f"turn {k} value").replace("<image>", "").replace("<video>", "").strip()
+                question = (
+                    _json_text(human.get("value"), f"turn {k} value")
+                    .replace("<image>", "")
+                    .replace("<video>", "")
+                    .strip()
+                )
                 answer = _json_text(gpt.get("value"), f"turn {k + 1} value").strip()
                 if not question:
                     raise ValueError(f"turn {k} holds no question")
@@ -308,7 +366,11 @@ def _question_and_answer(question: str, answer: str) -> dict:
         chosen = re.match(r"^\(?([A-H])(?:[.):]|$|\s)", answer)
         if chosen and chosen.group(1) in letters:
             stem = "\n".join(line for line in lines if not OPTION_LINE.match(line.strip())).strip()
-            return {"question": stem, "options": [text for _, text in options], "answer": letters.index(chosen.group(1))}
+            return {
+                "question": stem,
+                "options": [text for _, text in options],
+                "answer": letters.index(chosen.group(1)),
+            }
     return {"question": question, "answer_text": answer}
 
 
@@ -354,9 +416,13 @@ class VideoIndex:
             return self.by_id[video]
         suffix = [s for s in self.by_id.values() if s.source_id.endswith("/" + video)]
         stem = PurePosixPath(video).stem
-        found = suffix or self.by_stem.get(stem) or (self.by_stem.get(stem[2:]) if stem.startswith("v_") else None) or []
+        found = (
+            suffix or self.by_stem.get(stem) or (self.by_stem.get(stem[2:]) if stem.startswith("v_") else None) or []
+        )
         if len(found) != 1:
-            raise LookupError(f"video {video!r} is {'not among the sources' if not found else f'ambiguous ({len(found)} sources match)'}")
+            raise LookupError(
+                f"video {video!r} is {'not among the sources' if not found else f'ambiguous ({len(found)} sources match)'}"
+            )
         return found[0]
 
 
@@ -377,7 +443,9 @@ class SourcesRoot:
 
     def refuse_outside(self, path: Path, name: str) -> None:
         if not self.outside_allowed and not self.contains(path):
-            raise VideolakeError(f"annotation file {name} leads outside --sources ({self.root}) through a symlink; pass --annotations-outside-sources to read it anyway")
+            raise VideolakeError(
+                f"annotation file {name} leads outside --sources ({self.root}) through a symlink; pass --annotations-outside-sources to read it anyway"
+            )
 
     def resolve(self, name: str) -> tuple[Path, str]:
         """(the path to read, the name rows and the report give it: relative to the root, or for a
@@ -385,16 +453,24 @@ class SourcesRoot:
         normal = os.path.normpath(name)
         lexically_outside = PurePath(normal).is_absolute() or normal == ".." or normal.startswith(".." + os.sep)
         if lexically_outside and not self.outside_allowed:
-            raise VideolakeError(f"annotation file {name} is outside --sources ({self.root}): give a path inside it, or pass --annotations-outside-sources")
+            raise VideolakeError(
+                f"annotation file {name} is outside --sources ({self.root}): give a path inside it, or pass --annotations-outside-sources"
+            )
         path = Path(normal) if PurePath(normal).is_absolute() else self.root / normal
         if not path.exists():
             raise VideolakeError(f"annotation file not found: {name} (looked in {self.root})")
         self.refuse_outside(path, name)
-        shown = (PurePath(os.path.realpath(path)).name or "annotations") if lexically_outside else PurePath(normal).as_posix()
+        shown = (
+            (PurePath(os.path.realpath(path)).name or "annotations")
+            if lexically_outside
+            else PurePath(normal).as_posix()
+        )
         return path, shown
 
 
-def annotated_samples(fmt: str, files: list[str], root: SourcesRoot, sources: list[SourceRef], select=None) -> tuple[list[AnnotatedSample], list[Skipped]]:
+def annotated_samples(
+    fmt: str, files: list[str], root: SourcesRoot, sources: list[SourceRef], select=None
+) -> tuple[list[AnnotatedSample], list[Skipped]]:
     """The entry's samples: rows read from ``files`` (relative to ``root``), selected or grouped by the
     task's ``select`` hook (every segment of one query; only the questions with options), joined
     to their videos."""
@@ -420,18 +496,28 @@ def annotated_samples(fmt: str, files: list[str], root: SourcesRoot, sources: li
     return samples, skipped
 
 
-def read_recipe_annotations(recipe, root: Path | None, sources: list[SourceRef], outside_allowed: bool = False) -> tuple[dict[tuple[str, int], list[AnnotatedSample]], list[Skipped]]:
+def read_recipe_annotations(
+    recipe, root: Path | None, sources: list[SourceRef], outside_allowed: bool = False
+) -> tuple[dict[tuple[str, int], list[AnnotatedSample]], list[Skipped]]:
     """Every annotated entry's samples, keyed (split, entry index); rows that fail, with reasons.
     ``outside_allowed``: annotation files may lie outside ``root`` (``--annotations-outside-sources``)."""
     from videolake.generators import TASKS
 
     entries = recipe.annotated_entries()
     if entries and root is None:
-        raise VideolakeError(f"recipe {recipe.name} reads annotated sets: pass --sources (the folder holding the videos and annotation files)")
+        raise VideolakeError(
+            f"recipe {recipe.name} reads annotated sets: pass --sources (the folder holding the videos and annotation files)"
+        )
     found, skipped = {}, []
     for split, index, entry in entries:
         task = TASKS[entry.task]
-        found[(split, index)], bad = annotated_samples(task.annotation_format(entry.subtype), list(entry.annotations), SourcesRoot(root, outside_allowed), sources, task.select_annotations)
+        found[(split, index)], bad = annotated_samples(
+            task.annotation_format(entry.subtype),
+            list(entry.annotations),
+            SourcesRoot(root, outside_allowed),
+            sources,
+            task.select_annotations,
+        )
         skipped += bad
     return found, sorted(set(skipped), key=lambda s: s.source_id)
 

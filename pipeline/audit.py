@@ -55,8 +55,12 @@ CHANCE_DRAWS_PER_GROUP = 4_000
 LETTERS = "ABCDEFGH"
 INTERVAL_FORMS = ("interval", "interval_to", "segments")  # Task.answer_form of the interval tasks
 PARTIAL_CREDIT = INTERVAL_FORMS + ("boxes", "counts")  # scored by overlap or per shape: the random guess is their floor
-INTERVAL_GRID = np.round(np.arange(0, 1.0001, 0.05), 2)  # candidate starts/ends of the best constant interval, as fractions of the video
-MAX_ANSWER_CLASSES = 64  # the text classifier of free answers learns the most common ones (memory: classes x vocabulary)
+INTERVAL_GRID = np.round(
+    np.arange(0, 1.0001, 0.05), 2
+)  # candidate starts/ends of the best constant interval, as fractions of the video
+MAX_ANSWER_CLASSES = (
+    64  # the text classifier of free answers learns the most common ones (memory: classes x vocabulary)
+)
 STEM_WORDS, OPTION_WORDS = 8, 3  # the classifier pairs the question's first words with each option's first words
 WORD = re.compile(r"[a-z0-9]+")
 # Reported but never flagged: the question itself gives what it copies.
@@ -115,7 +119,20 @@ def make_item(row: dict) -> Item | None:
     meta = record_meta(row)
     with reading_record(row):
         lengths = task.video_lengths(meta)
-    return Item(row["id"], row["task"], row["subtype"], row["tier"], row["question"], row["answer"], float(row["fps"]), row["meta"], meta, options_of(meta), len(lengths), int(sum(lengths)))
+    return Item(
+        row["id"],
+        row["task"],
+        row["subtype"],
+        row["tier"],
+        row["question"],
+        row["answer"],
+        float(row["fps"]),
+        row["meta"],
+        meta,
+        options_of(meta),
+        len(lengths),
+        int(sum(lengths)),
+    )
 
 
 def read_rows(paths: Iterable[Path]) -> list[dict]:
@@ -152,7 +169,9 @@ def score_completion(item: Item, completion: str) -> float:
     try:
         return metric(item.task, completion, item.answer, item.meta_text if form(item.task) == "segments" else None)
     except META_ERRORS as err:
-        raise VideolakeError(f"{item.id}: its answer {item.answer[:60]!r} cannot be scored ({type(err).__name__}: {str(err)[:120]})") from err
+        raise VideolakeError(
+            f"{item.id}: its answer {item.answer[:60]!r} cannot be scored ({type(err).__name__}: {str(err)[:120]})"
+        ) from err
 
 
 def score_guess(item: Item, guess: str) -> float:
@@ -203,7 +222,9 @@ def range_guess_score(items: list[Item]) -> float:
 # ---- option-only pickers -----------------------------------------------------------------------
 
 
-CHARACTER_EDIT_LIMIT = 24  # options all up to this long compare by characters; a set with a longer one (sentences) by words
+CHARACTER_EDIT_LIMIT = (
+    24  # options all up to this long compare by characters; a set with a longer one (sentences) by words
+)
 
 
 def edit_distance(a: Sequence, b: Sequence) -> int:
@@ -343,7 +364,11 @@ def option_features(item: Item) -> list[list[str]]:
     features = []
     for letter, text in zip(LETTERS, item.options):
         option = words(text)
-        features.append(ngrams(option, "o:") + [f"letter:{letter}", f"whole:{text.lower()}"] + [f"q:{q}|o:{o}" for q in stem for o in option[:OPTION_WORDS]])
+        features.append(
+            ngrams(option, "o:")
+            + [f"letter:{letter}", f"whole:{text.lower()}"]
+            + [f"q:{q}|o:{o}" for q in stem for o in option[:OPTION_WORDS]]
+        )
     return features
 
 
@@ -405,7 +430,12 @@ def fit_majority(fit: list[Item]) -> Callable[[Item], str | None]:
 def fit_best_counts(fit: list[Item]) -> Callable[[Item], str | None] | None:
     """Counting: the most common count of each shape (the best constant under exact match per shape)."""
     fields = [item.answer.split(",") for item in fit]
-    if not fields or len({len(f) for f in fields}) != 1 or len(fields[0]) < 2 or not all(v.strip().isdigit() for f in fields for v in f):
+    if (
+        not fields
+        or len({len(f) for f in fields}) != 1
+        or len(fields[0]) < 2
+        or not all(v.strip().isdigit() for f in fields for v in f)
+    ):
         return None
     best = ",".join(majority(f[i] for f in fields) for i in range(len(fields[0])))
     return lambda item: best
@@ -419,7 +449,10 @@ def fit_by_frame_count(fit: list[Item], label: Callable[[Item], str]) -> Callabl
     by_key: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for item in fit:
         by_key[item.videos][item.frames].append(label(item))
-    modes = {videos: (np.array(sorted(frames)), [majority(frames[f]) for f in sorted(frames)]) for videos, frames in by_key.items()}
+    modes = {
+        videos: (np.array(sorted(frames)), [majority(frames[f]) for f in sorted(frames)])
+        for videos, frames in by_key.items()
+    }
 
     def predict(item: Item) -> str | None:
         if item.videos not in modes:
@@ -455,7 +488,11 @@ def fit_best_interval(fit: list[Item]) -> Callable[[Item], str | None] | None:
     total = np.zeros(len(starts))
     for item in fit:
         truth = truth_fractions(item)
-        inter = sum(np.clip(np.minimum(ends, e) - np.maximum(starts, s), 0, None) for s, e in truth) if truth else np.zeros(len(starts))
+        inter = (
+            sum(np.clip(np.minimum(ends, e) - np.maximum(starts, s), 0, None) for s, e in truth)
+            if truth
+            else np.zeros(len(starts))
+        )
         union = (ends - starts) + sum(e - s for s, e in truth) - inter
         total += np.divide(inter, union, out=np.zeros(len(starts)), where=union > 0)
     best = tie_broken_best(total.tolist(), "best-interval")
@@ -480,7 +517,10 @@ def fit_best_box(fit: list[Item]) -> Callable[[Item], str | None] | None:
 
     def predict(item: Item) -> str:
         w, h = frame_size(item.meta)
-        return json.dumps([[round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h)]] * len(json.loads(item.answer)))
+        return json.dumps(
+            [[round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h)]]
+            * len(json.loads(item.answer))
+        )
 
     return predict
 
@@ -508,9 +548,18 @@ def baselines_for(task: str, fit: list[Item], multiple_choice: bool) -> dict[str
     if multiple_choice:
         found = dict(OPTION_PICKERS)
         if fit:
-            found |= {"letter_prior": fit_letter_prior(fit), "option_text": fit_option_text_prior(fit), "text_nb": fit_text_classifier(fit), "frame_count": fit_by_frame_count(fit, truth_letter)}
+            found |= {
+                "letter_prior": fit_letter_prior(fit),
+                "option_text": fit_option_text_prior(fit),
+                "text_nb": fit_text_classifier(fit),
+                "frame_count": fit_by_frame_count(fit, truth_letter),
+            }
         found = {name: guess for name, guess in found.items() if guess is not None}
-        return {name: with_whole_video_glue(guess) for name, guess in found.items()} if form(task) == "letter_glue" else found
+        return (
+            {name: with_whole_video_glue(guess) for name, guess in found.items()}
+            if form(task) == "letter_glue"
+            else found
+        )
     if form(task) == "boxes":
         found = {"best_box": fit_best_box(fit), "first_box": copy_first_box}
     elif not fit:
@@ -533,18 +582,36 @@ def audit_group(items: list[Item], margin: float = MARGIN) -> dict:
     fit = [item for item in items if fitting_half(item.id)]
     scored = [item for item in items if not fitting_half(item.id)]
     task, subtype, tier = items[0].group
-    row = {"task": task, "subtype": subtype, "tier": tier, "n_fit": len(fit), "n_scored": len(scored), "chance": None, "baselines": {}, "flagged": []}
+    row = {
+        "task": task,
+        "subtype": subtype,
+        "tier": tier,
+        "n_fit": len(fit),
+        "n_scored": len(scored),
+        "chance": None,
+        "baselines": {},
+        "flagged": [],
+    }
     if not scored:
         return row
     multiple_choice = all(item.options for item in items)
-    chance = chance_score(scored) if multiple_choice or form(task) in PARTIAL_CREDIT else max(chance_score(scored), range_guess_score(scored))
+    chance = (
+        chance_score(scored)
+        if multiple_choice or form(task) in PARTIAL_CREDIT
+        else max(chance_score(scored), range_guess_score(scored))
+    )
     row["chance"] = round(100 * chance, 2)
     for name, guess in baselines_for(task, fit, multiple_choice).items():
         guesses = [guess(item) for item in scored]
         accuracy = float(np.mean([score_guess(item, g) if g is not None else 0.0 for item, g in zip(scored, guesses)]))
         lower = wilson_lower(accuracy, len(scored))
         flagged = name not in REFERENCE_BASELINES and lower > chance + margin
-        row["baselines"][name] = {"accuracy": round(100 * accuracy, 2), "lower": round(100 * lower, 2), "flagged": flagged, **({"reference": True} if name in REFERENCE_BASELINES else {})}
+        row["baselines"][name] = {
+            "accuracy": round(100 * accuracy, 2),
+            "lower": round(100 * lower, 2),
+            "flagged": flagged,
+            **({"reference": True} if name in REFERENCE_BASELINES else {}),
+        }
         if flagged:
             row["flagged"].append(name)
     return row
@@ -567,7 +634,9 @@ def audit_rows(rows: list[dict], margin: float = MARGIN) -> dict:
         try:
             results.append(audit_group(groups[key], margin))
         except META_ERRORS as err:
-            raise VideolakeError(f"{'/'.join(key)}: a record's meta or answer does not fit its task ({type(err).__name__}: {str(err)[:120]})") from err
+            raise VideolakeError(
+                f"{'/'.join(key)}: a record's meta or answer does not fit its task ({type(err).__name__}: {str(err)[:120]})"
+            ) from err
     return {
         "records": len(rows),
         "not_audited": unknown,
@@ -632,7 +701,9 @@ def format_table(result: dict, title: str) -> str:
     """One line per group: chance, then each baseline's accuracy (! flagged, * reference, . n/a)."""
     names = [name for name in SHORT_NAMES if any(name in g["baselines"] for g in result["groups"])]
     wide = max([len("subtype")] + [len(g["subtype"]) for g in result["groups"]]) + 2
-    header = f"{'task':<25}{'subtype':<{wide}}{'tier':<9}{'n':>6}{'chance':>8}" + "".join(f"{SHORT_NAMES[n]:>8}" for n in names)
+    header = f"{'task':<25}{'subtype':<{wide}}{'tier':<9}{'n':>6}{'chance':>8}" + "".join(
+        f"{SHORT_NAMES[n]:>8}" for n in names
+    )
     lines = [title, header]
     for group in result["groups"]:
         cells = []
@@ -641,8 +712,13 @@ def format_table(result: dict, title: str) -> str:
             mark = "!" if baseline and baseline["flagged"] else "*" if baseline and baseline.get("reference") else " "
             cells.append(f"{'.':>8}" if baseline is None else f"{baseline['accuracy']:>7.1f}{mark}")
         chance = f"{group['chance']:>8.1f}" if group["chance"] is not None else f"{'.':>8}"
-        lines.append(f"{group['task']:<25}{group['subtype']:<{wide}}{group['tier']:<9}{group['n_scored']:>6}{chance}" + "".join(cells))
-    lines.append(f"! = Wilson 95% lower bound above chance + {result['margin']:.0f} points (answerable without the video); * = given in the question, not flagged; n = scored half")
+        lines.append(
+            f"{group['task']:<25}{group['subtype']:<{wide}}{group['tier']:<9}{group['n_scored']:>6}{chance}"
+            + "".join(cells)
+        )
+    lines.append(
+        f"! = Wilson 95% lower bound above chance + {result['margin']:.0f} points (answerable without the video); * = given in the question, not flagged; n = scored half"
+    )
     lines.append(f"flagged: {', '.join(result['flagged']) or 'none'}")
     return "\n".join(lines)
 
@@ -658,7 +734,13 @@ def card_lines(result: dict, escape: Callable[[str], str] = str) -> list[str]:
     ]
     for group in result["groups"]:
         best = strongest(group)
-        cells = [group["task"], group["subtype"], group["tier"], str(group["n_scored"]), f"{group['chance']:.1f}" if group["chance"] is not None else "-"]
+        cells = [
+            group["task"],
+            group["subtype"],
+            group["tier"],
+            str(group["n_scored"]),
+            f"{group['chance']:.1f}" if group["chance"] is not None else "-",
+        ]
         cells += [best[0], f"{best[1]['accuracy']:.1f} ({best[1]['lower']:.1f})"] if best else ["-", "-"]
         cells.append("yes" if group["flagged"] else "no")
         lines.append("| " + " | ".join(escape(cell) for cell in cells) + " |")
@@ -667,7 +749,7 @@ def card_lines(result: dict, escape: Callable[[str], str] = str) -> list[str]:
 
 def chart(result: dict, path: Path, title: str) -> Path:
     """Per group: the strongest baseline's accuracy with its 95 % lower bound, against chance + margin."""
-    from videolake.pipeline.inspect import pyplot, save_figure
+    from videolake.commands.inspect import pyplot, save_figure
 
     plt = pyplot()
     groups = [g for g in result["groups"] if g["chance"] is not None]
@@ -679,11 +761,18 @@ def chart(result: dict, path: Path, title: str) -> Path:
             axis.plot([x - 0.4, x + 0.4], [best[1]["lower"]] * 2, color="black", linewidth=1)
             axis.text(x, best[1]["accuracy"] + 1, best[0], ha="center", fontsize=6, rotation=90)
         axis.plot([x - 0.45, x + 0.45], [group["chance"]] * 2, color="#55A868", linewidth=2)
-        axis.plot([x - 0.45, x + 0.45], [group["chance"] + result["margin"]] * 2, color="#55A868", linewidth=1, linestyle="--")
-    axis.set_xticks(range(len(groups)), [f"{g['task'].split('_')[-1]}\n{g['subtype']}\n{g['tier']}" for g in groups], fontsize=6)
+        axis.plot(
+            [x - 0.45, x + 0.45], [group["chance"] + result["margin"]] * 2, color="#55A868", linewidth=1, linestyle="--"
+        )
+    axis.set_xticks(
+        range(len(groups)), [f"{g['task'].split('_')[-1]}\n{g['subtype']}\n{g['tier']}" for g in groups], fontsize=6
+    )
     axis.set_ylim(0, 105)
     axis.set_ylabel("score (%)")
-    axis.set_title(f"{title}\nbar: strongest blind baseline (black: 95% low; red: flagged); green: chance, dashed: chance + margin", fontsize=8)
+    axis.set_title(
+        f"{title}\nbar: strongest blind baseline (black: 95% low; red: flagged); green: chance, dashed: chance + margin",
+        fontsize=8,
+    )
     figure.tight_layout()
     return save_figure(figure, path, dpi=100)
 

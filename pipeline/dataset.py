@@ -30,7 +30,17 @@ HEX = frozenset("0123456789abcdef")
 SHARD_NAME = re.compile(r"data-[0-9]{5,}-of-[0-9]{5,}\.arrow")  # what builds and curate write: never a path
 # What generator code raises when a record's meta has the wrong shape: a missing key, a string where
 # a number goes, a number too large to allocate for, JSON nested past the interpreter's stack.
-META_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError, ZeroDivisionError, OverflowError, RecursionError, MemoryError)
+META_ERRORS = (
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    ZeroDivisionError,
+    OverflowError,
+    RecursionError,
+    MemoryError,
+)
 
 
 def read_json(path: Path):
@@ -132,7 +142,14 @@ def _string(value, path: Path, field: str) -> str:
 
 def _plain_name(value, path: Path, field: str) -> str:
     """A single path component: manifests name folders and files, and must never point outside."""
-    if not isinstance(value, str) or not value or value.startswith(".") or "/" in value or "\\" in value or "\0" in value:
+    if (
+        not isinstance(value, str)
+        or not value
+        or value.startswith(".")
+        or "/" in value
+        or "\\" in value
+        or "\0" in value
+    ):
         raise _fail(path, field, "a plain file or folder name", value)
     return value
 
@@ -236,7 +253,9 @@ def open_dataset(dataset_dir: Path, *, verify: bool = True) -> Dataset:
         for shard in shards:
             problem = shard_problem(shard)
             if problem:
-                raise VideolakeError(f"{dataset_dir}/{problem} (the dataset changed after it was built: rebuild it or run videolake validate)")
+                raise VideolakeError(
+                    f"{dataset_dir}/{problem} (the dataset changed after it was built: rebuild it or run videolake validate)"
+                )
     return Dataset(dataset_dir, manifest, shards)
 
 
@@ -262,7 +281,9 @@ def reading_record(record: dict):
     try:
         yield
     except META_ERRORS as err:
-        raise VideolakeError(f"{record.get('id', '?')}: meta does not fit the record ({type(err).__name__}: {str(err)[:120]})") from err
+        raise VideolakeError(
+            f"{record.get('id', '?')}: meta does not fit the record ({type(err).__name__}: {str(err)[:120]})"
+        ) from err
 
 
 def refuse_output_inside(output: Path, *inputs: Path) -> None:

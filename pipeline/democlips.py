@@ -53,7 +53,9 @@ def _pip_download(pin: str, folder: Path, binary: bool) -> Path:
     command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *kind, "-d", str(folder), pin]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        raise VideolakeError(f"pip download {pin} failed: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode}")
+        raise VideolakeError(
+            f"pip download {pin} failed: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode}"
+        )
     name = pin.split("==")[0].replace("-", "_").lower()
     matches = [p for p in folder.iterdir() if p.name.replace("-", "_").lower().startswith(name)]
     if not matches:

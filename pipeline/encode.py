@@ -69,7 +69,9 @@ def _convert(frames: np.ndarray, planes: np.ndarray) -> None:
         total += 2
         quads.append(total >> 2)
     chroma = planes[:, h:].reshape(t, 2, h // 2, w // 2)
-    for (wr, wg, wb), bias, (pr, pg, pb), target in zip(YCBCR_WEIGHTS, YCBCR_BIAS, ((r, g, b), quads, quads), (planes[:, :h], chroma[:, 0], chroma[:, 1])):
+    for (wr, wg, wb), bias, (pr, pg, pb), target in zip(
+        YCBCR_WEIGHTS, YCBCR_BIAS, ((r, g, b), quads, quads), (planes[:, :h], chroma[:, 0], chroma[:, 1])
+    ):
         value = pr * np.uint16(wr % 65536)
         value += pg * np.uint16(wg % 65536)
         value += pb * np.uint16(wb % 65536)
@@ -120,7 +122,9 @@ def paletted_to_yuv420p(index_frames: Iterable[np.ndarray], palette: np.ndarray)
         for top, bottom, left, right in boxes:
             box = rgb_to_yuv420p(palette[index[None, top:bottom, left:right]])[0]
             planes[top:bottom, left:right] = box[: bottom - top]
-            chroma[:, top // 2 : bottom // 2, left // 2 : right // 2] = box[bottom - top :].reshape(2, (bottom - top) // 2, (right - left) // 2)
+            chroma[:, top // 2 : bottom // 2, left // 2 : right // 2] = box[bottom - top :].reshape(
+                2, (bottom - top) // 2, (right - left) // 2
+            )
         previous = index
         yield planes
 
@@ -140,7 +144,9 @@ def _changed_boxes(changed: np.ndarray, gap: int = 8) -> list[tuple[int, int, in
     return boxes
 
 
-def encode_yuv420p(planes: Iterable[np.ndarray], width: int, height: int, fps: Fraction, encoder: Encoder = ENCODERS["libx264"]) -> bytes:
+def encode_yuv420p(
+    planes: Iterable[np.ndarray], width: int, height: int, fps: Fraction, encoder: Encoder = ENCODERS["libx264"]
+) -> bytes:
     """In-memory MP4 of planar yuv420p images [H * 3 / 2, W], frame i at i / fps."""
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp4") as container:
@@ -174,7 +180,9 @@ def decode_mp4(data: bytes) -> np.ndarray:
     a new one (and its thread pool) per frame, which made this 7x slower. Same pixels."""
     reformatter = VideoReformatter()
     with av.open(io.BytesIO(data)) as container:
-        return np.stack([reformatter.reformat(f, format="rgb24", threads=1).to_ndarray() for f in container.decode(video=0)])
+        return np.stack(
+            [reformatter.reformat(f, format="rgb24", threads=1).to_ndarray() for f in container.decode(video=0)]
+        )
 
 
 @cache
@@ -189,7 +197,11 @@ def nvenc_works() -> bool:
 
 def with_options(encoder: Encoder, x264: dict) -> Encoder:
     """A recipe's x264 settings (preset, crf) on libx264; NVENC has its own and ignores them."""
-    return Encoder(encoder.codec, {**encoder.options, **{k: str(v) for k, v in x264.items()}}) if x264 and encoder.codec == "libx264" else encoder
+    return (
+        Encoder(encoder.codec, {**encoder.options, **{k: str(v) for k, v in x264.items()}})
+        if x264 and encoder.codec == "libx264"
+        else encoder
+    )
 
 
 def choose_encoder(name: str = "auto") -> Encoder:

@@ -55,7 +55,9 @@ class Fingerprint:
 
     @classmethod
     def from_json(cls, items, where: str) -> Fingerprint:
-        if not isinstance(items, list) or not all(item is None or (isinstance(item, str) and len(item) == 16) for item in items):
+        if not isinstance(items, list) or not all(
+            item is None or (isinstance(item, str) and len(item) == 16) for item in items
+        ):
             raise VideolakeError(f"{where}: a fingerprint must be a list of 16-hex-digit strings or nulls")
         try:
             hashes = np.array([int(item, 16) if item is not None else 0 for item in items], dtype=np.uint64)
@@ -81,7 +83,9 @@ def fingerprint_video(source: str | BinaryIO) -> Fingerprint:
     def keep(frame) -> None:
         turns = round(int(frame.rotation or 0) / 90) % 4
         width, height = (32, 36) if turns % 2 else (36, 32)
-        gray = reformatter.reformat(frame, width=width, height=height, format="gray", interpolation="AREA", threads=1).to_ndarray()
+        gray = reformatter.reformat(
+            frame, width=width, height=height, format="gray", interpolation="AREA", threads=1
+        ).to_ndarray()
         value, ok = dhash(np.rot90(gray, k=turns) if turns else gray)
         hashes.append(value)
         informative.append(ok)
@@ -144,10 +148,14 @@ def _cache_key(source: SourceRef) -> str | None:
         st = os.stat(source.container)
     except OSError:
         return None
-    return hashlib.sha256(f"{ALGORITHM}|{source.container}|{source.member}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
+    return hashlib.sha256(
+        f"{ALGORITHM}|{source.container}|{source.member}|{st.st_size}|{st.st_mtime_ns}".encode()
+    ).hexdigest()[:24]
 
 
-def fingerprint_sources(sources: Iterable[SourceRef], cache_dir: Path | None = None, map_fn: Callable | None = None) -> tuple[dict[str, Fingerprint], dict[str, str], int]:
+def fingerprint_sources(
+    sources: Iterable[SourceRef], cache_dir: Path | None = None, map_fn: Callable | None = None
+) -> tuple[dict[str, Fingerprint], dict[str, str], int]:
     """(fingerprints by source_id, reason by source_id for those left to identity-only grouping,
     how many sources were decoded now rather than read from the cache).
 
@@ -174,7 +182,12 @@ def fingerprint_sources(sources: Iterable[SourceRef], cache_dir: Path | None = N
     for source, result in zip(files, map_fn(fingerprint_file, [s.container for s in files]) if files else []):
         results[source.source_id] = result
     archives = sorted(by_archive)
-    for archive, found in zip(archives, map_fn(fingerprint_archive, archives, [[s.member for s in by_archive[a]] for a in archives]) if archives else []):
+    for archive, found in zip(
+        archives,
+        map_fn(fingerprint_archive, archives, [[s.member for s in by_archive[a]] for a in archives])
+        if archives
+        else [],
+    ):
         for source in by_archive[archive]:
             results[source.source_id] = found.get(source.member, (None, "not fingerprinted: member not read"))
     if cache_dir:
@@ -185,7 +198,9 @@ def fingerprint_sources(sources: Iterable[SourceRef], cache_dir: Path | None = N
                 tmp = cache_dir / f".{key}.{os.getpid()}.tmp"
                 tmp.write_text(json.dumps(list(results[source.source_id])))
                 os.replace(tmp, cache_dir / f"{key}.json")
-    prints = {sid: Fingerprint.from_json(items, sid) for sid, (items, _) in sorted(results.items()) if items is not None}
+    prints = {
+        sid: Fingerprint.from_json(items, sid) for sid, (items, _) in sorted(results.items()) if items is not None
+    }
     reasons = {sid: reason for sid, (items, reason) in sorted(results.items()) if items is None}
     return prints, reasons, len(todo)
 
@@ -195,7 +210,11 @@ def near_duplicate(a: Fingerprint, b: Fingerprint) -> bool:
 
     A frame matches when the other clip shows a frame within MAX_BITS at the shifted grid point or
     one step either side (frame times jitter by up to a frame's duration)."""
-    close = (np.bitwise_count(a.hashes[:, None] ^ b.hashes[None, :]) <= MAX_BITS) & a.informative[:, None] & b.informative[None, :]
+    close = (
+        (np.bitwise_count(a.hashes[:, None] ^ b.hashes[None, :]) <= MAX_BITS)
+        & a.informative[:, None]
+        & b.informative[None, :]
+    )
     widened = close.copy()
     widened[:, 1:] |= close[:, :-1]
     widened[:, :-1] |= close[:, 1:]
@@ -264,7 +283,9 @@ def excluded_matches(pool: dict[str, Fingerprint], benchmark: dict[str, Fingerpr
     return dict(sorted(matches.items()))
 
 
-def write_fingerprint_file(folder: Path, out: Path, cache_dir: Path | None = None, map_fn: Callable | None = None) -> tuple[int, int]:
+def write_fingerprint_file(
+    folder: Path, out: Path, cache_dir: Path | None = None, map_fn: Callable | None = None
+) -> tuple[int, int]:
     """``videolake fingerprint DIR --out FILE``: every clip under DIR; (fingerprinted, identity-only)."""
     folder, out = Path(folder).resolve(), Path(out).absolute()
     if not folder.is_dir():
@@ -277,7 +298,12 @@ def write_fingerprint_file(folder: Path, out: Path, cache_dir: Path | None = Non
     if not sources:
         raise VideolakeError(f"no videos found under {folder}")
     prints, reasons, _ = fingerprint_sources(sources, cache_dir, map_fn)
-    document = {"format": FILE_FORMAT, "algorithm": ALGORITHM, "fingerprints": {sid: fp.to_json() for sid, fp in prints.items()}, "not_fingerprinted": reasons}
+    document = {
+        "format": FILE_FORMAT,
+        "algorithm": ALGORITHM,
+        "fingerprints": {sid: fp.to_json() for sid, fp in prints.items()},
+        "not_fingerprinted": reasons,
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
@@ -285,7 +311,9 @@ def write_fingerprint_file(folder: Path, out: Path, cache_dir: Path | None = Non
     return len(prints), len(reasons)
 
 
-def load_exclusions(path: Path, cache_dir: Path | None = None, map_fn: Callable | None = None) -> tuple[dict[str, Fingerprint], dict]:
+def load_exclusions(
+    path: Path, cache_dir: Path | None = None, map_fn: Callable | None = None
+) -> tuple[dict[str, Fingerprint], dict]:
     """The benchmark videos behind ``--exclude``: a folder (fingerprinted now) or a fingerprint
     file; and what the manifest records about them."""
     path = Path(path)
@@ -299,18 +327,35 @@ def load_exclusions(path: Path, cache_dir: Path | None = None, map_fn: Callable 
     else:
         raise VideolakeError(f"--exclude {path}: no such folder or fingerprint file")
     if not prints:
-        raise VideolakeError(f"--exclude {path}: no video could be fingerprinted" + (f" ({len(reasons)} tried)" if reasons else ""))
+        raise VideolakeError(
+            f"--exclude {path}: no video could be fingerprinted" + (f" ({len(reasons)} tried)" if reasons else "")
+        )
     digest = hashlib.sha256(json.dumps({sid: fp.to_json() for sid, fp in sorted(prints.items())}).encode()).hexdigest()
-    return prints, {"kind": kind, "name": path.name, "videos": len(prints), "not_fingerprinted": len(reasons), "digest": digest}
+    return prints, {
+        "kind": kind,
+        "name": path.name,
+        "videos": len(prints),
+        "not_fingerprinted": len(reasons),
+        "digest": digest,
+    }
 
 
 def read_fingerprint_file(path: Path) -> dict[str, Fingerprint]:
     document = read_json(path)  # not JSON, too deep or too large: one line
-    if not isinstance(document, dict) or document.get("format") != FILE_FORMAT or not isinstance(document.get("fingerprints"), dict):
+    if (
+        not isinstance(document, dict)
+        or document.get("format") != FILE_FORMAT
+        or not isinstance(document.get("fingerprints"), dict)
+    ):
         raise VideolakeError(f"{path}: not a fingerprint file (make one with: videolake fingerprint DIR --out FILE)")
     if document.get("algorithm") != ALGORITHM:
-        raise VideolakeError(f"{path}: fingerprints made with {document.get('algorithm')!r}, this version uses {ALGORITHM!r}: run videolake fingerprint again")
-    return {str(sid): Fingerprint.from_json(items, f"{path}: {sid}") for sid, items in sorted(document["fingerprints"].items())}
+        raise VideolakeError(
+            f"{path}: fingerprints made with {document.get('algorithm')!r}, this version uses {ALGORITHM!r}: run videolake fingerprint again"
+        )
+    return {
+        str(sid): Fingerprint.from_json(items, f"{path}: {sid}")
+        for sid, items in sorted(document["fingerprints"].items())
+    }
 
 
 GROUPING_RULE = (
@@ -342,11 +387,18 @@ class Grouping:
             }
         }
         if self.exclusion is not None:
-            record["excluded"] = {"rule": EXCLUSION_RULE, **self.exclusion, "source_ids": sorted(self.excluded), "matches": self.excluded}
+            record["excluded"] = {
+                "rule": EXCLUSION_RULE,
+                **self.exclusion,
+                "source_ids": sorted(self.excluded),
+                "matches": self.excluded,
+            }
         return record
 
 
-def group_pool(sources: list[SourceRef], cache_dir: Path | None, map_fn: Callable | None = None, exclude: Path | None = None) -> Grouping:
+def group_pool(
+    sources: list[SourceRef], cache_dir: Path | None, map_fn: Callable | None = None, exclude: Path | None = None
+) -> Grouping:
     """Fingerprint a pool (cached), group its near-duplicates and find the copies of ``exclude``'s videos."""
     started = time.perf_counter()
     prints, reasons, decoded = fingerprint_sources(sources, cache_dir, map_fn)

@@ -71,7 +71,11 @@ def shard_pieces(samples) -> list[list[SampleSpec]]:
     units: dict[str, list[SampleSpec]] = {}
     for spec in samples:
         source = spec.source
-        key = spec.id if source is None else (f"archive:{source.container}" if source.member is not None else f"file:{source.source_id}")
+        key = (
+            spec.id
+            if source is None
+            else (f"archive:{source.container}" if source.member is not None else f"file:{source.source_id}")
+        )
         units.setdefault(key, []).append(spec)
     pieces: list[list[SampleSpec]] = [[]]
     for unit in units.values():
@@ -81,7 +85,9 @@ def shard_pieces(samples) -> list[list[SampleSpec]]:
     return [piece for piece in pieces if piece]
 
 
-def build_piece(samples: list[SampleSpec], frames: int, max_size, encoder: Encoder, polisher: Polisher | None = None) -> dict:
+def build_piece(
+    samples: list[SampleSpec], frames: int, max_size, encoder: Encoder, polisher: Polisher | None = None
+) -> dict:
     """Runs on a worker: the records of some of a shard's samples, kept in the worker's memory
     until ``write_shard`` takes them."""
     started = time.perf_counter()
@@ -96,7 +102,9 @@ def write_shard(dataset_dir: Path, shard: Shard, pieces: list[dict]) -> dict:
     records = [by_id[spec.id] for spec in shard.samples if spec.id in by_id]
     data = serialize_shard(records)
     atomic_write_bytes(dataset_dir / shard.split / shard.filename, data)
-    polish_outcomes = Counter(outcome(json.loads(r["meta"])["reasoning_polish"]) for r in records if '"reasoning_polish"' in r["meta"])  # set only when polished
+    polish_outcomes = Counter(
+        outcome(json.loads(r["meta"])["reasoning_polish"]) for r in records if '"reasoning_polish"' in r["meta"]
+    )  # set only when polished
     sidecar = {
         "shard": shard.key,
         "rows": len(records),
@@ -126,7 +134,13 @@ def make_client(workers: int | None, scheduler: str | None):
     # the cluster and says how to resume, instead of every worker printing a traceback.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.CRITICAL)
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.CRITICAL,
+        )
     finally:
         signal.signal(signal.SIGINT, previous)
     return Client(cluster)
@@ -167,7 +181,9 @@ def build(
             def list_archives(paths):
                 return client.gather(client.map(list_archive, [str(p) for p in paths], pure=False)) if paths else []
 
-            found, discovery_skips = discover(root, cache_dir / "archives", list_archives, under) if root is not None else ([], [])
+            found, discovery_skips = (
+                discover(root, cache_dir / "archives", list_archives, under) if root is not None else ([], [])
+            )
             found = sorted(found)[:limit] if limit else found
             annotated, annotation_skips = read_recipe_annotations(recipe, root, found, annotations_outside_sources)
             discovery_skips += annotation_skips
@@ -178,7 +194,9 @@ def build(
                     return client.gather(client.map(function, *arguments, pure=False))
 
                 listed = {s.source_id for s in found}
-                unlisted = sorted({a.source for samples in annotated.values() for a in samples if a.source.source_id not in listed})  # GOT-10k frame folders
+                unlisted = sorted(
+                    {a.source for samples in annotated.values() for a in samples if a.source.source_id not in listed}
+                )  # GOT-10k frame folders
                 grouping = group_pool(found + unlisted, cache_dir / "fingerprints", on_cluster, exclude)
             duplicates, excluded = (grouping.duplicates, sorted(grouping.excluded)) if grouping else ((), ())
             plan = make_plan(recipe, found, seed, limit, select, annotated, duplicates, excluded)
@@ -212,7 +230,9 @@ def build_lock(out: Path, name: str):
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise VideolakeError(f"{out / name} is being built by {holder}: wait for it to finish, or choose another --out") from None
+            raise VideolakeError(
+                f"{out / name} is being built by {holder}: wait for it to finish, or choose another --out"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
@@ -256,7 +276,16 @@ def interrupt_guard():
         sys.unraisablehook = previous_hook
 
 
-def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[int], encoder: Encoder, progress: bool, polisher: Polisher | None = None, interrupted: threading.Event | None = None) -> None:
+def run_shards(
+    client,
+    dataset_dir: Path,
+    plan: Plan,
+    pending: list[int],
+    encoder: Encoder,
+    progress: bool,
+    polisher: Polisher | None = None,
+    interrupted: threading.Event | None = None,
+) -> None:
     """Submit the pending shards' pieces a few per worker at a time, each shard's write after its
     pieces: a shard's samples are planned just before it is submitted, so the driver never holds
     the whole plan, however large the recipe."""
@@ -280,7 +309,18 @@ def run_shards(client, dataset_dir: Path, plan: Plan, pending: list[int], encode
         tag = f"{recipe.name}-{shard.split}-{shard.index}-{os.getpid()}"
         pieces = []
         for k, samples in enumerate(shard_pieces(shard.samples)):
-            pieces.append(client.submit(build_piece, samples, recipe.frames, recipe.max_size, encoder, polisher, key=f"piece-{tag}-{k}", retries=1))
+            pieces.append(
+                client.submit(
+                    build_piece,
+                    samples,
+                    recipe.frames,
+                    recipe.max_size,
+                    encoder,
+                    polisher,
+                    key=f"piece-{tag}-{k}",
+                    retries=1,
+                )
+            )
             piece_sizes[pieces[-1].key] = len(samples)
         write = client.submit(write_shard, dataset_dir, shard, pieces, key=f"shard-{tag}", retries=1)
         writes.add(write.key)
@@ -310,7 +350,9 @@ def claim_output(dataset_dir: Path, fingerprint: str) -> None:
     marker = dataset_dir / STATE_DIR / "build.json"
     if marker.exists():
         if json.loads(marker.read_text()).get("fingerprint") != fingerprint:
-            raise VideolakeError(f"{dataset_dir} holds a different build (recipe, seed, sources or encoder differ): remove it or choose another --out")
+            raise VideolakeError(
+                f"{dataset_dir} holds a different build (recipe, seed, sources or encoder differ): remove it or choose another --out"
+            )
         return
     if dataset_dir.exists() and any(dataset_dir.iterdir()):
         raise VideolakeError(f"{dataset_dir} exists and is not a videolake build: remove it or choose another --out")
@@ -367,7 +409,15 @@ def relative_reason(reason: str, root: Path | None) -> str:
     return reason.replace(f"{root}{os.sep}", "").replace(str(root), ".") if root is not None else reason
 
 
-def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, discovery_skips, root: Path | None = None, grouping: Grouping | None = None) -> None:
+def finalize(
+    dataset_dir: Path,
+    plan: Plan,
+    fingerprint: str,
+    encoder: Encoder,
+    discovery_skips,
+    root: Path | None = None,
+    grouping: Grouping | None = None,
+) -> None:
     names = [plan.shards.name(i) for i in range(len(plan.shards))]
     sidecars = [json.loads(sidecar_path(dataset_dir, split, filename).read_text()) for split, filename in names]
     split_files: dict[str, list[tuple[str, str]]] = {}
@@ -392,7 +442,12 @@ def finalize(dataset_dir: Path, plan: Plan, fingerprint: str, encoder: Encoder, 
         "audit": audit_summary(audit_rows(read_rows(dataset_dir / split / filename for split, filename in names))),
     }
     if grouping is not None:
-        report["fingerprint"] = {"seconds": round(grouping.seconds, 3), "decoded": grouping.decoded, "identity_only": len(grouping.identity_only), "excluded": len(grouping.excluded)}
+        report["fingerprint"] = {
+            "seconds": round(grouping.seconds, 3),
+            "decoded": grouping.decoded,
+            "identity_only": len(grouping.identity_only),
+            "excluded": len(grouping.excluded),
+        }
     atomic_write_json(dataset_dir / "build_report.json", report)
     write_dataset_files(dataset_dir, split_files, plan.recipe.description)
     manifest = {

@@ -57,9 +57,16 @@ def resolve_root(spec: str, cache_dir: Path) -> tuple[Path, str]:
         from huggingface_hub import snapshot_download
 
         try:
-            local = snapshot_download(repo_id, repo_type="dataset", cache_dir=str(cache_dir), allow_patterns=[f"{subfolder}/**"] if subfolder else None)
+            local = snapshot_download(
+                repo_id,
+                repo_type="dataset",
+                cache_dir=str(cache_dir),
+                allow_patterns=[f"{subfolder}/**"] if subfolder else None,
+            )
         except Exception as err:  # network, auth or missing repo: one line for the user
-            raise VideolakeError(f"cannot download {repo_id} from the Hub: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from err
+            raise VideolakeError(
+                f"cannot download {repo_id} from the Hub: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+            ) from err
         return Path(local), subfolder
     root = Path(spec).expanduser()
     if not root.is_dir():
@@ -105,13 +112,17 @@ def archive_source_id(root: Path, archive: Path, member: str) -> str:
 def not_a_file_reason(path: Path) -> str:
     """Why a path named like a clip is not one."""
     if path.is_symlink():
-        return "broken or looping symbolic link" if not path.exists() else "symbolic link to something that is not a file"
+        return (
+            "broken or looping symbolic link" if not path.exists() else "symbolic link to something that is not a file"
+        )
     if path.is_dir():
         return "a directory, not a video file"
     return "not a regular file (device, pipe or socket)"
 
 
-def discover(root: Path, cache_dir: Path | None = None, list_fn=None, under: str = "") -> tuple[list[SourceRef], list[Skipped]]:
+def discover(
+    root: Path, cache_dir: Path | None = None, list_fn=None, under: str = ""
+) -> tuple[list[SourceRef], list[Skipped]]:
     """Every clip under ``root / under``, ids relative to ``root``, sorted by source_id;
     ``list_fn`` maps archives to listings (in parallel)."""
     files, archives = [], []
@@ -138,7 +149,12 @@ def discover(root: Path, cache_dir: Path | None = None, list_fn=None, under: str
     for source in sorted(sources):
         if source.source_id in unique:
             kept = Path(unique[source.source_id].container)
-            skipped.append(Skipped(source.source_id, f"duplicate source id: kept {kept.relative_to(root).as_posix() if kept.is_relative_to(root) else kept.name}"))
+            skipped.append(
+                Skipped(
+                    source.source_id,
+                    f"duplicate source id: kept {kept.relative_to(root).as_posix() if kept.is_relative_to(root) else kept.name}",
+                )
+            )
         else:
             unique[source.source_id] = source
     return list(unique.values()), skipped

@@ -20,7 +20,15 @@ BYTE_ORDER_MARK = "\ufeff"
 
 def json_type(value) -> str:
     """The JSON name of a parsed value's type, for messages."""
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
+    names = {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
     return names[type(value)]
 
 

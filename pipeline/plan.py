@@ -76,7 +76,12 @@ class Plan:
 
     def source_ids(self, benchmark: bool) -> set[str]:
         """Sources the benchmark splits use (``benchmark=True``) or every other split uses."""
-        return {source_id for layout in self.layouts if (layout.split in BENCHMARK_SPLITS) == benchmark for source_id in layout.used_source_ids()}
+        return {
+            source_id
+            for layout in self.layouts
+            if (layout.split in BENCHMARK_SPLITS) == benchmark
+            for source_id in layout.used_source_ids()
+        }
 
     def fingerprint(self, encoder: dict, polish: dict | None = None) -> str:
         """Identifies the build: a resumed build must match it exactly."""
@@ -111,7 +116,9 @@ def _rank(key: str) -> str:
     return sha256_text(key)
 
 
-def holdout_sources(sources: list[SourceRef], fraction: float, duplicates: Sequence[Sequence[str]] = ()) -> list[SourceRef]:
+def holdout_sources(
+    sources: list[SourceRef], fraction: float, duplicates: Sequence[Sequence[str]] = ()
+) -> list[SourceRef]:
     """The benchmark's share of a pool: walking sources by lowest sha256(source_id), each source
     with its near-duplicate group, until ceil(fraction * n) are held (a group is never split).
 
@@ -169,26 +176,61 @@ def make_plan(
         chosen = {}
         for i, entry in enumerate(entries):
             if (split, i) in annotated:
-                chosen[i] = _choose_annotated([a for a in annotated[(split, i)] if a.source.source_id not in banned], entry.count, held, split, seed)
+                chosen[i] = _choose_annotated(
+                    [a for a in annotated[(split, i)] if a.source.source_id not in banned],
+                    entry.count,
+                    held,
+                    split,
+                    seed,
+                )
                 if len(chosen[i]) < entry.count:
-                    shortfalls.append({"entry": f"{split}[{i}] {entry.task}/{entry.subtype}", "asked": entry.count, "available": len(chosen[i])})
+                    shortfalls.append(
+                        {
+                            "entry": f"{split}[{i}] {entry.task}/{entry.subtype}",
+                            "asked": entry.count,
+                            "available": len(chosen[i]),
+                        }
+                    )
         entries = [dataclasses.replace(e, count=len(chosen[i])) if i in chosen else e for i, e in enumerate(entries)]
         if not pool and any(TASKS[e.task].needs_source(e.subtype) for i, e in enumerate(entries) if i not in chosen):
-            raise VideolakeError(f"split {split!r} has no sources: {len(sources)} found, {len(holdout)} held out for benchmark splits")
+            raise VideolakeError(
+                f"split {split!r} has no sources: {len(sources)} found, {len(holdout)} held out for benchmark splits"
+            )
         pool = sorted(pool, key=lambda s: _rank(f"{seed}:{split}:{s.source_id}"))
         layout = SplitLayout.build(recipe, split, entries, pool, seed, chosen)
         layouts.append(layout if select is None else layout.select(select.get(split, ())))
-    selection = sha256_text(json.dumps({k: sorted(v) for k, v in sorted(select.items())})) if select is not None else None
-    rows = sha256_text(json.dumps({f"{k[0]}[{k[1]}]": digest(v) for k, v in sorted(annotated.items())})) if annotated else None
-    return Plan(recipe, seed, tuple(sources), tuple(holdout), tuple(layouts), selection, rows, tuple(shortfalls), duplicates, tuple(sorted(banned)))
+    selection = (
+        sha256_text(json.dumps({k: sorted(v) for k, v in sorted(select.items())})) if select is not None else None
+    )
+    rows = (
+        sha256_text(json.dumps({f"{k[0]}[{k[1]}]": digest(v) for k, v in sorted(annotated.items())}))
+        if annotated
+        else None
+    )
+    return Plan(
+        recipe,
+        seed,
+        tuple(sources),
+        tuple(holdout),
+        tuple(layouts),
+        selection,
+        rows,
+        tuple(shortfalls),
+        duplicates,
+        tuple(sorted(banned)),
+    )
 
 
-def _choose_annotated(samples: list[AnnotatedSample], count: int, held: set[str], split: str, seed: int) -> tuple[AnnotatedSample, ...]:
+def _choose_annotated(
+    samples: list[AnnotatedSample], count: int, held: set[str], split: str, seed: int
+) -> tuple[AnnotatedSample, ...]:
     """Up to ``count`` samples whose videos this split may use (benchmark splits: held-out videos
     only; others: never those), a seeded choice, then grouped by video so a shard decodes each once."""
     benchmark = split in BENCHMARK_SPLITS
     allowed = [a for a in samples if (a.source.source_id in held) == benchmark]
-    ranked = sorted(allowed, key=lambda a: _rank(f"{seed}:{split}:{a.source.source_id}:{json.dumps(a.annotation, sort_keys=True)}"))
+    ranked = sorted(
+        allowed, key=lambda a: _rank(f"{seed}:{split}:{a.source.source_id}:{json.dumps(a.annotation, sort_keys=True)}")
+    )
     return tuple(sorted(ranked[:count], key=lambda a: (a.source.source_id, json.dumps(a.annotation, sort_keys=True))))
 
 
@@ -236,10 +278,14 @@ class SplitLayout:
     annotated: tuple[tuple[int, tuple[AnnotatedSample, ...]], ...] = ()  # (entry, its samples), made last
 
     @classmethod
-    def build(cls, recipe: Recipe, split: str, entries, pool: list[SourceRef], seed: int, annotated: dict | None = None) -> SplitLayout:
+    def build(
+        cls, recipe: Recipe, split: str, entries, pool: list[SourceRef], seed: int, annotated: dict | None = None
+    ) -> SplitLayout:
         annotated = annotated or {}
         starts = tuple(itertools.accumulate((e.count for e in entries), initial=0))[:-1]
-        rendered = tuple(i for i, e in enumerate(entries) if not TASKS[e.task].needs_source(e.subtype) and i not in annotated)
+        rendered = tuple(
+            i for i, e in enumerate(entries) if not TASKS[e.task].needs_source(e.subtype) and i not in annotated
+        )
         rendered_starts = tuple(itertools.accumulate((entries[i].count for i in rendered), initial=0))[:-1]
         sourced = [i for i, e in enumerate(entries) if TASKS[e.task].needs_source(e.subtype) and i not in annotated]
         if any(TASKS[entries[i].task].needs_donor(entries[i].subtype) for i in sourced) and len(pool) < 2:
@@ -253,7 +299,20 @@ class SplitLayout:
             start, end = slices[key]
             bases = tuple(itertools.accumulate((entries[i].count for i in members), initial=0))
             walks.append(Walk(tuple(pool[start:end]), start, tuple(members), bases[:-1], bases[-1]))
-        return cls(recipe.name, split, seed, recipe.shard_size, tuple(entries), starts, tuple(pool), rendered, rendered_starts, tuple(walks), None, tuple(sorted(annotated.items())))
+        return cls(
+            recipe.name,
+            split,
+            seed,
+            recipe.shard_size,
+            tuple(entries),
+            starts,
+            tuple(pool),
+            rendered,
+            rendered_starts,
+            tuple(walks),
+            None,
+            tuple(sorted(annotated.items())),
+        )
 
     @property
     def total(self) -> int:
@@ -326,10 +385,28 @@ class SplitLayout:
             donor = self.pool[(walk.offset + position + 1) % len(self.pool)]
         return self._spec(entry_index, cursor - walk.bases[at], walk.sources[position], donor)
 
-    def _spec(self, entry_index: int, offset: int, source: SourceRef | None, donor: SourceRef | None, annotation: dict | None = None) -> SampleSpec:
+    def _spec(
+        self,
+        entry_index: int,
+        offset: int,
+        source: SourceRef | None,
+        donor: SourceRef | None,
+        annotation: dict | None = None,
+    ) -> SampleSpec:
         entry = self.entries[entry_index]
         sample_id = f"{self.recipe_name}-{self.split}-{self.starts[entry_index] + offset:07d}"
-        return SampleSpec(sample_id, entry.task, entry.subtype, entry.tier, self.split, source, donor, sample_seed(self.seed, sample_id), entry.params, annotation)
+        return SampleSpec(
+            sample_id,
+            entry.task,
+            entry.subtype,
+            entry.tier,
+            self.split,
+            source,
+            donor,
+            sample_seed(self.seed, sample_id),
+            entry.params,
+            annotation,
+        )
 
     def shard_orders(self, index: int) -> range:
         """The shard-order positions of shard ``index``'s samples."""

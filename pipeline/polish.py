@@ -52,7 +52,13 @@ class Polisher:
         return {"endpoint": self.endpoint, "model": self.model}
 
     def reword(self, trace: str) -> str:
-        body = json.dumps({"model": self.model, "temperature": 0, "messages": [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": trace}]}).encode()
+        body = json.dumps(
+            {
+                "model": self.model,
+                "temperature": 0,
+                "messages": [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": trace}],
+            }
+        ).encode()
         headers = {"Content-Type": "application/json"}
         if os.environ.get("VIDEOLAKE_POLISH_API_KEY"):
             headers["Authorization"] = f"Bearer {os.environ['VIDEOLAKE_POLISH_API_KEY']}"

@@ -16,7 +16,20 @@ import yaml
 from videolake import VideolakeError
 from videolake.generators import TASKS
 
-RECIPE_KEYS = {"name", "description", "license", "seed", "frames", "max_size", "shard_size", "holdout_fraction", "disjoint_tasks", "splits", "tiers", "x264"}
+RECIPE_KEYS = {
+    "name",
+    "description",
+    "license",
+    "seed",
+    "frames",
+    "max_size",
+    "shard_size",
+    "holdout_fraction",
+    "disjoint_tasks",
+    "splits",
+    "tiers",
+    "x264",
+}
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 ENTRY_KEYS = {"task", "subtype", "tier", "count", "params", "annotations"}
 BENCHMARK_SPLITS = {"test"}  # drawn only from held-out sources, which no other split may use
@@ -47,7 +60,13 @@ class Entry:
     @property
     def document(self) -> dict:
         """As the manifest records it (``annotations`` only where the entry has them)."""
-        document = {"task": self.task, "subtype": self.subtype, "tier": self.tier, "count": self.count, "params": self.params}
+        document = {
+            "task": self.task,
+            "subtype": self.subtype,
+            "tier": self.tier,
+            "count": self.count,
+            "params": self.params,
+        }
         return {**document, "annotations": list(self.annotations)} if self.annotations else document
 
 
@@ -99,7 +118,9 @@ def _check_size(document, where: str) -> None:
         value, depth = pending.pop()
         seen += 1
         if seen > MAX_VALUES:
-            raise RecipeError(f"{where}: more than {MAX_VALUES} values (YAML aliases expand where they are used): not a recipe")
+            raise RecipeError(
+                f"{where}: more than {MAX_VALUES} values (YAML aliases expand where they are used): not a recipe"
+            )
         if depth > MAX_DEPTH:
             raise RecipeError(f"{where}: nested more than {MAX_DEPTH} deep: not a recipe")
         if isinstance(value, dict):
@@ -150,7 +171,12 @@ def _check_keys(mapping, allowed: set[str], where: str) -> None:
 def _int(value, where: str, minimum: int, maximum: int | None = None, limit: int | None = None) -> int:
     """An integer in [minimum, maximum]; ``limit``: an upper bound that is a sanity cap, not part of
     the setting's meaning, so it is named only when exceeded."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (maximum is not None and value > maximum):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
         bounds = f"in [{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
         raise RecipeError(f"{where}: expected an integer {bounds}, got {_shown(value)}")
     if limit is not None and value > limit:
@@ -183,8 +209,14 @@ def parse_recipe(document: dict, where: str) -> Recipe:
         tiers[task] = {**tiers.get(task, {}), **named}
 
     max_size = document.get("max_size", [448, 448])
-    if not (isinstance(max_size, list) and len(max_size) == 2 and all(isinstance(v, int) and not isinstance(v, bool) and 16 <= v <= MAX_SIDE for v in max_size)):
-        raise RecipeError(f"{where}: max_size must be [width, height], each in [16, {MAX_SIDE}], got {_shown(max_size)}")
+    if not (
+        isinstance(max_size, list)
+        and len(max_size) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and 16 <= v <= MAX_SIDE for v in max_size)
+    ):
+        raise RecipeError(
+            f"{where}: max_size must be [width, height], each in [16, {MAX_SIDE}], got {_shown(max_size)}"
+        )
     holdout = document.get("holdout_fraction", 0.1)
     if not isinstance(holdout, (int, float)) or isinstance(holdout, bool) or not 0 <= holdout < 1:
         raise RecipeError(f"{where}: holdout_fraction must be in [0, 1), got {_shown(holdout)}")
@@ -246,7 +278,9 @@ def _x264(value, where: str) -> dict:
     options = {}
     if "preset" in value:
         if value["preset"] not in X264_PRESETS:
-            raise RecipeError(f"{where}: x264.preset must be one of {', '.join(X264_PRESETS)}, got {_shown(value['preset'])}")
+            raise RecipeError(
+                f"{where}: x264.preset must be one of {', '.join(X264_PRESETS)}, got {_shown(value['preset'])}"
+            )
         options["preset"] = value["preset"]
     if "crf" in value:
         options["crf"] = _int(value["crf"], f"{where}: x264.crf", 0, 51)
@@ -262,10 +296,14 @@ def _parse_entry(entry, tiers: dict, where: str) -> Entry:
     tier = entry.get("tier", DEFAULT_TIER)
     task_tiers = tiers.get(task_name, {})
     if not isinstance(tier, str) or tier not in task_tiers:
-        raise RecipeError(f"{where}: unknown tier {_shown(tier)} for {task_name} (known: {', '.join(task_tiers) or 'none'})")
+        raise RecipeError(
+            f"{where}: unknown tier {_shown(tier)} for {task_name} (known: {', '.join(task_tiers) or 'none'})"
+        )
     subtype = entry.get("subtype", tier)
     if not isinstance(subtype, str) or (task.subtypes is not None and subtype not in task.subtypes):
-        raise RecipeError(f"{where}: unknown subtype {_shown(subtype)} for {task_name} (expected one of {', '.join(task.subtypes or ['a name'])})")
+        raise RecipeError(
+            f"{where}: unknown subtype {_shown(subtype)} for {task_name} (expected one of {', '.join(task.subtypes or ['a name'])})"
+        )
     explicit = entry.get("params")
     explicit = {} if explicit is None else explicit
     if not isinstance(explicit, dict):
@@ -302,5 +340,7 @@ def _annotations(value, fmt: str | None, where: str) -> tuple[str, ...]:
         return ()
     files = [value] if isinstance(value, str) else value
     if not isinstance(files, list) or not files or not all(isinstance(f, str) and f and "\0" not in f for f in files):
-        raise RecipeError(f"{where} reads {fmt} annotations: set annotations to a file path or a list of them (relative to --sources)")
+        raise RecipeError(
+            f"{where} reads {fmt} annotations: set annotations to a file path or a list of them (relative to --sources)"
+        )
     return tuple(files)

@@ -31,10 +31,18 @@ def required_density(specs) -> int:
     return math.lcm(*(TASKS[s.task].required_density(s.subtype, s.params) for s in specs))
 
 
-def record_for(spec: SampleSpec, clip: SampledClip | None, donor: SampledClip | None, encoder: Encoder, polisher: Polisher | None = None) -> dict:
+def record_for(
+    spec: SampleSpec,
+    clip: SampledClip | None,
+    donor: SampledClip | None,
+    encoder: Encoder,
+    polisher: Polisher | None = None,
+) -> dict:
     """``clip`` is None for tasks that render their videos."""
     options = {"annotation": spec.annotation} if spec.annotation is not None else {}
-    sample = TASKS[spec.task].generate(clip, spec.subtype, spec.params, np.random.default_rng(spec.seed), donor, **options)
+    sample = TASKS[spec.task].generate(
+        clip, spec.subtype, spec.params, np.random.default_rng(spec.seed), donor, **options
+    )
     fps = fps_from_str(sample.meta["fps"])
     reasoning, audit = sample.reasoning, None
     facts = TASKS[spec.task].trace_facts
@@ -44,7 +52,13 @@ def record_for(spec: SampleSpec, clip: SampledClip | None, donor: SampledClip | 
     height, width = sample.clips[0].shape[1:3]
     meta = {
         **sample.meta,
-        "generator": {"task": spec.task, "subtype": spec.subtype, "tier": spec.tier, "params": spec.params, "seed": spec.seed},
+        "generator": {
+            "task": spec.task,
+            "subtype": spec.subtype,
+            "tier": spec.tier,
+            "params": spec.params,
+            "seed": spec.seed,
+        },
         "donor_source_id": spec.donor.source_id if spec.donor else None,
         "encoder": encoder.codec,
         "video_size": [width, height],  # every frame of every video; validate decodes and checks
@@ -82,7 +96,9 @@ def _open_sources(refs: list[SourceRef]):
             yield by_member[member], (io.BytesIO(data) if data is not None else None), error
 
 
-def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encoder, polisher: Polisher | None = None) -> tuple[list[dict], list[dict]]:
+def make_records(
+    specs: list[SampleSpec], frames: int, max_size, encoder: Encoder, polisher: Polisher | None = None
+) -> tuple[list[dict], list[dict]]:
     """Records for ``specs`` in their given order, plus the skipped ones with reasons.
 
     Each source is read once; annotated samples see it whole (their times are on the video's own
@@ -107,7 +123,9 @@ def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encode
                     raise SourceError(error)
                 clip = _sample(opened, source_specs[0], frames, required_density(source_specs), max_size, whole)
             except SourceError as err:
-                skipped.append({"source_id": ref.source_id, "reason": str(err), "samples": [s.id for s in source_specs]})
+                skipped.append(
+                    {"source_id": ref.source_id, "reason": str(err), "samples": [s.id for s in source_specs]}
+                )
                 continue
             for spec in source_specs:
                 try:
@@ -121,7 +139,9 @@ def make_records(specs: list[SampleSpec], frames: int, max_size, encoder: Encode
 def _sample(opened, spec: SampleSpec, frames: int, density: int, max_size, whole: bool) -> SampledClip:
     """A source's frames: a video's, or for annotated image sequences (GOT-10k) its image files'."""
     if spec.annotation is not None and "frames" in spec.annotation:
-        return sample_image_sequence(spec.source.container, spec.annotation["frames"], frames, max_size, spec.annotation["fps"])
+        return sample_image_sequence(
+            spec.source.container, spec.annotation["frames"], frames, max_size, spec.annotation["fps"]
+        )
     return sample_clip(opened, frames, density, max_size, whole=whole)
 
 

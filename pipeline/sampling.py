@@ -93,7 +93,13 @@ def _open(source: str | BinaryIO):
         raise SourceError(f"not a readable video: {err}") from err
 
 
-def sample_clip(source: str | BinaryIO, num_frames: int = 48, density: int = 1, max_size: tuple[int, int] = (448, 448), whole: bool = False) -> SampledClip:
+def sample_clip(
+    source: str | BinaryIO,
+    num_frames: int = 48,
+    density: int = 1,
+    max_size: tuple[int, int] = (448, 448),
+    whole: bool = False,
+) -> SampledClip:
     """``whole``: sample the whole video instead of its 5%-95% span, so that slot times are the
     video's own clock (annotated samples give times on it)."""
     span = WHOLE if whole else SPAN
@@ -121,7 +127,14 @@ def sample_clip(source: str | BinaryIO, num_frames: int = 48, density: int = 1, 
         raise SourceError(f"decode failed: {err}") from err
 
 
-def _sample(container, declared: tuple[float, float], num_frames: int, density: int, max_size: tuple[int, int], fraction: tuple[float, float] = SPAN) -> SampledClip:
+def _sample(
+    container,
+    declared: tuple[float, float],
+    num_frames: int,
+    density: int,
+    max_size: tuple[int, int],
+    fraction: tuple[float, float] = SPAN,
+) -> SampledClip:
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     start, duration = declared
@@ -146,7 +159,9 @@ def _sample(container, declared: tuple[float, float], num_frames: int, density: 
             shown_w, shown_h = (frame.height, frame.width) if rotation % 180 else (frame.width, frame.height)
             w, h = output_size(shown_w, shown_h, *max_size)
             size = (h, w) if rotation % 180 else (w, h)
-        image = reformatter.reformat(frame, width=size[0], height=size[1], format="rgb24", interpolation="AREA", threads=1).to_ndarray()
+        image = reformatter.reformat(
+            frame, width=size[0], height=size[1], format="rgb24", interpolation="AREA", threads=1
+        ).to_ndarray()
         picked.append(_rotate(image, rotation))
         times.append(time)
 
@@ -179,24 +194,34 @@ def _sample(container, declared: tuple[float, float], num_frames: int, density: 
         else:
             break  # end of stream
     if len(picked) < total:
-        if previous is not None and len(picked) >= total - density:  # the span's last target can fall past the final frame
+        if (
+            previous is not None and len(picked) >= total - density
+        ):  # the span's last target can fall past the final frame
             while len(picked) < total:
                 keep(previous[1], previous[0])
         else:
-            raise SourceError(f"truncated or unreadable: decoded {len(picked)} of {total} sampled frames (clip ends near {position:.2f}s of {start + duration:.2f}s)")
+            raise SourceError(
+                f"truncated or unreadable: decoded {len(picked)} of {total} sampled frames (clip ends near {position:.2f}s of {start + duration:.2f}s)"
+            )
     frames = np.stack(picked)
     source_times = np.asarray(times)
     distinct_times = np.unique(source_times[::density])
     if len(distinct_times) < num_frames:
         held = float(np.max(np.diff(distinct_times), initial=0.0))
         if held >= max(FROZEN_GAP_SECONDS, 4 * span / num_frames):
-            raise TooFewDistinctFrames(f"a frozen stretch: {len(distinct_times)} distinct frames for {num_frames} targets (one frame is held for {held:.1f} s)")
-        raise TooFewDistinctFrames(f"too short: {len(distinct_times)} distinct frames in the {'whole video' if fraction == WHOLE else '5-95% span'}, need {num_frames}")
+            raise TooFewDistinctFrames(
+                f"a frozen stretch: {len(distinct_times)} distinct frames for {num_frames} targets (one frame is held for {held:.1f} s)"
+            )
+        raise TooFewDistinctFrames(
+            f"too short: {len(distinct_times)} distinct frames in the {'whole video' if fraction == WHOLE else '5-95% span'}, need {num_frames}"
+        )
     fps = (Fraction(num_frames) / Fraction(span).limit_denominator(1_000_000)).limit_denominator(1000)
     return SampledClip(frames=frames, source_times=source_times, density=density, fps=fps)
 
 
-def sample_image_sequence(folder: str, names: list[str], num_frames: int, max_size: tuple[int, int], fps: int) -> SampledClip:
+def sample_image_sequence(
+    folder: str, names: list[str], num_frames: int, max_size: tuple[int, int], fps: int
+) -> SampledClip:
     """A sequence stored as image files (GOT-10k): ``num_frames`` evenly over it, first and last
     included (all of them when it is shorter), at the pixel budget; slot i is image ``index``, shown
     at ``index / fps`` on the sequence's own clock."""
@@ -220,4 +245,10 @@ def sample_image_sequence(folder: str, names: list[str], num_frames: int, max_si
         raise SourceError("frames of different sizes")
     times = np.asarray(chosen, float) / fps
     step = Fraction(len(names) - 1, max(1, count - 1))
-    return SampledClip(frames=np.stack(frames), source_times=times, density=1, fps=Fraction(fps) / step if step else Fraction(fps), source_size=original)
+    return SampledClip(
+        frames=np.stack(frames),
+        source_times=times,
+        density=1,
+        fps=Fraction(fps) / step if step else Fraction(fps),
+        source_size=original,
+    )

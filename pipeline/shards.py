@@ -55,7 +55,9 @@ def serialize_shard(records: list[dict]) -> bytes:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, RECORD_SCHEMA) as writer:
         # An all-skipped shard still holds one empty batch: readers need one to know the columns.
-        for batch in table.to_batches(max_chunksize=ROWS_PER_BATCH) or [pa.RecordBatch.from_pylist([], schema=RECORD_SCHEMA)]:
+        for batch in table.to_batches(max_chunksize=ROWS_PER_BATCH) or [
+            pa.RecordBatch.from_pylist([], schema=RECORD_SCHEMA)
+        ]:
             writer.write_batch(batch)
     return sink.getvalue().to_pybytes()
 
@@ -80,7 +82,9 @@ def write_dataset_files(dataset_dir: Path, split_files: dict[str, list[tuple[str
     """
     for split, files in split_files.items():
         folder = dataset_dir / split
-        atomic_write_json(folder / "dataset_info.json", {"description": description, "citation": "", "homepage": "", "license": ""})
+        atomic_write_json(
+            folder / "dataset_info.json", {"description": description, "citation": "", "homepage": "", "license": ""}
+        )
         fingerprint = hashlib.sha256("".join(sha for _, sha in files).encode()).hexdigest()[:16]
         atomic_write_json(
             folder / "state.json",

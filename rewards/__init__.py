@@ -144,7 +144,13 @@ REWARDS: dict[str, Callable[[str, str, dict], dict]] = {
 }
 ALL_TASKS = tuple(REWARDS)
 # The largest score each task's reward gives (format + accuracy terms add up for VideoChat-R1 and MUSEG).
-MAXIMUM_SCORE = {"temporal_grounding": 2.0, "multiple_choice": 2.0, "object_tracking": 2.0, "grounding_qa": 3.0, "multi_segment_grounding": 3.0}
+MAXIMUM_SCORE = {
+    "temporal_grounding": 2.0,
+    "multiple_choice": 2.0,
+    "object_tracking": 2.0,
+    "grounding_qa": 3.0,
+    "multi_segment_grounding": 3.0,
+}
 MAXIMUM_SCORE = {task: MAXIMUM_SCORE.get(task, 1.0) for task in REWARDS}
 REWARD_MODES = ("smooth", "strict")
 # What `score` reports per task, in [0, 1]: the mean of these parts of the reward (never the format term).
@@ -192,7 +198,10 @@ def accuracy_reward(prompts, completions, task, answer, reward_mode="smooth", me
     (and ``meta``, where a task keeps reward options such as MUSEG's stage)."""
     modes = reward_mode if isinstance(reward_mode, list) else [reward_mode] * len(completions)
     metas = meta if isinstance(meta, list) else [meta] * len(completions)
-    return [compute_score(t, completion_text(c), a, {"reward_mode": m, "meta": d})["score"] for c, t, a, m, d in zip(completions, task, answer, modes, metas)]
+    return [
+        compute_score(t, completion_text(c), a, {"reward_mode": m, "meta": d})["score"]
+        for c, t, a, m, d in zip(completions, task, answer, modes, metas)
+    ]
 
 
 def format_reward(prompts, completions, **columns) -> list[float]:
@@ -200,4 +209,12 @@ def format_reward(prompts, completions, **columns) -> list[float]:
     return [formats.think_answer_format(completion_text(c)) for c in completions]
 
 
-__all__ = ["ALL_TASKS", "MAXIMUM_SCORE", "accuracy_reward", "benchmark_metric", "compute_score", "format_reward", "ideal_completion"]
+__all__ = [
+    "ALL_TASKS",
+    "MAXIMUM_SCORE",
+    "accuracy_reward",
+    "benchmark_metric",
+    "compute_score",
+    "format_reward",
+    "ideal_completion",
+]

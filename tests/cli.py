@@ -9,7 +9,9 @@ from pathlib import Path
 
 
 def run_cli(*args, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "videolake.pipeline.cli", *map(str, args)], capture_output=True, text=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "videolake.commands.cli", *map(str, args)], capture_output=True, text=True, **kwargs
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -23,4 +25,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
 def tree_hashes(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` by relative path, with its sha256: equal before and after a
     command means the command left the folder byte-identical (and added nothing to it)."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder" for p in sorted(Path(folder).rglob("*"))}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder"
+        for p in sorted(Path(folder).rglob("*"))
+    }

@@ -58,7 +58,14 @@ def example_annotation(fmt: str | None) -> dict | None:
     return {
         "charades_sta": interval,
         "activitynet": {**interval, "duration": 6.0},
-        "got10k": {"video": "seq", "object": "toy", "fps": 10, "where": "seq/groundtruth.txt", "frames": [f"{i:08d}.jpg" for i in range(1, 61)], "boxes": [[2 + i, 3, 20, 12] for i in range(60)]},
+        "got10k": {
+            "video": "seq",
+            "object": "toy",
+            "fps": 10,
+            "where": "seq/groundtruth.txt",
+            "frames": [f"{i:08d}.jpg" for i in range(1, 61)],
+            "boxes": [[2 + i, 3, 20, 12] for i in range(60)],
+        },
         "nextgqa": {
             "video": "clip",
             "qid": "q1",
@@ -69,7 +76,13 @@ def example_annotation(fmt: str | None) -> dict | None:
             "duration": 6.0,
             "where": "val.csv:2",
         },
-        "llava_video": {"video": "clip.mp4", "question": "what happens", "options": ["a", "b", "c"], "answer": 1, "where": "qa.json[0].0"},
+        "llava_video": {
+            "video": "clip.mp4",
+            "question": "what happens",
+            "options": ["a", "b", "c"],
+            "answer": 1,
+            "where": "qa.json[0].0",
+        },
     }[fmt]
 
 
@@ -88,7 +101,9 @@ def generate_example(task_name: str, subtype: str, params: dict, rng, fmt_overri
     if fmt is not None:
         annotation = example_annotation(fmt)
         if task_name == "open_ended_qa":
-            annotation = {k: v for k, v in annotation.items() if k not in ("options", "answer")} | {"answer_text": "It happens."}
+            annotation = {k: v for k, v in annotation.items() if k not in ("options", "answer")} | {
+                "answer_text": "It happens."
+            }
         options["annotation"] = task.select_annotations([annotation])[0] if task.select_annotations else annotation
         clip = dataclasses.replace(clip, source_size=(96, 64))
     return task.generate(clip, subtype, params, rng, donor, **options)

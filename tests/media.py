@@ -13,7 +13,9 @@ import numpy as np
 from videolake.pipeline.encode import ENCODERS, codec_options, rgb_to_yuv420p
 
 
-def write_video(path: Path, frames: np.ndarray, fps: int = 25, codec: str = "libx264", pix_fmt: str = "yuv420p", rotation: int = 0) -> Path:
+def write_video(
+    path: Path, frames: np.ndarray, fps: int = 25, codec: str = "libx264", pix_fmt: str = "yuv420p", rotation: int = 0
+) -> Path:
     """libx264 yuv420p videos are encoded exactly as the pipeline encodes (its fixed options and its
     integer RGB->yuv420p), so two files of the same frames decode to the same pixels on any CPU."""
     bit_exact = codec == "libx264" and pix_fmt == "yuv420p" and frames.shape[1] % 2 == 0 and frames.shape[2] % 2 == 0
@@ -51,7 +53,9 @@ def write_audio_only(path: Path, seconds: float = 2.0) -> Path:
         samples = int(22050 * seconds)
         tone = (0.2 * np.sin(np.arange(samples) * 2 * np.pi * 440 / 22050)).astype(np.float32)[None]
         for start in range(0, samples, 1024):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start : start + 1024]), format="fltp", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(tone[:, start : start + 1024]), format="fltp", layout="mono"
+            )
             frame.sample_rate = 22050
             frame.pts = start
             frame.time_base = Fraction(1, 22050)

@@ -15,12 +15,19 @@ import yaml
 from PIL import Image
 
 from tests.cli import assert_one_line_error, run_cli
+from videolake.commands.validate import validate
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import RecipeError, load_recipe, parse_recipe
-from videolake.pipeline.validate import validate
 
-CLIPS = {"bikes": "bikes.mp4", "testMovie": "testMovie.mp4", "cityCC0": "cityCC0.mpg", "world": "world.mp4", "jwpIntro": "jwpIntro.mp4", "carphone_pristine": "carphone_pristine.mp4"}
+CLIPS = {
+    "bikes": "bikes.mp4",
+    "testMovie": "testMovie.mp4",
+    "cityCC0": "cityCC0.mpg",
+    "world": "world.mp4",
+    "jwpIntro": "jwpIntro.mp4",
+    "carphone_pristine": "carphone_pristine.mp4",
+}
 CHARADES = """bikes 0.5 3.2##A person rides a bike.
 bikes 4.0 8.5##people ride past the shop
 testMovie 1.0 5.0##something moves
@@ -32,7 +39,11 @@ missing 1.0 2.0##no such video
 garbage line
 """
 ACTIVITYNET = {
-    "v_bikes": {"duration": 10.0, "timestamps": [[0.5, 3.0], [5.0, 9.0]], "sentences": ["A man rides a bike.", "Bikes pass by."]},
+    "v_bikes": {
+        "duration": 10.0,
+        "timestamps": [[0.5, 3.0], [5.0, 9.0]],
+        "sentences": ["A man rides a bike.", "Bikes pass by."],
+    },
     "v_jwpIntro": {"duration": 5.8, "timestamps": [[1.0, 4.5]], "sentences": ["A logo appears."]},
     "v_nothing": {"duration": 5.0, "timestamps": [[1.0, 2.0]], "sentences": ["Nobody filmed this."]},
     "v_world": {"duration": 30.0, "timestamps": [[1.0, 2.0]], "sentences": []},
@@ -58,7 +69,9 @@ def write_sequence(folder: Path, boxes: list[list[int]], frames: int, object_cla
         Image.fromarray(image).save(folder / f"{i + 1:08d}.jpg", quality=95)
     (folder / "groundtruth.txt").write_text("".join(f"{x},{y},{w},{h}\n" for x, y, w, h in boxes))
     if object_class:
-        (folder / "meta_info.ini").write_text(f"[METAINFO]\nurl: none\nobject_class: {object_class}\nmotion_class: sliding\n")
+        (folder / "meta_info.ini").write_text(
+            f"[METAINFO]\nurl: none\nobject_class: {object_class}\nmotion_class: sliding\n"
+        )
 
 
 def write_nextqa(root: Path) -> None:
@@ -72,7 +85,23 @@ def write_nextqa(root: Path) -> None:
     ]
     with (root / "nextqa" / "val.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["video", "frame_count", "width", "height", "question", "answer", "qid", "type", "a0", "a1", "a2", "a3", "a4"])
+        writer.writerow(
+            [
+                "video",
+                "frame_count",
+                "width",
+                "height",
+                "question",
+                "answer",
+                "qid",
+                "type",
+                "a0",
+                "a1",
+                "a2",
+                "a3",
+                "a4",
+            ]
+        )
         for video, qid, question, answer, options in questions:
             writer.writerow([video, 100, 640, 360, question, answer, qid, "CW", *options])
         writer.writerow(["bikes", 100, 640, 360, "broken", 7, "q9", "CW", "a", "b", "c", "d", "e"])
@@ -90,17 +119,51 @@ def write_llava(root: Path) -> None:
     folder = root / "llava" / "0_30_s_academic_v0_1"
     folder.mkdir(parents=True)
     items = [
-        {"id": "m1", "video": "videos/bikes.mp4", "conversations": [{"from": "human", "value": "<image>\nWhat moves?\nA. Bikes\nB. Trees\nC. Clouds\nD. Walls"}, {"from": "gpt", "value": "A."}]},
-        {"id": "m2", "video": "videos/world.mp4", "conversations": [{"from": "human", "value": "<image>\nWhat is shown?\nA. A cat\nB. The Earth"}, {"from": "gpt", "value": "B. The Earth"}]},
-        {"id": "o1", "video": "videos/testMovie.mp4", "conversations": [{"from": "human", "value": "<image>\nDescribe the video briefly."}, {"from": "gpt", "value": "A short test clip."}]},
+        {
+            "id": "m1",
+            "video": "videos/bikes.mp4",
+            "conversations": [
+                {"from": "human", "value": "<image>\nWhat moves?\nA. Bikes\nB. Trees\nC. Clouds\nD. Walls"},
+                {"from": "gpt", "value": "A."},
+            ],
+        },
+        {
+            "id": "m2",
+            "video": "videos/world.mp4",
+            "conversations": [
+                {"from": "human", "value": "<image>\nWhat is shown?\nA. A cat\nB. The Earth"},
+                {"from": "gpt", "value": "B. The Earth"},
+            ],
+        },
+        {
+            "id": "o1",
+            "video": "videos/testMovie.mp4",
+            "conversations": [
+                {"from": "human", "value": "<image>\nDescribe the video briefly."},
+                {"from": "gpt", "value": "A short test clip."},
+            ],
+        },
         {
             "id": "o2",
             "video": "videos/jwpIntro.mp4",
-            "conversations": [{"from": "human", "value": "<image>\nWhat appears?"}, {"from": "gpt", "value": "A logo."}, {"from": "human", "value": "What colour?"}, {"from": "gpt", "value": "Blue."}],
+            "conversations": [
+                {"from": "human", "value": "<image>\nWhat appears?"},
+                {"from": "gpt", "value": "A logo."},
+                {"from": "human", "value": "What colour?"},
+                {"from": "gpt", "value": "Blue."},
+            ],
         },
-        {"id": "x", "video": "videos/nowhere.mp4", "conversations": [{"from": "human", "value": "<image>\nWhat?"}, {"from": "gpt", "value": "Nothing."}]},
+        {
+            "id": "x",
+            "video": "videos/nowhere.mp4",
+            "conversations": [{"from": "human", "value": "<image>\nWhat?"}, {"from": "gpt", "value": "Nothing."}],
+        },
         {"id": "y", "video": "videos/bikes.mp4"},
-        {"id": "z", "video": "videos/world.mp4", "conversations": [{"from": "human", "value": "<image>\nWhat turns?"}, {"from": "gpt", "value": None}]},
+        {
+            "id": "z",
+            "video": "videos/world.mp4",
+            "conversations": [{"from": "human", "value": "<image>\nWhat turns?"}, {"from": "gpt", "value": None}],
+        },
     ]
     (folder / "0_30_s_academic_mc_v0_1_qa_processed.json").write_text(json.dumps(items))
 
@@ -133,14 +196,45 @@ RECIPE = {
     "holdout_fraction": 0,
     "splits": {
         "train": [
-            {"task": "temporal_grounding", "subtype": "charades_sta", "annotations": "charades_sta_train.txt", "count": 50},
-            {"task": "temporal_grounding", "subtype": "activitynet", "annotations": "activitynet/train.json", "count": 50},
-            {"task": "multi_segment_grounding", "subtype": "charades_sta", "annotations": ["charades_sta_train.txt"], "count": 50, "params": {"stage": 1}},
+            {
+                "task": "temporal_grounding",
+                "subtype": "charades_sta",
+                "annotations": "charades_sta_train.txt",
+                "count": 50,
+            },
+            {
+                "task": "temporal_grounding",
+                "subtype": "activitynet",
+                "annotations": "activitynet/train.json",
+                "count": 50,
+            },
+            {
+                "task": "multi_segment_grounding",
+                "subtype": "charades_sta",
+                "annotations": ["charades_sta_train.txt"],
+                "count": 50,
+                "params": {"stage": 1},
+            },
             {"task": "object_tracking", "subtype": "got10k", "annotations": "got10k/train", "count": 50},
-            {"task": "grounding_qa", "subtype": "nextgqa", "annotations": ["nextqa/val.csv", "nextqa/gsub_val.json"], "count": 50},
+            {
+                "task": "grounding_qa",
+                "subtype": "nextgqa",
+                "annotations": ["nextqa/val.csv", "nextqa/gsub_val.json"],
+                "count": 50,
+            },
             {"task": "multiple_choice", "subtype": "nextgqa", "annotations": ["nextqa/val.csv"], "count": 50},
-            {"task": "multiple_choice", "subtype": "llava_video", "annotations": "llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json", "count": 50},
-            {"task": "open_ended_qa", "subtype": "llava_video", "annotations": "llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json", "count": 50},
+            {
+                "task": "multiple_choice",
+                "subtype": "llava_video",
+                "annotations": "llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json",
+                "count": 50,
+            },
+            {
+                "task": "open_ended_qa",
+                "subtype": "llava_video",
+                "annotations": "llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json",
+                "count": 50,
+            },
         ]
     },
 }
@@ -195,14 +289,24 @@ def test_bad_rows_reach_the_build_report_with_their_reason(built):
     assert "groundtruth.txt: 10 boxes for 12 frames" in found["got10k/train/GOT-10k_Train_000004"]
     assert "is empty or outside the 320x240 frame" in " ".join(found.values())
     assert "answer 7 is not one of 5 non-empty options" in found["nextqa/val.csv:7"]
-    assert "is not among the sources" in found["llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json[4].0"]
+    assert (
+        "is not among the sources" in found["llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json[4].0"]
+    )
     # rows of the wrong type are reported rows; the build goes on (the counts above are unchanged)
-    assert found["activitynet/train.json:v_testMovie[0]"] == "unreadable sentence: sentences[0] must be a string, got a number"
+    assert (
+        found["activitynet/train.json:v_testMovie[0]"]
+        == "unreadable sentence: sentences[0] must be a string, got a number"
+    )
     assert found["nextqa/val.csv:8"] == "unreadable question: short row: no value for 'a1'"
-    assert found["llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json[6]"] == "unreadable item: turn 1 value must be a string, got null"
+    assert (
+        found["llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json[6]"]
+        == "unreadable item: turn 1 value must be a string, got null"
+    )
     shortfalls = json.loads((built / "build_report.json").read_text())["annotation_shortfalls"]
     assert {"entry": "train[0] temporal_grounding/charades_sta", "asked": 50, "available": 7} in shortfalls
-    assert not any("open-ended" in reason or "multiple-choice" in reason for reason in found.values())  # each task takes its own rows
+    assert not any(
+        "open-ended" in reason or "multiple-choice" in reason for reason in found.values()
+    )  # each task takes its own rows
 
 
 def test_grounding_answers_are_on_the_videos_own_clock(built):
@@ -210,10 +314,18 @@ def test_grounding_answers_are_on_the_videos_own_clock(built):
         meta = json.loads(record["meta"])
         times = np.asarray(meta["source_times"])
         # the whole video is sampled and slot i is shown at i / fps: the output clock is the source's
-        assert times[0] == pytest.approx(0.0, abs=0.05) and np.abs(times - np.arange(len(times)) / record["fps"]).max() < 0.05
+        assert (
+            times[0] == pytest.approx(0.0, abs=0.05)
+            and np.abs(times - np.arange(len(times)) / record["fps"]).max() < 0.05
+        )
         start, end = (float(v) for v in record["answer"].split(" to "))
-        assert (start, end) == (meta["annotation"]["start"], min(meta["annotation"]["end"], meta["num_frames"] / record["fps"]))
-        assert f'"{meta["annotation"]["query"]}"' in record["question"] and not meta["annotation"]["query"].endswith(".")
+        assert (start, end) == (
+            meta["annotation"]["start"],
+            min(meta["annotation"]["end"], meta["num_frames"] / record["fps"]),
+        )
+        assert f'"{meta["annotation"]["query"]}"' in record["question"] and not meta["annotation"]["query"].endswith(
+            "."
+        )
     globe = [r for r in by_subtype(built, "multi_segment_grounding", "charades_sta") if "globe" in r["question"]]
     assert [r["answer"] for r in globe] == ["10.00-20.00 22.00-28.00"]  # overlapping intervals merged
     assert "REFER TO SPECIFIC TIMESTAMPS" in globe[0]["question"]
@@ -227,7 +339,12 @@ def test_got10k_boxes_hold_the_object_on_the_decoded_frames(built):
         assert len(decoded) == len(boxes) == 8 and decoded.shape[1:3] == (192, 256)
         for frame, (x1, y1, x2, y2) in zip(decoded, boxes):
             ys, xs = np.nonzero(np.abs(frame.astype(np.int16) - SQUARE).max(axis=-1) < 50)
-            assert abs(xs.min() - x1) <= 2 and abs(xs.max() + 1 - x2) <= 2 and abs(ys.min() - y1) <= 2 and abs(ys.max() + 1 - y2) <= 2
+            assert (
+                abs(xs.min() - x1) <= 2
+                and abs(xs.max() + 1 - x2) <= 2
+                and abs(ys.min() - y1) <= 2
+                and abs(ys.max() + 1 - y2) <= 2
+            )
         meta = json.loads(record["meta"])
         assert meta["source_size"] == list(SEQUENCE_SIZE) and meta["annotation"]["frames"][0] == "00000001.jpg"
         assert ('"toy square"' if record["source_id"].endswith("1") else '"object"') in record["question"]
@@ -240,12 +357,19 @@ def test_qa_answers_and_prompts(built):
     assert json.loads(bikes["answer"]) == {"answer": "C", "segments": [[1.0, 4.0], [6.0, 8.0]]}
     assert "['A. cars', 'B. horses', 'C. bikes', 'D. boats', 'E. planes']" in bikes["question"]
     assert sorted(r["answer"] for r in by_subtype(built, "multiple_choice", "llava_video")) == ["A", "B"]
-    assert sorted(r["answer"] for r in by_subtype(built, "open_ended_qa", "llava_video")) == ["A logo.", "A short test clip.", "Blue."]
+    assert sorted(r["answer"] for r in by_subtype(built, "open_ended_qa", "llava_video")) == [
+        "A logo.",
+        "A short test clip.",
+        "Blue.",
+    ]
 
 
 def test_the_benchmark_holdout_applies_to_annotated_rows(sources, tmp_path):
     document = {**RECIPE, "name": "held", "holdout_fraction": 0.5}
-    document["splits"] = {"train": [RECIPE["splits"]["train"][0], RECIPE["splits"]["train"][3]], "test": [RECIPE["splits"]["train"][0], RECIPE["splits"]["train"][3]]}
+    document["splits"] = {
+        "train": [RECIPE["splits"]["train"][0], RECIPE["splits"]["train"][3]],
+        "test": [RECIPE["splits"]["train"][0], RECIPE["splits"]["train"][3]],
+    }
     path = tmp_path / "held.yaml"
     path.write_text(yaml.safe_dump(document))
     dataset = build(load_recipe(str(path)), str(sources), tmp_path / "out", workers=1, progress=False)
@@ -255,7 +379,9 @@ def test_the_benchmark_holdout_applies_to_annotated_rows(sources, tmp_path):
 
     loaded = datasets.load_from_disk(str(dataset))
     assert {r["source_id"] for r in loaded["test"]} <= held and not {r["source_id"] for r in loaded["train"]} & held
-    assert any(r["task"] == "object_tracking" for r in loaded["test"]) or any(r["task"] == "object_tracking" for r in loaded["train"])
+    assert any(r["task"] == "object_tracking" for r in loaded["test"]) or any(
+        r["task"] == "object_tracking" for r in loaded["train"]
+    )
 
 
 def test_recipe_and_file_mistakes_are_one_line(sources, tmp_path):
@@ -263,7 +389,29 @@ def test_recipe_and_file_mistakes_are_one_line(sources, tmp_path):
     with pytest.raises(RecipeError, match="reads no annotations"):
         parse_recipe({"name": "x", "splits": {"train": [entry]}}, "x.yaml")
     with pytest.raises(RecipeError, match="set annotations to a file path"):
-        parse_recipe({"name": "x", "splits": {"train": [{"task": "temporal_grounding", "subtype": "charades_sta", "count": 1}]}}, "x.yaml")
+        parse_recipe(
+            {"name": "x", "splits": {"train": [{"task": "temporal_grounding", "subtype": "charades_sta", "count": 1}]}},
+            "x.yaml",
+        )
     path = tmp_path / "missing.yaml"
-    path.write_text(yaml.safe_dump({"name": "missing", "splits": {"train": [{"task": "temporal_grounding", "subtype": "charades_sta", "annotations": "charades_sta_test.txt", "count": 1}]}}))
-    assert_one_line_error(run_cli("build", path, "--sources", sources, "--out", tmp_path / "out", "--workers", "1", "--quiet"), "annotation file not found: charades_sta_test.txt")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "missing",
+                "splits": {
+                    "train": [
+                        {
+                            "task": "temporal_grounding",
+                            "subtype": "charades_sta",
+                            "annotations": "charades_sta_test.txt",
+                            "count": 1,
+                        }
+                    ]
+                },
+            }
+        )
+    )
+    assert_one_line_error(
+        run_cli("build", path, "--sources", sources, "--out", tmp_path / "out", "--workers", "1", "--quiet"),
+        "annotation file not found: charades_sta_test.txt",
+    )

@@ -12,7 +12,10 @@ def test_lake_bench_runs_in_tiny_mode(clips_dir, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines[:3]] == ["rewards", "validate", "plan"]
     assert "ratio to the 50 ms limit" in lines[0] and "records/s" in lines[1] and "driver peak RSS" in lines[2]
-    assert lines[3].startswith("audit of") and [line.split()[:2] for line in lines[4:]] == [["VideoSSR-30K", "mix"], ["4-option", "questions"]]
+    assert lines[3].startswith("audit of") and [line.split()[:2] for line in lines[4:]] == [
+        ["VideoSSR-30K", "mix"],
+        ["4-option", "questions"],
+    ]
 
 
 def test_train_bench_runs_in_tiny_mode(clips_dir, capsys):
@@ -36,7 +39,9 @@ def test_reference_bench_runs_in_tiny_mode(clips_dir, capsys):
     assert all(f"{task}: reference" in out for task in reference.PRETEXT_TASKS)
     reference.main(["--clips", str(clips_dir), "--tiny", "--tasks", "anomaly_grounding", "--preset", "superfast"])
     out = capsys.readouterr().out
-    assert "videolake (x264 superfast)" in out and "anomaly_grounding: reference" in out and "object_counting" not in out
+    assert (
+        "videolake (x264 superfast)" in out and "anomaly_grounding: reference" in out and "object_counting" not in out
+    )
 
 
 def test_synthetic_bench_runs_in_tiny_mode(capsys):
@@ -57,7 +62,20 @@ def test_encoder_bench_runs_in_tiny_mode(clips_dir, capsys):
 
 
 def test_fullsize_bench_runs_in_tiny_mode(clips_dir, capsys, tmp_path):
-    fullsize.main(["--clips", str(clips_dir), "--recipes", "viubench,synrl-rl", "--fraction", "0.002", "--workers", "1", "--json", str(tmp_path / "rows.json")])
+    fullsize.main(
+        [
+            "--clips",
+            str(clips_dir),
+            "--recipes",
+            "viubench,synrl-rl",
+            "--fraction",
+            "0.002",
+            "--workers",
+            "1",
+            "--json",
+            str(tmp_path / "rows.json"),
+        ]
+    )
     rows = json.loads((tmp_path / "rows.json").read_text())
     assert [row["worker_processes"] for row in rows] == [1, 1]  # the one worker's RSS was sampled, not a default
     assert all(row["worker_peak_rss_mib"] > 50 and row["driver_peak_rss_mib"] > 50 for row in rows)
@@ -69,5 +87,9 @@ def test_fullsize_bench_runs_in_tiny_mode(clips_dir, capsys, tmp_path):
 
 
 def test_tables_left_align_names_and_right_align_figures(capsys):
-    bench.print_table([{"name": "ab", "n": 3}, {"name": "c", "n": 12}], [("name", -5, lambda r: r["name"]), ("n", 4, lambda r: r["n"])], "(note)")
+    bench.print_table(
+        [{"name": "ab", "n": 3}, {"name": "c", "n": 12}],
+        [("name", -5, lambda r: r["name"]), ("n", 4, lambda r: r["n"])],
+        "(note)",
+    )
     assert capsys.readouterr().out.splitlines() == ["name    n  (note)", "ab      3", "c      12"]

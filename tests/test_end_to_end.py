@@ -21,13 +21,13 @@ import yaml
 
 from tests.cli import run_cli
 from tests.media import add_bytes, moving_frames, write_audio_only, write_video
+from videolake.commands.validate import validate
 from videolake.generators.perturbations import PERTURBATIONS
 from videolake.pipeline.encode import decode_mp4, encode_mp4
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.sampling import sample_clip
 from videolake.pipeline.shards import read_shard, serialize_shard, sha256_file
-from videolake.pipeline.validate import validate
 
 GOOD = ["bikes.mp4", "carphone_pristine.mp4", "testMovie.mp4", "jwpIntro.mp4", "b.mp4", "cityCC0.mpg"]
 BAD = {
@@ -46,7 +46,20 @@ RECIPE = {
     "holdout_fraction": 0.2,
     "splits": {
         "train": [
-            {"task": "anomaly_grounding", "subtype": s, "count": 1} for s in ["channel_swap", "mirror", "zoom_out", "rotate180", "noise", "shuffle", "slow", "fast", "stutter_hold", "swap", "invert"]
+            {"task": "anomaly_grounding", "subtype": s, "count": 1}
+            for s in [
+                "channel_swap",
+                "mirror",
+                "zoom_out",
+                "rotate180",
+                "noise",
+                "shuffle",
+                "slow",
+                "fast",
+                "stutter_hold",
+                "swap",
+                "invert",
+            ]
         ]
         + [
             {"task": "object_counting", "tier": "easy", "count": 3},
@@ -79,7 +92,9 @@ def sources(tmp_path_factory, clips_dir) -> Path:
     subset = root / "llava" / "0_30_s_x"
     subset.mkdir(parents=True)
     with tarfile.open(subset / "0_30_s_x_videos_1.tar.gz", "w:gz") as tar:
-        add_bytes(tar, "good.mp4", (clips_dir / "bigbuckbunny.mp4").read_bytes())  # not a copy of a clip above: copies share a split
+        add_bytes(
+            tar, "good.mp4", (clips_dir / "bigbuckbunny.mp4").read_bytes()
+        )  # not a copy of a clip above: copies share a split
         add_bytes(tar, "broken.mp4", os.urandom(5000))
         add_bytes(tar, "../outside.mp4", data)
     return root
@@ -133,7 +148,12 @@ def test_benchmark_sources_never_reach_train(built):
 
 
 def resample(sources: Path, record: dict, meta: dict):
-    return sample_clip(str(sources / record["source_id"]), meta["num_frames"] if "num_frames" in meta else 48, meta.get("density", 1), (256, 256))
+    return sample_clip(
+        str(sources / record["source_id"]),
+        meta["num_frames"] if "num_frames" in meta else 48,
+        meta.get("density", 1),
+        (256, 256),
+    )
 
 
 def mean_abs(a, b) -> float:
@@ -161,7 +181,10 @@ def test_anomaly_interval_matches_the_pixels(built, sources):
         expected = clip.frames[meta["dense_indices"]]  # what the slots show before any pixel change
         begin, end = (float(x) for x in record["answer"].split("-"))
         # The answer is the segment's first slot and one past its last, on the output timeline (1 decimal).
-        assert abs(begin - start / record["fps"]) <= 0.05 + 1e-9 and abs(end - (start + length) / record["fps"]) <= 0.05 + 1e-9
+        assert (
+            abs(begin - start / record["fps"]) <= 0.05 + 1e-9
+            and abs(end - (start + length) / record["fps"]) <= 0.05 + 1e-9
+        )
         perturbation = PERTURBATIONS[meta["perturbation"]]
         outside = [i for i in range(48) if not start <= i < start + length]
         worst_outside = max(mean_abs(decoded[i], expected[i]) for i in outside)
@@ -227,7 +250,20 @@ def test_same_build_with_two_workers_is_byte_identical(built, sources, recipe_fi
 
 
 def start_build(recipe_file, sources, out):
-    command = [sys.executable, "-m", "videolake.pipeline.cli", "build", str(recipe_file), "--sources", str(sources), "--out", str(out), "--workers", "1", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "videolake.commands.cli",
+        "build",
+        str(recipe_file),
+        "--sources",
+        str(sources),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--quiet",
+    ]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -249,7 +285,9 @@ def test_kill_9_of_driver_and_workers_then_resume(built, sources, recipe_file, t
     done_before = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("tiny/.build/shards/*/*.json")}
     assert not (tmp_path / "tiny" / "manifest.json").exists()
     assert not (tmp_path / "tiny" / "train" / "state.json").exists()  # not loadable as complete
-    result = run_cli("build", str(recipe_file), "--sources", str(sources), "--out", str(tmp_path), "--workers", "1", "--quiet")
+    result = run_cli(
+        "build", str(recipe_file), "--sources", str(sources), "--out", str(tmp_path), "--workers", "1", "--quiet"
+    )
     assert result.returncode == 0, result.stderr
     after = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("tiny/.build/shards/*/*.json")}
     assert all(after[name] == mtime for name, mtime in done_before.items())  # finished shards were not redone
@@ -280,7 +318,13 @@ def test_validate_rederives_and_catches_a_wrong_answer(built, tmp_path):
     manifest = json.loads((copy / "manifest.json").read_text())
     key = sorted(manifest["shards"])[0]
     table = read_shard(copy / key).to_pylist()
-    table[0]["answer"] = "9.9-9.9" if table[0]["task"] == "anomaly_grounding" else "0,0,0" if table[0]["task"] == "object_counting" else "1" * 6
+    table[0]["answer"] = (
+        "9.9-9.9"
+        if table[0]["task"] == "anomaly_grounding"
+        else "0,0,0"
+        if table[0]["task"] == "object_counting"
+        else "1" * 6
+    )
     (copy / key).write_bytes(serialize_shard(table))
     manifest["shards"][key].update(sha256=sha256_file(copy / key), bytes=(copy / key).stat().st_size)
     (copy / "manifest.json").write_text(json.dumps(manifest))
@@ -327,7 +371,9 @@ def test_validate_decodes_videos_against_meta(built, tmp_path):
     shutil.copytree(built, copy)
     record_id = rewrite_first_record(copy, fewer_frames_meta_hash_updated)
     problems = validate(copy)[1]
-    assert len(problems) == 1 and problems[0].startswith(f"{record_id}: video 0:") and "frames decoded" in problems[0], problems
+    assert (
+        len(problems) == 1 and problems[0].startswith(f"{record_id}: video 0:") and "frames decoded" in problems[0]
+    ), problems
 
 
 def test_validate_sees_what_loaders_would_read(built, tmp_path):
@@ -353,7 +399,9 @@ def test_validate_sees_what_loaders_would_read(built, tmp_path):
     shutil.copytree(built, copy)
     shutil.copy(copy / "train" / first, copy / "train" / "cache-0123abcd.arrow")
     problems = validate(copy)[1]
-    assert problems == ["train/cache-0123abcd.arrow: a datasets cache file (written by .map/.cast): load_dataset would read its rows too; delete it"]
+    assert problems == [
+        "train/cache-0123abcd.arrow: a datasets cache file (written by .map/.cast): load_dataset would read its rows too; delete it"
+    ]
 
     # a split removed from the manifest whose files remain
     shutil.rmtree(copy)
@@ -374,7 +422,10 @@ def test_validate_a_truncated_manifest_is_one_line(built, tmp_path):
     (copy / "manifest.json").write_text(text[: len(text) // 2])
     result = run_cli("validate", str(copy))
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "manifest.json: not valid JSON" in result.stderr
+    assert (
+        result.stderr.strip().splitlines() == [result.stderr.strip()]
+        and "manifest.json: not valid JSON" in result.stderr
+    )
 
 
 def test_user_errors_are_one_line(tmp_path):
@@ -392,7 +443,9 @@ def test_a_different_recipe_into_the_same_folder_is_refused(built, sources, tmp_
     changed = dict(RECIPE, seed=8)
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(changed))
-    result = run_cli("build", str(path), "--sources", str(sources), "--out", str(built.parent), "--workers", "1", "--quiet")
+    result = run_cli(
+        "build", str(path), "--sources", str(sources), "--out", str(built.parent), "--workers", "1", "--quiet"
+    )
     assert result.returncode == 1 and "holds a different build" in result.stderr
 
 
@@ -412,7 +465,9 @@ def test_an_existing_dask_cluster_builds_the_same_shards(built, sources, recipe_
     from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-        again = build(load_recipe(str(recipe_file)), str(sources), tmp_path, scheduler=cluster.scheduler_address, progress=False)
+        again = build(
+            load_recipe(str(recipe_file)), str(sources), tmp_path, scheduler=cluster.scheduler_address, progress=False
+        )
         assert len(cluster.workers) == 2  # the build used the cluster and left it running
     assert shard_checksums(again) == shard_checksums(built)
 
@@ -422,7 +477,9 @@ def test_score_cli_on_a_build(built, tmp_path):
 
     ds = datasets.load_from_disk(str(built))["test"]
     predictions = tmp_path / "preds.jsonl"
-    predictions.write_text("".join(json.dumps({"id": r["id"], "prediction": f"<answer>{r['answer']}</answer>"}) + "\n" for r in ds))
+    predictions.write_text(
+        "".join(json.dumps({"id": r["id"], "prediction": f"<answer>{r['answer']}</answer>"}) + "\n" for r in ds)
+    )
     result = run_cli("score", str(predictions), "--dataset", str(built), "--split", "test")
     assert result.returncode == 0, result.stderr
     assert "overall" in result.stdout and json.loads((tmp_path / "preds.scores.json").read_text())["overall"] == 100.0
@@ -440,8 +497,23 @@ def test_ctrl_c_says_how_to_resume_and_the_rerun_completes(built, sources, tmp_p
     # machine the 4-sample shards of the shared recipe could all finish before SIGINT lands.
     recipe_file = tmp_path / "tiny.yaml"
     recipe_file.write_text(yaml.safe_dump(dict(RECIPE, shard_size=1)))
-    command = [sys.executable, "-m", "videolake.pipeline.cli", "build", str(recipe_file), "--sources", str(sources), "--out", str(tmp_path), "--workers", "1", "--quiet"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "videolake.commands.cli",
+        "build",
+        str(recipe_file),
+        "--sources",
+        str(sources),
+        "--out",
+        str(tmp_path),
+        "--workers",
+        "1",
+        "--quiet",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     wait_for_sidecar(tmp_path, process)
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=120)

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.cli import run_cli
+from videolake.commands.validate import validate
 from videolake.generators.perturbations import PERTURBATIONS
 from videolake.generators.synthetic import scenes
 from videolake.generators.synthetic.render import INDEX
@@ -19,7 +20,6 @@ from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.sampling import sample_clip
-from videolake.pipeline.validate import validate
 
 CLIPS = ["bikes.mp4", "carphone_pristine.mp4", "testMovie.mp4", "jwpIntro.mp4", "cityCC0.mpg"]
 SIZE = [256, 256]
@@ -35,7 +35,13 @@ RECIPE = {
             {"task": "temporal_grounding", "subtype": "rendered", "count": 3, "params": RENDERED},
             {"task": "multi_segment_grounding", "subtype": "rendered", "count": 2, "params": {**RENDERED, "stage": 1}},
             {"task": "multi_segment_grounding", "subtype": "channel_swap", "count": 2},
-            {"task": "multi_segment_grounding", "subtype": "mirror", "tier": "dense", "count": 1, "params": {"stage": 1}},
+            {
+                "task": "multi_segment_grounding",
+                "subtype": "mirror",
+                "tier": "dense",
+                "count": 1,
+                "params": {"stage": 1},
+            },
             {"task": "object_tracking", "subtype": "rendered", "count": 2, "params": RENDERED},
             {"task": "object_tracking", "subtype": "overlay", "count": 3},
             {"task": "grounding_qa", "subtype": "rendered", "count": 3, "params": RENDERED},
@@ -122,7 +128,11 @@ def test_rendered_events_happen_inside_their_intervals(built):
         moved = {f for f in range(1, len(masks)) if not np.array_equal(masks[f], masks[f - 1])}
         answer = record["answer"].replace(" to ", "-").split()
         spans = [tuple(round(float(v) * 30) for v in token.split("-")) for token in answer]
-        others = [(a["start_frame"], a["end_frame"]) for a in meta["actions"] if a["object"] == obj["id"] and a["action"] != meta["query"]["action"]]
+        others = [
+            (a["start_frame"], a["end_frame"])
+            for a in meta["actions"]
+            if a["object"] == obj["id"] and a["action"] != meta["query"]["action"]
+        ]
         assert all(any(s < f <= e for s, e in spans + others) for f in moved), record["id"]
         assert all(moved & set(range(s + 1, e + 1)) for s, e in spans), record["id"]
         checked += 1
@@ -153,7 +163,7 @@ def test_tracked_objects_are_inside_their_boxes_on_the_decoded_frames(built, sou
 
 
 def test_inspect_and_the_random_baseline_cover_the_new_tasks(built, tmp_path):
-    from videolake.pipeline.inspect import inspect
+    from videolake.commands.inspect import inspect
 
     sheets = inspect(built, tmp_path / "sheets", samples=18)
     assert len(sheets) == 19 and all(p.stat().st_size > 1000 for p in sheets)
@@ -161,5 +171,10 @@ def test_inspect_and_the_random_baseline_cover_the_new_tasks(built, tmp_path):
     assert result.returncode == 0, result.stderr
     scores = json.loads((tmp_path / "random.scores.json").read_text())
     rows = {(r["task"], r["subtype"]): r["score"] for r in scores["subtypes"]}
-    assert {task for task, _ in rows} == {"temporal_grounding", "multi_segment_grounding", "object_tracking", "grounding_qa"}
+    assert {task for task, _ in rows} == {
+        "temporal_grounding",
+        "multi_segment_grounding",
+        "object_tracking",
+        "grounding_qa",
+    }
     assert all(0 <= value < 60 for value in rows.values())  # chance levels, never the format term

@@ -20,7 +20,11 @@ ROOT_FOLDERS = {
 
 
 def test_the_wheel_contains_every_module(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(REPO)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = tmp_path.glob("videolake-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
@@ -36,5 +40,5 @@ def test_the_wheel_contains_every_module(tmp_path):
 
 def test_the_core_never_imports_torch():
     """The training extra is optional: building, validating, scoring and exporting never need torch."""
-    code = "import sys, videolake.pipeline.cli, videolake.pipeline.graph, videolake.pipeline.exports.verl, videolake.pipeline.score, videolake.rewards; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys, videolake.commands.cli, videolake.pipeline.graph, videolake.commands.exports.verl, videolake.commands.score, videolake.rewards; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)

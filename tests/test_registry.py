@@ -28,9 +28,17 @@ def test_every_task_has_a_reward_a_random_guess_and_a_contact_sheet():
         sample = sample_of(name, subtype)
         meta = {**sample.meta, "generator": {"params": {}}}
         perfect = compute_score(name, ideal_completion(name, sample.answer), sample.answer, {"reward_mode": "strict"})
-        guess = compute_score(name, task.random_guess(meta, float(Fraction(sample.meta["fps"])), rng), sample.answer, {"reward_mode": "strict"})
+        guess = compute_score(
+            name,
+            task.random_guess(meta, float(Fraction(sample.meta["fps"])), rng),
+            sample.answer,
+            {"reward_mode": "strict"},
+        )
         assert perfect["score"] == pytest.approx(MAXIMUM_SCORE[name], abs=1e-5), name
-        assert benchmark_metric(name, perfect) == pytest.approx(1.0, abs=1e-5) and 0.0 <= benchmark_metric(name, guess) <= 1.0, name
+        assert (
+            benchmark_metric(name, perfect) == pytest.approx(1.0, abs=1e-5)
+            and 0.0 <= benchmark_metric(name, guess) <= 1.0
+        ), name
         if task.contact is not None:
             marks = task.contact(sample.meta)
             assert marks.note and all(0 <= frame < sum(task.video_lengths(sample.meta)) for frame in marks.marked), name
@@ -43,5 +51,7 @@ def test_no_pipeline_module_names_a_task():
     names = set(TASKS) | set(REWARDS)
     for path in sorted((REPO / "pipeline").glob("*.py")):
         tree = ast.parse(path.read_text())
-        literals = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+        literals = {
+            node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        }
         assert not literals & names, f"{path.name} names {sorted(literals & names)}"

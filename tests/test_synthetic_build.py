@@ -11,13 +11,13 @@ import pytest
 import yaml
 
 from videolake import VideolakeError
+from videolake.commands.validate import validate
 from videolake.generators import synthetic
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.graph import build
 from videolake.pipeline.plan import make_plan
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.shards import read_shard, sha256_file
-from videolake.pipeline.validate import validate
 
 SIZE = 128
 
@@ -26,7 +26,14 @@ SIZE = 128
 def recipe_file(tmp_path_factory) -> Path:
     entries = [{"task": "synrl", "subtype": name, "count": 1, "params": {"size": SIZE}} for name in synthetic.SCENARIOS]
     entries.append({"task": "object_counting", "tier": "easy", "count": 2})
-    recipe = {"name": "mixed", "seed": 3, "max_size": [128, 128], "shard_size": 7, "holdout_fraction": 0, "splits": {"train": entries}}
+    recipe = {
+        "name": "mixed",
+        "seed": 3,
+        "max_size": [128, 128],
+        "shard_size": 7,
+        "holdout_fraction": 0,
+        "splits": {"train": entries},
+    }
     path = tmp_path_factory.mktemp("recipe") / "mixed.yaml"
     path.write_text(yaml.safe_dump(recipe))
     return path
@@ -34,7 +41,9 @@ def recipe_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, recipe_file, clips_dir) -> Path:
-    return build(load_recipe(str(recipe_file)), str(clips_dir), tmp_path_factory.mktemp("out"), workers=1, progress=False)
+    return build(
+        load_recipe(str(recipe_file)), str(clips_dir), tmp_path_factory.mktemp("out"), workers=1, progress=False
+    )
 
 
 def synthetic_records(dataset_dir: Path) -> list[dict]:
@@ -56,7 +65,11 @@ def test_mixed_build_validates_and_loads(built):
     for record in records:
         meta = json.loads(record["meta"])
         assert record["source_id"] == "" and record["fps"] == 30.0
-        assert record["reasoning"].endswith(record["answer"] if meta["query"]["options"] is None else f"Answer: {record['answer']}. {meta['query']['options']['ABCDEFGH'.index(record['answer'])]}")
+        assert record["reasoning"].endswith(
+            record["answer"]
+            if meta["query"]["options"] is None
+            else f"Answer: {record['answer']}. {meta['query']['options']['ABCDEFGH'.index(record['answer'])]}"
+        )
         assert synthetic.derive_answer(meta) == record["answer"]
         frames = decode_mp4(record["videos"][0])
         assert frames.shape == (meta["num_frames"], SIZE, SIZE, 3)
@@ -69,13 +82,22 @@ def test_synthetic_shards_identical_with_two_workers(built, recipe_file, clips_d
 
 
 def test_a_synthetic_only_recipe_needs_no_sources(tmp_path):
-    recipe = {"name": "syn", "splits": {"train": [{"task": "synrl", "subtype": "rotation", "count": 2, "params": {"size": 64, "duration": [1.0, 1.0]}}]}}
+    recipe = {
+        "name": "syn",
+        "splits": {
+            "train": [
+                {"task": "synrl", "subtype": "rotation", "count": 2, "params": {"size": 64, "duration": [1.0, 1.0]}}
+            ]
+        },
+    }
     path = tmp_path / "syn.yaml"
     path.write_text(yaml.safe_dump(recipe))
     out = build(load_recipe(str(path)), None, tmp_path / "out", workers=1, progress=False)
     assert validate(out) == (2, [])
     sourced = tmp_path / "counting.yaml"
-    sourced.write_text(yaml.safe_dump({"name": "c", "splits": {"train": [{"task": "object_counting", "tier": "easy", "count": 1}]}}))
+    sourced.write_text(
+        yaml.safe_dump({"name": "c", "splits": {"train": [{"task": "object_counting", "tier": "easy", "count": 1}]}})
+    )
     with pytest.raises(VideolakeError, match="needs video sources"):
         build(load_recipe(str(sourced)), None, tmp_path / "out", workers=1, progress=False)
 
@@ -94,7 +116,10 @@ def test_a_recipe_picks_the_x264_preset_and_crf_and_the_videos_are_made_with_the
     (default_manifest, default_video), (quick_manifest, quick_video) = videos["default"], videos["quick"]
     assert "x264" not in default_manifest["recipe"] and default_manifest["encoder"]["options"]["preset"] == "veryfast"
     assert quick_manifest["recipe"]["x264"] == {"preset": "ultrafast", "crf": 30}
-    assert {k: quick_manifest["encoder"]["options"][k] for k in ("preset", "crf")} == {"preset": "ultrafast", "crf": "30"}
+    assert {k: quick_manifest["encoder"]["options"][k] for k in ("preset", "crf")} == {
+        "preset": "ultrafast",
+        "crf": "30",
+    }
     # x264 writes its settings into the stream: ultrafast turns CABAC off
     assert b"cabac=1" in default_video and b"crf=23.0" in default_video
     assert b"cabac=0" in quick_video and b"crf=30.0" in quick_video
@@ -112,8 +137,14 @@ def test_builtin_synrl_recipes_plan_without_sources(name, total):
     assert max(counts) - min(counts) <= 1
     if name == "synrl-round2":
         # the tier's settings reach every scenario that reads them, and only those
-        assert all(spec.params.get("duration") == ([6.0, 8.0] if "duration" in synthetic.reads(spec.subtype) else None) for spec in specs)
-        assert all(spec.params.get("operations") == ([8, 12] if "operations" in synthetic.reads(spec.subtype) else None) for spec in specs)
+        assert all(
+            spec.params.get("duration") == ([6.0, 8.0] if "duration" in synthetic.reads(spec.subtype) else None)
+            for spec in specs
+        )
+        assert all(
+            spec.params.get("operations") == ([8, 12] if "operations" in synthetic.reads(spec.subtype) else None)
+            for spec in specs
+        )
 
 
 def test_rl_and_sft_recipes_draw_different_videos():
@@ -125,7 +156,7 @@ def test_rl_and_sft_recipes_draw_different_videos():
 def test_inspect_draws_key_frames_and_the_event_timeline(built, tmp_path):
     from PIL import Image
 
-    from videolake.pipeline.inspect import synthetic_strip
+    from videolake.commands.inspect import synthetic_strip
 
     record = next(r for r in synthetic_records(built) if r["subtype"] == "grid_shell")
     path = synthetic_strip(record, tmp_path / "strip.png")

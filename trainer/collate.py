@@ -23,7 +23,9 @@ class SFTCollator:
     def __call__(self, records: list[dict]) -> dict[str, torch.Tensor]:
         texts, targets, clips = [], [], []
         for record in records:
-            prompt = self.processor.apply_chat_template(prompt_messages(record), add_generation_prompt=True, tokenize=False)
+            prompt = self.processor.apply_chat_template(
+                prompt_messages(record), add_generation_prompt=True, tokenize=False
+            )
             targets.append(target_text(record) + self.end_of_turn)
             texts.append(prompt + targets[-1])
             clips.extend(videos(record))

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from videolake.commands.exports import sft_target
 from videolake.generators.base import VIDEO_PLACEHOLDER
 from videolake.pipeline.encode import decode_mp4
-from videolake.pipeline.exports import sft_target
 
 
 @dataclass(frozen=True)

@@ -34,14 +34,31 @@ from videolake.trainer.data import prompt_messages, videos
 SUPPORTED_TRL = (Version("1.16"), Version("1.17"))  # [low, high)
 VIDEO_KEYS = ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
 VIDEO_COLUMN = "video_inputs"  # per-sample video tensors in TRL's batch
-VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<|image|>", "<|video|>")
-VISION_TOKEN_ID_KEYS = ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id", "image_token_index", "video_token_index")
+VISION_TOKENS = (
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|vision_pad|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+    "<|image|>",
+    "<|video|>",
+)
+VISION_TOKEN_ID_KEYS = (
+    "image_token_id",
+    "video_token_id",
+    "vision_start_token_id",
+    "vision_end_token_id",
+    "image_token_index",
+    "video_token_index",
+)
 
 
 def check_trl_version(version: str = trl.__version__) -> None:
     low, high = SUPPORTED_TRL
     if not low <= Version(version) < high:
-        raise RuntimeError(f"videolake's GRPO trainer carries video tensors through TRL internals checked for TRL >= {low}, < {high}; this is TRL {version}. Install a supported TRL.")
+        raise RuntimeError(
+            f"videolake's GRPO trainer carries video tensors through TRL internals checked for TRL >= {low}, < {high}; this is TRL {version}. Install a supported TRL."
+        )
 
 
 def vision_token_ids(config, processor) -> list[int]:
@@ -56,7 +73,9 @@ def vision_token_ids(config, processor) -> list[int]:
     return sorted({token for token in candidates if isinstance(token, int) and 0 <= token < vocabulary})
 
 
-def without_vision_tokens(completion_ids: list[list[int]], tool_mask: list[list[int]] | None, vision_ids: list[int], replacement: int):
+def without_vision_tokens(
+    completion_ids: list[list[int]], tool_mask: list[list[int]] | None, vision_ids: list[int], replacement: int
+):
     """Completions with every model-generated vision token replaced by ``replacement``, and the loss
     mask (TRL's ``tool_mask``: 1 counts) that leaves those positions out; tokens a tool inserted
     (mask 0) stay as they are."""
@@ -130,7 +149,9 @@ class VideoGRPOTrainer(GRPOTrainer):
 
     def _generate(self, prompts):
         prompt_ids, completion_ids, tool_mask, *rest = super()._generate(prompts)
-        completion_ids, tool_mask = without_vision_tokens(completion_ids, tool_mask, self._vision_token_ids, self._tokenizer.pad_token_id)
+        completion_ids, tool_mask = without_vision_tokens(
+            completion_ids, tool_mask, self._vision_token_ids, self._tokenizer.pad_token_id
+        )
         return (prompt_ids, completion_ids, tool_mask, *rest)
 
     def _tokenize_prompts(self, prompts):
@@ -138,7 +159,9 @@ class VideoGRPOTrainer(GRPOTrainer):
         if rows is None or len(rows) != len(prompts):
             raise RuntimeError("VideoGRPOTrainer tokenizes prompts only for the rows it is generating for")
         prompt_ids, per_sample, token_types = [], [], []
-        encoded_by_id: dict[str, dict] = {}  # a batch holds each prompt num_generations times: decode and process it once
+        encoded_by_id: dict[
+            str, dict
+        ] = {}  # a batch holds each prompt num_generations times: decode and process it once
         for row, prompt in zip(rows, prompts, strict=True):
             if row["id"] not in encoded_by_id:
                 encoded_by_id[row["id"]] = self._encode(row, prompt)

@@ -12,7 +12,15 @@ from videolake.pipeline.dataset import open_dataset
 from videolake.trainer.data import prompt_messages, videos
 
 
-def rollouts(dataset_dir: Path, model_name: str, out: Path, k: int = 8, split: str = "train", max_new_tokens: int = 256, temperature: float = 1.0) -> Path:
+def rollouts(
+    dataset_dir: Path,
+    model_name: str,
+    out: Path,
+    k: int = 8,
+    split: str = "train",
+    max_new_tokens: int = 256,
+    temperature: float = 1.0,
+) -> Path:
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -30,7 +38,11 @@ def rollouts(dataset_dir: Path, model_name: str, out: Path, k: int = 8, split: s
                 videos_kwargs={"video_metadata": [clip.metadata for clip in clips], "do_sample_frames": False},
                 return_tensors="pt",
             ).to(model.device)
-            generated = model.generate(**inputs, do_sample=True, temperature=temperature, num_return_sequences=k, max_new_tokens=max_new_tokens)
-            for completion in processor.batch_decode(generated[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True):
+            generated = model.generate(
+                **inputs, do_sample=True, temperature=temperature, num_return_sequences=k, max_new_tokens=max_new_tokens
+            )
+            for completion in processor.batch_decode(
+                generated[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True
+            ):
                 handle.write(json.dumps({"id": record["id"], "completion": completion}) + "\n")
     return out

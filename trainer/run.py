@@ -20,7 +20,7 @@ import yaml
 from transformers import AutoModelForImageTextToText, AutoProcessor, TrainerCallback
 
 from videolake import VideolakeError
-from videolake.pipeline.inspect import METRICS_FILE
+from videolake.commands.inspect import METRICS_FILE
 from videolake.rewards import accuracy_reward, format_reward
 
 ALGORITHMS = ("grpo", "sft")
@@ -81,7 +81,14 @@ def trainer_arguments(settings: dict, out: Path) -> dict:
     return {"output_dir": str(out), **arguments}
 
 
-def train(algorithm: str, dataset_dir: Path, model_name: str, out: Path, preset: str | None = None, config_file: Path | None = None):
+def train(
+    algorithm: str,
+    dataset_dir: Path,
+    model_name: str,
+    out: Path,
+    preset: str | None = None,
+    config_file: Path | None = None,
+):
     from videolake.pipeline.dataset import open_dataset
 
     if algorithm not in ALGORITHMS:
@@ -89,7 +96,9 @@ def train(algorithm: str, dataset_dir: Path, model_name: str, out: Path, preset:
     settings = resolve_config(algorithm, preset, config_file)
     records = open_dataset(dataset_dir).hf_split(settings["split"])  # only shards whose sha256 matches the manifest
     out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG_FILE).write_text(json.dumps({"dataset": str(dataset_dir), "model": model_name, "preset": preset, **settings}, indent=2) + "\n")
+    (out / CONFIG_FILE).write_text(
+        json.dumps({"dataset": str(dataset_dir), "model": model_name, "preset": preset, **settings}, indent=2) + "\n"
+    )
     processor = AutoProcessor.from_pretrained(model_name)
     arguments = trainer_arguments(settings, out)
     if algorithm == "grpo":
@@ -98,12 +107,20 @@ def train(algorithm: str, dataset_dir: Path, model_name: str, out: Path, preset:
         from videolake.trainer.grpo import VideoGRPOTrainer, with_prompts
 
         rewards = [REWARD_FUNCTIONS[name] for name in settings["rewards"]]
-        trainer = VideoGRPOTrainer(model=model_name, processing_class=processor, reward_funcs=rewards, args=GRPOConfig(**arguments), train_dataset=with_prompts(records))
+        trainer = VideoGRPOTrainer(
+            model=model_name,
+            processing_class=processor,
+            reward_funcs=rewards,
+            args=GRPOConfig(**arguments),
+            train_dataset=with_prompts(records),
+        )
     else:
         from videolake.trainer.sft import sft_trainer
 
         model = AutoModelForImageTextToText.from_pretrained(model_name)
-        trainer = sft_trainer(model, processor, records, out, **{k: v for k, v in arguments.items() if k != "output_dir"})
+        trainer = sft_trainer(
+            model, processor, records, out, **{k: v for k, v in arguments.items() if k != "output_dir"}
+        )
     trainer.add_callback(MetricsLog(out / METRICS_FILE))
     resume = any(out.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=True if resume else None)
@@ -114,7 +131,7 @@ def train(algorithm: str, dataset_dir: Path, model_name: str, out: Path, preset:
 
 def main(argv=None) -> None:
     """Entry point for ``accelerate launch -m videolake.trainer.run``: the same arguments as the CLI."""
-    from videolake.pipeline.cli import main as cli_main
+    from videolake.commands.cli import main as cli_main
 
     cli_main(["train", *(sys.argv[1:] if argv is None else argv)])
 

@@ -74,7 +74,15 @@ class Scenario:
 
 
 def _motion(name: str, key: str, *reads: str) -> Scenario:
-    return Scenario(name, "short", getattr(motion, f"simulate_{key}"), getattr(motion, f"solve_{key}"), getattr(motion, f"narrate_{key}"), motion.render, FRAME + reads)
+    return Scenario(
+        name,
+        "short",
+        getattr(motion, f"simulate_{key}"),
+        getattr(motion, f"solve_{key}"),
+        getattr(motion, f"narrate_{key}"),
+        motion.render,
+        FRAME + reads,
+    )
 
 
 FRAME = ("size", "fps")  # every scenario
@@ -104,7 +112,10 @@ SCENARIOS: dict[str, Scenario] = {
         _motion("distance_estimation", "distance", "duration"),
         _motion("event_ordering", "ordering", "duration", "objects", "speed"),
     ]
-    + [Scenario(g.name, "long", g.simulate, g.solve, g.narrate, g.render, TIMELINE + GAME_READS[g.name]) for g in games.GAMES]
+    + [
+        Scenario(g.name, "long", g.simulate, g.solve, g.narrate, g.render, TIMELINE + GAME_READS[g.name])
+        for g in games.GAMES
+    ]
 }
 
 

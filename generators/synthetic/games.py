@@ -52,7 +52,12 @@ def historical_index(meta: dict, rng) -> int:
 RANKS = ["A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K"]
 SUITS = {"S": "Spades", "H": "Hearts", "D": "Diamonds", "C": "Clubs"}
 RANK_NAMES = {"A": "Ace", "J": "Jack", "Q": "Queen", "K": "King"}
-CARD_OPS = {"deal": "Deal the top card", "insert": "Put a new card on top", "to_bottom": "Move the top card to the bottom", "swap_top": "Swap the top two cards"}
+CARD_OPS = {
+    "deal": "Deal the top card",
+    "insert": "Put a new card on top",
+    "to_bottom": "Move the top card to the bottom",
+    "swap_top": "Swap the top two cards",
+}
 
 
 def card_name(code: str) -> str:
@@ -67,7 +72,9 @@ class CardPile(Game):
         return [deck[i] for i in rng.permutation(len(deck))[: sample_range(rng, settings["items"], integer=True)]]
 
     def random_op(self, state, rng):
-        choices = ["insert", "to_bottom"] + (["deal", "swap_top"] if len(state) >= 3 else ["swap_top"] if len(state) == 2 else [])
+        choices = ["insert", "to_bottom"] + (
+            ["deal", "swap_top"] if len(state) >= 3 else ["swap_top"] if len(state) == 2 else []
+        )
         kind = qa.choose(rng, choices)
         if kind == "deal":
             return {"op": "deal", "card": state[0]}
@@ -94,11 +101,17 @@ class CardPile(Game):
 
     def ask(self, meta, rng):
         if meta["mode"] == "forward":
-            return {"kind": "pile", "prompt": "What are the cards in the pile at the end, listed from top to bottom?"}, len(meta["states"]) - 1
+            return {
+                "kind": "pile",
+                "prompt": "What are the cards in the pile at the end, listed from top to bottom?",
+            }, len(meta["states"]) - 1
         if meta["mode"] == "retrodictive":
             return {"kind": "pile", "prompt": "What cards were in the pile at the start, listed from top to bottom?"}, 0
         index = historical_index(meta, rng)
-        return {"kind": "top", "prompt": f"Which card is on top of the pile right after the {ordinal(index)} operation?"}, index
+        return {
+            "kind": "top",
+            "prompt": f"Which card is on top of the pile right after the {ordinal(index)} operation?",
+        }, index
 
     def value(self, state, query):
         if query["kind"] == "top":
@@ -120,7 +133,9 @@ class CardPile(Game):
             return f"the top card, the {card_name(op['card'])}, is dealt away face up"
         if op["op"] == "insert":
             return f"the {card_name(op['card'])} is put on top"
-        return {"to_bottom": "the top card is moved to the bottom", "swap_top": "the top two cards are swapped"}[op["op"]]
+        return {"to_bottom": "the top card is moved to the bottom", "swap_top": "the top two cards are swapped"}[
+            op["op"]
+        ]
 
     @staticmethod
     def _slot(size: int, index: int, count: int):
@@ -163,8 +178,16 @@ class CardPile(Game):
             box = lerp(self._slot(size, a, slots), self._slot(size, b, slots), t)
             self._card(draw, box, None, size)
         for a, b, face in moving:
-            start = self._slot(size, a, slots) if a >= 0 else tuple(v + (size * 0.6 if k % 2 == 0 else 0) for k, v in enumerate(self._slot(size, 0, slots)))
-            end = self._slot(size, b, slots) if b >= 0 else tuple(v + (size * 0.6 if k % 2 == 0 else 0) for k, v in enumerate(self._slot(size, 0, slots)))
+            start = (
+                self._slot(size, a, slots)
+                if a >= 0
+                else tuple(v + (size * 0.6 if k % 2 == 0 else 0) for k, v in enumerate(self._slot(size, 0, slots)))
+            )
+            end = (
+                self._slot(size, b, slots)
+                if b >= 0
+                else tuple(v + (size * 0.6 if k % 2 == 0 else 0) for k, v in enumerate(self._slot(size, 0, slots)))
+            )
             box = lerp(start, end, t)
             if a >= 0 and b >= 0:  # lift the travelling card sideways so it is seen passing the pile
                 shift = size * 0.3 * math.sin(math.pi * t) * (1 if a == 0 else -1)
@@ -187,7 +210,12 @@ def chips_near(text: str) -> list[str]:
     """One chip's value misread: as many chips as the truth (so no option stands out by its
     length), and each mistake undoes itself."""
     chips = [int(c) for c in text.split(", ")]
-    return [chips_text(sorted(chips[:i] + [value] + chips[i + 1 :])) for i in sorted(set(map(chips.index, chips))) for value in CHIP_VALUES if value != chips[i]]
+    return [
+        chips_text(sorted(chips[:i] + [value] + chips[i + 1 :]))
+        for i in sorted(set(map(chips.index, chips)))
+        for value in CHIP_VALUES
+        if value != chips[i]
+    ]
 
 
 def chips_weight(chips: list[int]) -> float:
@@ -231,11 +259,23 @@ class ChipCups(Game):
     def ask(self, meta, rng):
         cup = qa.choose(rng, list(meta["states"][0]))
         if meta["mode"] == "forward":
-            return {"kind": "chips", "cup": cup, "prompt": f"Which chips are in Cup {cup} at the end? (values, smallest first)"}, len(meta["states"]) - 1
+            return {
+                "kind": "chips",
+                "cup": cup,
+                "prompt": f"Which chips are in Cup {cup} at the end? (values, smallest first)",
+            }, len(meta["states"]) - 1
         if meta["mode"] == "retrodictive":
-            return {"kind": "chips", "cup": cup, "prompt": f"Which chips were in Cup {cup} at the start? (values, smallest first)"}, 0
+            return {
+                "kind": "chips",
+                "cup": cup,
+                "prompt": f"Which chips were in Cup {cup} at the start? (values, smallest first)",
+            }, 0
         index = historical_index(meta, rng)
-        return {"kind": "count", "cup": cup, "prompt": f"How many chips are in Cup {cup} right after the {ordinal(index)} operation?"}, index
+        return {
+            "kind": "count",
+            "cup": cup,
+            "prompt": f"How many chips are in Cup {cup} right after the {ordinal(index)} operation?",
+        }, index
 
     def value(self, state, query):
         chips = state[query["cup"]]
@@ -269,13 +309,21 @@ class ChipCups(Game):
         for cup in state:
             cx, cy = self._cup_centre(size, cup)
             w, h = size * 0.11, size * 0.12
-            draw.polygon([(cx - w, cy - h), (cx + w, cy - h), (cx + w * 0.75, cy + h), (cx - w * 0.75, cy + h)], fill=INDEX["brown"])
+            draw.polygon(
+                [(cx - w, cy - h), (cx + w, cy - h), (cx + w * 0.75, cy + h), (cx - w * 0.75, cy + h)],
+                fill=INDEX["brown"],
+            )
             text(draw, (cx, cy + h + size * 0.05), f"Cup {cup}", size // 20)
 
     @staticmethod
     def _chip(draw, centre, value: int, size: int):
         r = size * 0.04
-        draw.ellipse([centre[0] - r, centre[1] - r, centre[0] + r, centre[1] + r], fill=INDEX["yellow"], outline=INDEX["ink"], width=2)
+        draw.ellipse(
+            [centre[0] - r, centre[1] - r, centre[0] + r, centre[1] + r],
+            fill=INDEX["yellow"],
+            outline=INDEX["ink"],
+            width=2,
+        )
         text(draw, centre, str(value), size // 30)
 
     def draw_state(self, draw, state, size):
@@ -303,7 +351,22 @@ class ChipCups(Game):
 
 # ---- file system -----------------------------------------------------------------------------
 
-FILE_NAMES = ["README.md", "main.py", "notes.txt", "data.csv", "config.yaml", "test.py", "todo.txt", "log.txt", "app.js", "index.html", "report.pdf", "setup.cfg", "Makefile", "style.css"]
+FILE_NAMES = [
+    "README.md",
+    "main.py",
+    "notes.txt",
+    "data.csv",
+    "config.yaml",
+    "test.py",
+    "todo.txt",
+    "log.txt",
+    "app.js",
+    "index.html",
+    "report.pdf",
+    "setup.cfg",
+    "Makefile",
+    "style.css",
+]
 
 
 def files_text(files: list[str]) -> str:
@@ -314,7 +377,12 @@ def files_near(text: str) -> list[str]:
     """One file mistaken for another: as many files as the truth (so no option stands out by its
     length), every listing of that size has as many neighbours, and each mistake undoes itself."""
     files = set(text.split(", "))
-    return [files_text(sorted(files - {name} | {other})) for name in sorted(files) for other in FILE_NAMES if other not in files]
+    return [
+        files_text(sorted(files - {name} | {other}))
+        for name in sorted(files)
+        for other in FILE_NAMES
+        if other not in files
+    ]
 
 
 class FileSystem(Game):
@@ -363,9 +431,17 @@ class FileSystem(Game):
         if rng.random() < 0.5:
             touched = sorted({op["name"] for op in meta["operations"]})
             name = qa.choose(rng, touched)
-            return {"kind": "deleted", "name": name, "count": 2, "prompt": f"During the process, was the file '{name}' ever deleted with rm?"}, last
+            return {
+                "kind": "deleted",
+                "name": name,
+                "count": 2,
+                "prompt": f"During the process, was the file '{name}' ever deleted with rm?",
+            }, last
         index = historical_index(meta, rng)
-        return {"kind": "count", "prompt": f"How many files are in the directory right after the {ordinal(index)} command?"}, index
+        return {
+            "kind": "count",
+            "prompt": f"How many files are in the directory right after the {ordinal(index)} command?",
+        }, index
 
     def value(self, state, query):
         if query["kind"] == "deleted":
@@ -442,7 +518,12 @@ def evaluate(symbols: str, precedence: bool = True) -> Fraction:
     if not precedence:
         total = tokens[0]
         for op, value in zip(tokens[1::2], tokens[2::2]):
-            total = {"+": total + value, "-": total - value, "*": total * value, "/": total / value if value else total}[op]
+            total = {
+                "+": total + value,
+                "-": total - value,
+                "*": total * value,
+                "/": total / value if value else total,
+            }[op]
         return total
     terms, sign, product = [], 1, tokens[0]
     for op, value in zip(tokens[1::2], tokens[2::2]):
@@ -499,7 +580,11 @@ class MathTrail(Game):
         last = len(meta["states"]) - 1
         if meta["mode"] == "historical":
             index = int(rng.integers(1, last + 1))
-            return {"kind": "symbol", "position": index, "prompt": f"A ball's trajectory draws a math problem one symbol at a time. What is the {ordinal(index)} symbol drawn?"}, last
+            return {
+                "kind": "symbol",
+                "position": index,
+                "prompt": f"A ball's trajectory draws a math problem one symbol at a time. What is the {ordinal(index)} symbol drawn?",
+            }, last
         return {
             "kind": "result",
             "prompt": "A ball's trajectory draws a math problem, which can include '+', '-', '*' and '/'. Following the standard order of operations, what is the final result?",
@@ -514,7 +599,9 @@ class MathTrail(Game):
 
     def options(self, meta, query, truth, answers, count, rng):
         if query["kind"] == "symbol":  # a digit among digits, an operator among operators
-            return qa.uniform_options(truth, [a for a in answers if (a in OPERATORS) == (truth in OPERATORS)], count, rng)
+            return qa.uniform_options(
+                truth, [a for a in answers if (a in OPERATORS) == (truth in OPERATORS)], count, rng
+            )
         return qa.number_window(int(truth), count, rng)  # plan() draws only whole results
 
     def describe_state(self, state):
@@ -569,7 +656,10 @@ class ShellGrid(Game):
         count = sample_range(rng, settings["objects"], integer=True)
         colours = [list(OBJECT_COLOURS)[i] for i in rng.permutation(len(OBJECT_COLOURS))[:count]]
         cells = [CELLS[i] for i in rng.permutation(len(CELLS))[:count]]
-        return {"cells": {cell: f"{colour} {qa.choose(rng, list(SHAPES))}" for cell, colour in zip(cells, colours)}, "covered": bool(settings["occlusion"])}
+        return {
+            "cells": {cell: f"{colour} {qa.choose(rng, list(SHAPES))}" for cell, colour in zip(cells, colours)},
+            "covered": bool(settings["occlusion"]),
+        }
 
     def random_op(self, state, rng):
         first = qa.choose(rng, sorted(state["cells"]))
@@ -589,12 +679,18 @@ class ShellGrid(Game):
         names = sorted(meta["states"][0]["cells"].values())
         target = qa.choose(rng, names)
         if meta["mode"] == "forward":
-            return {"kind": "where", "object": target, "prompt": f"Where is the {target} at the end?"}, len(meta["states"]) - 1
+            return {"kind": "where", "object": target, "prompt": f"Where is the {target} at the end?"}, len(
+                meta["states"]
+            ) - 1
         if meta["mode"] == "retrodictive":
             return {"kind": "where", "object": target, "prompt": f"Where was the {target} at the start?"}, 0
         index = historical_index(meta, rng)
         cell = qa.choose(rng, sorted({op[k] for op in meta["operations"] for k in ("pos1", "pos2")}))
-        return {"kind": "what", "cell": cell, "prompt": f"What is in cell {cell} right after the {ordinal(index)} swap?"}, index
+        return {
+            "kind": "what",
+            "cell": cell,
+            "prompt": f"What is in cell {cell} right after the {ordinal(index)} swap?",
+        }, index
 
     def value(self, state, query):
         if query["kind"] == "what":
@@ -631,8 +727,12 @@ class ShellGrid(Game):
     def _board(self, draw, size):
         step = size * 0.8 / GRID
         for k in range(GRID + 1):
-            draw.line([(size * 0.1 + k * step, size * 0.1), (size * 0.1 + k * step, size * 0.9)], fill=INDEX["grey"], width=2)
-            draw.line([(size * 0.1, size * 0.1 + k * step), (size * 0.9, size * 0.1 + k * step)], fill=INDEX["grey"], width=2)
+            draw.line(
+                [(size * 0.1 + k * step, size * 0.1), (size * 0.1 + k * step, size * 0.9)], fill=INDEX["grey"], width=2
+            )
+            draw.line(
+                [(size * 0.1, size * 0.1 + k * step), (size * 0.9, size * 0.1 + k * step)], fill=INDEX["grey"], width=2
+            )
         for k in range(GRID):
             text(draw, (size * 0.1 + (k + 0.5) * step, size * 0.05), "abcd"[k], size // 22)
             text(draw, (size * 0.05, size * 0.1 + (k + 0.5) * step), str(k + 1), size // 22)
@@ -661,13 +761,25 @@ class ShellGrid(Game):
         lift = size * 0.06 * math.sin(math.pi * t)
         for start, end, cell, sign in ((a, b, op["pos1"], 1), (b, a, op["pos2"], -1)):
             point = lerp(start, end, t)
-            self._thing(draw, before["cells"].get(cell), (point[0] + sign * lift, point[1] - sign * lift), size, covered)
+            self._thing(
+                draw, before["cells"].get(cell), (point[0] + sign * lift, point[1] - sign * lift), size, covered
+            )
 
 
 # ---- sliding puzzle --------------------------------------------------------------------------
 
 SIDE = 3
-POSITIONS = ["top-left", "top-middle", "top-right", "middle-left", "centre", "middle-right", "bottom-left", "bottom-middle", "bottom-right"]
+POSITIONS = [
+    "top-left",
+    "top-middle",
+    "top-right",
+    "middle-left",
+    "centre",
+    "middle-right",
+    "bottom-left",
+    "bottom-middle",
+    "bottom-right",
+]
 
 
 class SlidingPuzzle(Game):
@@ -680,7 +792,11 @@ class SlidingPuzzle(Game):
     def random_op(self, state, rng):
         blank_at = state.index(0)
         row, col = divmod(blank_at, SIDE)
-        neighbours = [(row + dr) * SIDE + col + dc for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)) if 0 <= row + dr < SIDE and 0 <= col + dc < SIDE]
+        neighbours = [
+            (row + dr) * SIDE + col + dc
+            for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1))
+            if 0 <= row + dr < SIDE and 0 <= col + dc < SIDE
+        ]
         tile_at = qa.choose(rng, neighbours)
         return {"op": "slide", "from": POSITIONS[tile_at], "to": POSITIONS[blank_at]}
 
@@ -696,11 +812,23 @@ class SlidingPuzzle(Game):
     def ask(self, meta, rng):
         position = qa.choose(rng, POSITIONS)
         if meta["mode"] == "retrodictive":
-            return {"kind": "tile", "position": position, "prompt": f"Which number was in the {position} cell at the start? (0 means the empty cell)"}, 0
+            return {
+                "kind": "tile",
+                "position": position,
+                "prompt": f"Which number was in the {position} cell at the start? (0 means the empty cell)",
+            }, 0
         if meta["mode"] == "forward":
-            return {"kind": "tile", "position": position, "prompt": f"Which number is in the {position} cell at the end? (0 means the empty cell)"}, len(meta["states"]) - 1
+            return {
+                "kind": "tile",
+                "position": position,
+                "prompt": f"Which number is in the {position} cell at the end? (0 means the empty cell)",
+            }, len(meta["states"]) - 1
         index = historical_index(meta, rng)
-        return {"kind": "tile", "position": position, "prompt": f"Which number is in the {position} cell right after the {ordinal(index)} move? (0 means the empty cell)"}, index
+        return {
+            "kind": "tile",
+            "position": position,
+            "prompt": f"Which number is in the {position} cell right after the {ordinal(index)} move? (0 means the empty cell)",
+        }, index
 
     def value(self, state, query):
         return str(state[POSITIONS.index(query["position"])])
@@ -725,7 +853,9 @@ class SlidingPuzzle(Game):
         return [x0 + 3, y0 + 3, x0 + step - 3, y0 + step - 3]
 
     def _frame(self, draw, size):
-        draw.rectangle([size * 0.15 - 4, size * 0.15 - 4, size * 0.85 + 4, size * 0.85 + 4], outline=INDEX["ink"], width=3)
+        draw.rectangle(
+            [size * 0.15 - 4, size * 0.15 - 4, size * 0.85 + 4, size * 0.85 + 4], outline=INDEX["ink"], width=3
+        )
 
     def draw_state(self, draw, state, size):
         self._frame(draw, size)
@@ -743,7 +873,9 @@ class SlidingPuzzle(Game):
                 draw.rectangle(self._box(index, size), fill=INDEX["grey"], outline=INDEX["ink"], width=2)
         (r1, c1), (r2, c2) = divmod(source, SIDE), divmod(target, SIDE)
         t = smooth(progress)
-        draw.rectangle(self._box(source, size, ((c2 - c1) * t, (r2 - r1) * t)), fill=INDEX["orange"], outline=INDEX["ink"], width=2)
+        draw.rectangle(
+            self._box(source, size, ((c2 - c1) * t, (r2 - r1) * t)), fill=INDEX["orange"], outline=INDEX["ink"], width=2
+        )
 
 
 GAMES = [CardPile(), ChipCups(), FileSystem(), MathTrail(), ShellGrid(), SlidingPuzzle()]

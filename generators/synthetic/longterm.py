@@ -35,7 +35,11 @@ class Game:
 
     name: str
     # Which reveal is shown per mode; historical picks one at random when both are listed.
-    shown_for: ClassVar[dict] = {"forward": ("initial",), "retrodictive": ("final",), "historical": ("initial", "final")}
+    shown_for: ClassVar[dict] = {
+        "forward": ("initial",),
+        "retrodictive": ("final",),
+        "historical": ("initial", "final"),
+    }
 
     def initial(self, settings, rng):
         raise NotImplementedError
@@ -99,7 +103,13 @@ class Game:
         for _ in range(qa.TRIES):
             meta, answers = self._pose(settings, rng, mode, shown), None
             if meta["query"]["kind"] in self.balanced_kinds:
-                meta, answers = qa.balanced(lambda: self._pose(settings, rng, mode, shown), self.answer_key, rng, pilots=qa.PILOTS - 1, first=meta)
+                meta, answers = qa.balanced(
+                    lambda: self._pose(settings, rng, mode, shown),
+                    self.answer_key,
+                    rng,
+                    pilots=qa.PILOTS - 1,
+                    first=meta,
+                )
             query = meta["query"]
             count, prompt = query.pop("count", settings["options"]), query.pop("prompt")
             try:
@@ -108,7 +118,9 @@ class Game:
                 continue
             meta["query"] = qa.multiple_choice(query.pop("kind"), prompt, options, **query)
             return meta
-        raise CannotGenerate(f"{self.name}: no world in {qa.TRIES} draws has enough distinct options; loosen the parameters")
+        raise CannotGenerate(
+            f"{self.name}: no world in {qa.TRIES} draws has enough distinct options; loosen the parameters"
+        )
 
     def _pose(self, settings: dict, rng, mode: str, shown: str) -> dict:
         """The world and its question, without options."""
@@ -118,7 +130,13 @@ class Game:
         frame = round(settings["reveal_seconds"] * fps)
         for index, op in enumerate(self.plan(settings, rng, states[0])):
             length = round(sample_range(rng, settings["op_seconds"]) * fps)
-            op.update(index=index + 1, start_frame=frame, end_frame=frame + length, start_ms=frame_ms(frame, fps), end_ms=frame_ms(frame + length, fps))
+            op.update(
+                index=index + 1,
+                start_frame=frame,
+                end_frame=frame + length,
+                start_ms=frame_ms(frame, fps),
+                end_ms=frame_ms(frame + length, fps),
+            )
             operations.append(op)
             states.append(self.apply(states[-1], op))
             frame += length + round(PAUSE_SECONDS * fps)
@@ -130,12 +148,26 @@ class Game:
             "size": settings["size"],
             "mode": mode,
             "shown": shown,
-            "reveal": {"initial": [0, operations[0]["start_frame"]], "final": [final_start, final_start + round(settings["reveal_seconds"] * fps)]},
+            "reveal": {
+                "initial": [0, operations[0]["start_frame"]],
+                "final": [final_start, final_start + round(settings["reveal_seconds"] * fps)],
+            },
             "states": states,
             "operations": operations,
             "events": [{"type": "reveal", "frame": 0, "ms": 0, "state": "initial", "shown": shown == "initial"}]
-            + [{"type": "operation", "frame": op["start_frame"], "ms": op["start_ms"], "index": op["index"]} for op in operations]
-            + [{"type": "reveal", "frame": final_start, "ms": frame_ms(final_start, fps), "state": "final", "shown": shown == "final"}],
+            + [
+                {"type": "operation", "frame": op["start_frame"], "ms": op["start_ms"], "index": op["index"]}
+                for op in operations
+            ]
+            + [
+                {
+                    "type": "reveal",
+                    "frame": final_start,
+                    "ms": frame_ms(final_start, fps),
+                    "state": "final",
+                    "shown": shown == "final",
+                }
+            ],
         }
         query, state_index = self.ask(meta, rng)
         query["state_index"] = state_index
@@ -171,7 +203,12 @@ class Game:
             opening = "I note the initial state, then follow every operation in order."
             steps.append(Step(0, f"the initial state is shown: {self.describe_state(states[0])}."))
             for op, after in zip(meta["operations"], states[1:]):
-                steps.append(Step(op["start_ms"], f"operation {op['index']}: {self.describe_op(op)}. Now: {self.describe_state(after)}."))
+                steps.append(
+                    Step(
+                        op["start_ms"],
+                        f"operation {op['index']}: {self.describe_op(op)}. Now: {self.describe_state(after)}.",
+                    )
+                )
             steps.append(Step(final_ms, "the final state is not shown."))
             conclusion = f"After all {len(meta['operations'])} operations: {self.describe_state(states[-1])}."
         else:
@@ -180,10 +217,15 @@ class Game:
             for op in meta["operations"]:
                 steps.append(Step(op["start_ms"], f"operation {op['index']}: {self.describe_op(op)}."))
             steps.append(Step(final_ms, f"the final state is shown: {self.describe_state(states[-1])}."))
-            undo = [f"Undoing operation {op['index']} gives: {self.describe_state(before)}." for op, before in zip(reversed(meta["operations"]), reversed(states[:-1]))]
+            undo = [
+                f"Undoing operation {op['index']} gives: {self.describe_state(before)}."
+                for op, before in zip(reversed(meta["operations"]), reversed(states[:-1]))
+            ]
             conclusion = "\n".join(undo)
         index = meta["query"]["state_index"]
-        where = "the start" if index == 0 else "the end" if index == len(states) - 1 else f"the end of operation {index}"
+        where = (
+            "the start" if index == 0 else "the end" if index == len(states) - 1 else f"the end of operation {index}"
+        )
         conclusion += f"\nThe question is about the state at {where}: {self.describe_state(states[index])}."
         return opening, steps, conclusion
 

@@ -47,7 +47,15 @@ def make_objects(rng, count: int, shapes=SHAPES, radius=(0.05, 0.07)) -> list[di
     objects = []
     for i, colour in enumerate(colours):
         shape = qa.choose(rng, list(shapes))
-        objects.append({"id": f"obj_{i}", "name": f"{colour} {shape}", "colour": colour, "shape": shape, "radius": round(sample_range(rng, radius), 3)})
+        objects.append(
+            {
+                "id": f"obj_{i}",
+                "name": f"{colour} {shape}",
+                "colour": colour,
+                "shape": shape,
+                "radius": round(sample_range(rng, radius), 3),
+            }
+        )
     return objects
 
 
@@ -59,7 +67,10 @@ def set_track(obj: dict, x, y, angle=None) -> None:
     angle = np.zeros(len(x)) if angle is None else angle
     obj["track"] = [[round(float(a), 4), round(float(b), 4), round(float(c), 2)] for a, b, c in zip(x, y, angle)]
     inner = WALL + obj["radius"]
-    if min(min(p[0], p[1]) for p in obj["track"]) < inner - 1e-6 or max(max(p[0], p[1]) for p in obj["track"]) > 1 - inner + 1e-6:
+    if (
+        min(min(p[0], p[1]) for p in obj["track"]) < inner - 1e-6
+        or max(max(p[0], p[1]) for p in obj["track"]) > 1 - inner + 1e-6
+    ):
         raise Unlucky
 
 
@@ -82,7 +93,9 @@ def world(name: str, settings: dict, frames: int, objects: list[dict], events: l
     }
 
 
-def bounce(start: float, velocity: float, lo: float, hi: float, frames: int, fps: int, speed_scale=None) -> tuple[np.ndarray, list[tuple[int, str]]]:
+def bounce(
+    start: float, velocity: float, lo: float, hi: float, frames: int, fps: int, speed_scale=None
+) -> tuple[np.ndarray, list[tuple[int, str]]]:
     """1-D motion between walls, reflected at lo/hi; returns positions and (frame, "lo"/"hi") contacts."""
     position, v = start, velocity
     positions, contacts = [start], []
@@ -166,16 +179,31 @@ def _collisions(settings, rng):
     angle = rng.uniform(0, 2 * math.pi)
     if min(abs(math.cos(angle)), abs(math.sin(angle))) < 0.3:
         raise Unlucky  # near-axis motion makes long, dull runs
-    x, x_hits = bounce(rng.uniform(inner + 0.05, 1 - inner - 0.05), speed * math.cos(angle), inner, 1 - inner, frames, fps)
-    y, y_hits = bounce(rng.uniform(inner + 0.05, 1 - inner - 0.05), speed * math.sin(angle), inner, 1 - inner, frames, fps)
+    x, x_hits = bounce(
+        rng.uniform(inner + 0.05, 1 - inner - 0.05), speed * math.cos(angle), inner, 1 - inner, frames, fps
+    )
+    y, y_hits = bounce(
+        rng.uniform(inner + 0.05, 1 - inner - 0.05), speed * math.sin(angle), inner, 1 - inner, frames, fps
+    )
     set_track(obj, x, y)
     names = {"x": {"lo": "left", "hi": "right"}, "y": {"lo": "top", "hi": "bottom"}}
-    events = [event("wall", f, fps, object=obj["id"], wall=names[axis][side]) for axis, hits in (("x", x_hits), ("y", y_hits)) for f, side in hits]
+    events = [
+        event("wall", f, fps, object=obj["id"], wall=names[axis][side])
+        for axis, hits in (("x", x_hits), ("y", y_hits))
+        for f, side in hits
+    ]
     hit_frames = sorted(e["frame"] for e in events)
-    if not events or any(b - a < 3 for a, b in pairwise(hit_frames)) or hit_frames[0] < 3 or hit_frames[-1] > frames - 4:
+    if (
+        not events
+        or any(b - a < 3 for a, b in pairwise(hit_frames))
+        or hit_frames[0] < 3
+        or hit_frames[-1] > frames - 4
+    ):
         raise Unlucky  # corner hits and hits at the very edges of the clip are ambiguous to count
     meta = world("collision_count", settings, frames, [obj], events)
-    meta["query"] = qa.open_number("count", f"The {obj['name']} moves inside a walled box. How many times does it bounce off a wall?")
+    meta["query"] = qa.open_number(
+        "count", f"The {obj['name']} moves inside a walled box. How many times does it bounce off a wall?"
+    )
     return meta
 
 
@@ -193,8 +221,15 @@ def solve_collisions(meta):
 def narrate_collisions(meta):
     obj = subject(meta)
     hits = [e for e in meta["events"] if e["type"] == "wall"]
-    steps = [Step(e["ms"], f"the {obj['name']} bounces off the {e['wall']} wall (bounce {i + 1}).") for i, e in enumerate(hits)]
-    return f"I follow the {obj['name']} and count each time it reverses off a wall.", steps, f"In total it bounces {len(hits)} times."
+    steps = [
+        Step(e["ms"], f"the {obj['name']} bounces off the {e['wall']} wall (bounce {i + 1}).")
+        for i, e in enumerate(hits)
+    ]
+    return (
+        f"I follow the {obj['name']} and count each time it reverses off a wall.",
+        steps,
+        f"In total it bounces {len(hits)} times.",
+    )
 
 
 # ---- 2. direction identification -------------------------------------------------------------
@@ -237,9 +272,14 @@ def _direction(settings, rng, path):
     if x0 is None or y0 is None:
         raise Unlucky
     set_track(obj, x0 + dx, y0 + dy)
-    events = [event("start", 0, fps, object=obj["id"], heading=first), event("turn", turn, fps, object=obj["id"], heading=second)]
+    events = [
+        event("start", 0, fps, object=obj["id"], heading=first),
+        event("turn", turn, fps, object=obj["id"], heading=second),
+    ]
     meta = world("direction", settings, frames, [obj], events)
-    meta["query"] = qa.multiple_choice("path", f"What is the movement path of the {obj['name']}?", qa.star_options(path, _paths_near, 4, rng))
+    meta["query"] = qa.multiple_choice(
+        "path", f"What is the movement path of the {obj['name']}?", qa.star_options(path, _paths_near, 4, rng)
+    )
     return meta
 
 
@@ -256,9 +296,16 @@ def narrate_direction(meta):
     points = obj["track"]
     steps = [
         Step(start["ms"], f"the {obj['name']} is in the {region(*points[0][:2])} and moves {start['heading']}."),
-        Step(turn["ms"], f"it changes course in the {region(*points[turn['frame']][:2])} and moves {turn['heading']} until the end, in the {region(*points[-1][:2])}."),
+        Step(
+            turn["ms"],
+            f"it changes course in the {region(*points[turn['frame']][:2])} and moves {turn['heading']} until the end, in the {region(*points[-1][:2])}.",
+        ),
     ]
-    return f"I watch where the {obj['name']} goes and when its heading changes.", steps, f"So it moves first {start['heading']}, then {turn['heading']}."
+    return (
+        f"I watch where the {obj['name']} goes and when its heading changes.",
+        steps,
+        f"So it moves first {start['heading']}, then {turn['heading']}.",
+    )
 
 
 # ---- 3. trajectory shape ---------------------------------------------------------------------
@@ -285,7 +332,10 @@ def _trajectory(settings, rng, kind):
             events.append(event("checkpoint", round(quarter * (frames - 1) / 4), fps, object=obj["id"]))
     else:
         heading = rng.uniform(0, 2 * math.pi)
-        along, across = np.array([math.cos(heading), math.sin(heading)]), np.array([-math.sin(heading), math.cos(heading)])
+        along, across = (
+            np.array([math.cos(heading), math.sin(heading)]),
+            np.array([-math.sin(heading), math.cos(heading)]),
+        )
         length = rng.uniform(0.45, 0.65)
         offset = np.zeros(frames)
         if kind == "zigzag":
@@ -293,7 +343,11 @@ def _trajectory(settings, rng, kind):
             phase = u * zigs
             offset = rng.uniform(0.07, 0.1) * (2 * np.abs(2 * (phase - np.floor(phase + 0.5))) - 1)
             for k in range(1, 2 * zigs):
-                events.append(event("turn", round(k / (2 * zigs) * (frames - 1) + (frames - 1) / (4 * zigs)), fps, object=obj["id"]))
+                events.append(
+                    event(
+                        "turn", round(k / (2 * zigs) * (frames - 1) + (frames - 1) / (4 * zigs)), fps, object=obj["id"]
+                    )
+                )
         start = rng.uniform(0.25, 0.75, 2) - along * length / 2
         x = start[0] + along[0] * length * u + across[0] * offset
         y = start[1] + along[1] * length * u + across[1] * offset
@@ -301,7 +355,11 @@ def _trajectory(settings, rng, kind):
     events = [e for e in events if e["frame"] < frames - 1] + [event("end", frames - 1, fps, object=obj["id"])]
     meta = world("trajectory_shape", settings, frames, [obj], events)
     meta["profile"] = kind
-    meta["query"] = qa.multiple_choice("shape", f"What shape is the path the {obj['name']} travels along?", qa.uniform_options(SHAPE_TEXT[kind], SHAPE_TEXT.values(), 3, rng))
+    meta["query"] = qa.multiple_choice(
+        "shape",
+        f"What shape is the path the {obj['name']} travels along?",
+        qa.uniform_options(SHAPE_TEXT[kind], SHAPE_TEXT.values(), 3, rng),
+    )
     return meta
 
 
@@ -379,10 +437,16 @@ def _speed(settings, rng, kind):
     start = rng.uniform(0.2, 0.8, 2) - along / 2
     progress = _progress(kind, np.linspace(0, 1, frames), 1 + 2 * settings["speed_gap"])
     set_track(obj, start[0] + along[0] * progress, start[1] + along[1] * progress)
-    events = [event("checkpoint", f, fps, object=obj["id"]) for f in sorted({c for pair in _thirds(frames) for c in pair})]
+    events = [
+        event("checkpoint", f, fps, object=obj["id"]) for f in sorted({c for pair in _thirds(frames) for c in pair})
+    ]
     meta = world("speed_perception", settings, frames, [obj], events)
     meta["profile"] = kind
-    meta["query"] = qa.multiple_choice("speed", f"Is the {obj['name']} accelerating, decelerating, or moving at a constant speed?", qa.uniform_options(SPEED_TEXT[kind], SPEED_TEXT.values(), 3, rng))
+    meta["query"] = qa.multiple_choice(
+        "speed",
+        f"Is the {obj['name']} accelerating, decelerating, or moving at a constant speed?",
+        qa.uniform_options(SPEED_TEXT[kind], SPEED_TEXT.values(), 3, rng),
+    )
     return meta
 
 
@@ -401,7 +465,12 @@ def narrate_speed(meta):
     points = track(obj)
     steps = [Step(frame_ms(0, fps_of(meta)), f"the {obj['name']} starts in the {region(*points[0][:2])}.")]
     for start, end in _thirds(meta["num_frames"]):
-        steps.append(Step(frame_ms(end, fps_of(meta)), f"since the previous check it has covered {_path_length(points, start, end):.2f} of the frame width."))
+        steps.append(
+            Step(
+                frame_ms(end, fps_of(meta)),
+                f"since the previous check it has covered {_path_length(points, start, end):.2f} of the frame width.",
+            )
+        )
     trend = _speed_trend(points, meta["num_frames"])
     summary = {
         "accelerating": "It covers more ground in each equal interval, so it is gaining speed.",
@@ -431,12 +500,16 @@ def _motion_count(settings, rng, moves):
     inner = WALL + obj["radius"] + 0.02
     position = rng.uniform(inner, 1 - inner, 2)
     most = int(np.max(settings["moves"]))
-    frames = round(rng.uniform(1.0, 1.2) * (most * MOVE_SECONDS[1] / settings["speed"] + (most + 1) * HOLD_SECONDS[1]) * fps)
+    frames = round(
+        rng.uniform(1.0, 1.2) * (most * MOVE_SECONDS[1] / settings["speed"] + (most + 1) * HOLD_SECONDS[1]) * fps
+    )
     lengths = [round(rng.uniform(*MOVE_SECONDS) / settings["speed"] * fps) for _ in range(moves)]
     spare = frames - sum(lengths) - (moves + 1) * round(HOLD_SECONDS[0] * fps)
     if spare < 0:
         raise Unlucky
-    holds = round(HOLD_SECONDS[0] * fps) + np.diff(np.round(np.concatenate([[0], np.sort(rng.uniform(0, spare, moves)), [spare]]))).astype(int)
+    holds = round(HOLD_SECONDS[0] * fps) + np.diff(
+        np.round(np.concatenate([[0], np.sort(rng.uniform(0, spare, moves)), [spare]]))
+    ).astype(int)
     xs, ys, events = [], [], []
 
     def hold(count):
@@ -460,7 +533,9 @@ def _motion_count(settings, rng, moves):
         hold(int(holds[k + 1]))
     set_track(obj, xs, ys)
     meta = world("motion_count", settings, len(xs), [obj], events)
-    meta["query"] = qa.open_number("moves", f"The {obj['name']} moves, stops, and moves again. How many separate moves does it make?")
+    meta["query"] = qa.open_number(
+        "moves", f"The {obj['name']} moves, stops, and moves again. How many separate moves does it make?"
+    )
     return meta
 
 
@@ -476,10 +551,18 @@ def narrate_motion_count(meta):
     steps = []
     for e in meta["events"]:
         where = region(*points[e["frame"]][:2])
-        text = f"the {obj['name']} starts move {e['move']} from the {where}." if e["type"] == "move_start" else f"it stops in the {where}."
+        text = (
+            f"the {obj['name']} starts move {e['move']} from the {where}."
+            if e["type"] == "move_start"
+            else f"it stops in the {where}."
+        )
         steps.append(Step(e["ms"], text))
     count = len([e for e in meta["events"] if e["type"] == "move_start"])
-    return f"I count each time the {obj['name']} sets off after standing still.", steps, f"It makes {count} separate moves."
+    return (
+        f"I count each time the {obj['name']} sets off after standing still.",
+        steps,
+        f"It makes {count} separate moves.",
+    )
 
 
 # ---- 6. attribute change ---------------------------------------------------------------------
@@ -511,7 +594,11 @@ def _attribute(settings, rng, kind):
         obj["changes"] = [{"frame": frame, "attribute": "radius" if kind == "size" else kind, "to": to}]
         events.append(event("change", frame, fps, object=obj["id"], attribute=kind, to=to))
     meta = world("attribute_change", settings, frames, [obj, other], events)
-    meta["query"] = qa.multiple_choice("attribute", f"Which property of the {obj['name']} changes during the video?", qa.uniform_options(ATTRIBUTE_TEXT[kind], ATTRIBUTE_TEXT.values(), 4, rng))
+    meta["query"] = qa.multiple_choice(
+        "attribute",
+        f"Which property of the {obj['name']} changes during the video?",
+        qa.uniform_options(ATTRIBUTE_TEXT[kind], ATTRIBUTE_TEXT.values(), 4, rng),
+    )
     return meta
 
 
@@ -537,7 +624,11 @@ def narrate_attribute(meta):
     end_ms = frame_ms(meta["num_frames"] - 1, fps_of(meta))
     if not changes:
         steps.append(Step(end_ms, f"the {obj['name']} still has the colour, size and shape it started with."))
-    return f"I compare the {obj['name']}'s colour, size and shape over time.", steps, f"So the answer is: {solve_attribute(meta).lower()}."
+    return (
+        f"I compare the {obj['name']}'s colour, size and shape over time.",
+        steps,
+        f"So the answer is: {solve_attribute(meta).lower()}.",
+    )
 
 
 # ---- 7. rotation -----------------------------------------------------------------------------
@@ -546,7 +637,9 @@ SPIN_TEXT = {"clockwise": "Clockwise", "counter-clockwise": "Counter-clockwise",
 
 
 def simulate_rotation(settings, rng):
-    return qa.balanced(lambda: _rotation(settings, rng), lambda meta: (meta["query"]["kind"], solve_rotation(meta)), rng)[0]
+    return qa.balanced(
+        lambda: _rotation(settings, rng), lambda meta: (meta["query"]["kind"], solve_rotation(meta)), rng
+    )[0]
 
 
 @retry
@@ -566,12 +659,18 @@ def _rotation(settings, rng):
     events = [event("spin_start", 0, fps, object=obj["id"], direction=spin)]
     swept = np.abs(angle - angle[0])
     for k in range(1, turns + 1):
-        events.append(event("turn_completed", int(np.argmax(swept >= 360 * k)), fps, object=obj["id"], turn=k, direction=spin))
+        events.append(
+            event("turn_completed", int(np.argmax(swept >= 360 * k)), fps, object=obj["id"], turn=k, direction=spin)
+        )
     meta = world("rotation", settings, frames, [obj], events)
     if kind == "count":
         meta["query"] = qa.open_number("turns", f"How many full turns does the {obj['name']} complete?")
     else:
-        meta["query"] = qa.multiple_choice("spin", f"Is the {obj['name']} spinning clockwise or counter-clockwise?", qa.uniform_options(SPIN_TEXT[spin], SPIN_TEXT.values(), 3, rng))
+        meta["query"] = qa.multiple_choice(
+            "spin",
+            f"Is the {obj['name']} spinning clockwise or counter-clockwise?",
+            qa.uniform_options(SPIN_TEXT[spin], SPIN_TEXT.values(), 3, rng),
+        )
     return meta
 
 
@@ -626,9 +725,14 @@ def _relative(settings, rng):
     crossings = np.flatnonzero(side[1:] != side[:-1]) + 1
     if len(crossings) == 0 or crossings[0] < 4 or crossings[-1] > frames - 5 or np.any(np.diff(crossings) < 6):
         raise Unlucky
-    events = [event("start", 0, fps)] + [event("crossing", f, fps, object=mover["id"], now="right" if side[f] > 0 else "left") for f in crossings]
+    events = [event("start", 0, fps)] + [
+        event("crossing", f, fps, object=mover["id"], now="right" if side[f] > 0 else "left") for f in crossings
+    ]
     meta = world("relative_position", settings, frames, [mover, anchor], events)
-    meta["query"] = qa.open_number("crossings", f"How many times does the {mover['name']} pass the {anchor['name']} horizontally, going from one side of it to the other?")
+    meta["query"] = qa.open_number(
+        "crossings",
+        f"How many times does the {mover['name']} pass the {anchor['name']} horizontally, going from one side of it to the other?",
+    )
     return meta
 
 
@@ -643,8 +747,15 @@ def narrate_relative(meta):
     first = "right" if mover["track"][0][0] > anchor["track"][0][0] else "left"
     steps = [Step(0, f"the {mover['name']} starts to the {first} of the {anchor['name']}.")]
     crossings = [e for e in meta["events"] if e["type"] == "crossing"]
-    steps += [Step(e["ms"], f"the {mover['name']} passes the {anchor['name']} and is now to its {e['now']} (pass {i + 1}).") for i, e in enumerate(crossings)]
-    return f"I watch which side of the {anchor['name']} the {mover['name']} is on.", steps, f"It passes the {anchor['name']} {len(crossings)} times."
+    steps += [
+        Step(e["ms"], f"the {mover['name']} passes the {anchor['name']} and is now to its {e['now']} (pass {i + 1}).")
+        for i, e in enumerate(crossings)
+    ]
+    return (
+        f"I watch which side of the {anchor['name']} the {mover['name']} is on.",
+        steps,
+        f"It passes the {anchor['name']} {len(crossings)} times.",
+    )
 
 
 # ---- lanes: objects bouncing left-right in horizontal lanes (9, 10) ---------------------------
@@ -659,10 +770,21 @@ def _lanes(settings, rng, speeds, speed_scales=None) -> tuple[list[dict], list[d
     for i, (obj, speed) in enumerate(zip(objects, speeds)):
         inner = WALL + obj["radius"]
         scale = speed_scales[i] if speed_scales else None
-        x, contacts = bounce(rng.uniform(inner, 1 - inner), speed * qa.choose(rng, [1, -1]), inner, 1 - inner, frames, settings["fps"], scale)
+        x, contacts = bounce(
+            rng.uniform(inner, 1 - inner),
+            speed * qa.choose(rng, [1, -1]),
+            inner,
+            1 - inner,
+            frames,
+            settings["fps"],
+            scale,
+        )
         set_track(obj, x, np.full(frames, lanes[i]))
         obj["speed"] = round(float(speed), 4)  # box widths per second at the start
-        events += [event("wall", f, settings["fps"], object=obj["id"], wall="left" if side == "lo" else "right") for f, side in contacts]
+        events += [
+            event("wall", f, settings["fps"], object=obj["id"], wall="left" if side == "lo" else "right")
+            for f, side in contacts
+        ]
     return objects, events
 
 
@@ -686,7 +808,11 @@ def simulate_acceleration(settings, rng):
     meta = world("acceleration_detection", settings, frames, objects, checkpoints + walls)
     meta["changing"] = fast_or_slow
     names = [o["name"] for o in objects]
-    meta["query"] = qa.multiple_choice("changing", "Several objects slide left and right. Which one changes its speed during the video?", qa.uniform_options(names[0], names[1:], min(4, count), rng))
+    meta["query"] = qa.multiple_choice(
+        "changing",
+        "Several objects slide left and right. Which one changes its speed during the video?",
+        qa.uniform_options(names[0], names[1:], min(4, count), rng),
+    )
     return meta
 
 
@@ -704,10 +830,22 @@ def narrate_acceleration(meta):
     frames, fps = meta["num_frames"], fps_of(meta)
     (a, b), _, (c, d) = _thirds(frames)
     steps = [
-        Step(frame_ms(end, fps), f"over the {which} third, " + "; ".join(f"the {o['name']} moves {lane_speed(o, slice(start, end + 1)) * fps:.2f} widths per second" for o in meta["objects"]) + ".")
+        Step(
+            frame_ms(end, fps),
+            f"over the {which} third, "
+            + "; ".join(
+                f"the {o['name']} moves {lane_speed(o, slice(start, end + 1)) * fps:.2f} widths per second"
+                for o in meta["objects"]
+            )
+            + ".",
+        )
         for which, (start, end) in (("first", (a, b)), ("last", (c, d)))
     ]
-    return "I compare each object's speed early and late in the clip.", steps, f"Only the {solve_acceleration(meta)} {meta['changing']}; the others keep their speed."
+    return (
+        "I compare each object's speed early and late in the clip.",
+        steps,
+        f"Only the {solve_acceleration(meta)} {meta['changing']}; the others keep their speed.",
+    )
 
 
 # ---- 10. velocity comparison -----------------------------------------------------------------
@@ -725,7 +863,13 @@ def simulate_velocity(settings, rng):
     base = rng.uniform(0.2, 0.35) * settings["speed"]
     speeds = base * gap ** rng.permutation(count)
     objects, walls = _lanes(settings, rng, speeds, [np.ones(frames)] * count)
-    meta = world("velocity_comparison", settings, frames, objects, [event("checkpoint", 0, fps), event("checkpoint", frames - 1, fps)] + walls)
+    meta = world(
+        "velocity_comparison",
+        settings,
+        frames,
+        objects,
+        [event("checkpoint", 0, fps), event("checkpoint", frames - 1, fps)] + walls,
+    )
     order = [objects[i]["name"] for i in np.argsort(-speeds)]
     options = qa.star_options(_ranking(order), qa.order_swaps(" > "), min(4, math.factorial(count)), rng)
     meta["query"] = qa.multiple_choice("ranking", "Rank the objects from fastest to slowest.", options)
@@ -745,11 +889,18 @@ def narrate_velocity(meta):
         Step(
             frame_ms(frames - 1, fps),
             "by the end, "
-            + "; ".join(f"the {o['name']} has covered {lane_speed(o, slice(None)) * (frames - 1):.2f} widths ({lane_speed(o, slice(None)) * fps:.2f} per second)" for o in meta["objects"])
+            + "; ".join(
+                f"the {o['name']} has covered {lane_speed(o, slice(None)) * (frames - 1):.2f} widths ({lane_speed(o, slice(None)) * fps:.2f} per second)"
+                for o in meta["objects"]
+            )
             + ".",
         )
     )
-    return f"I measure how much ground each object covers in the {seconds:.1f} seconds.", steps, f"Fastest to slowest: {solve_velocity(meta)}."
+    return (
+        f"I measure how much ground each object covers in the {seconds:.1f} seconds.",
+        steps,
+        f"Fastest to slowest: {solve_velocity(meta)}.",
+    )
 
 
 # ---- 11. distance estimation -----------------------------------------------------------------
@@ -788,12 +939,18 @@ def _distance(settings, rng, trend):
     events = [event("checkpoint", 0, fps, distance=round(float(distance[0]), 2))]
     if trend in ("dip", "peak"):
         extreme = int(np.argmin(distance) if trend == "dip" else np.argmax(distance))
-        events.append(event("closest" if trend == "dip" else "farthest", extreme, fps, distance=round(float(distance[extreme]), 2)))
+        events.append(
+            event(
+                "closest" if trend == "dip" else "farthest", extreme, fps, distance=round(float(distance[extreme]), 2)
+            )
+        )
     events.append(event("checkpoint", frames - 1, fps, distance=round(float(distance[-1]), 2)))
     meta = world("distance_estimation", settings, frames, [first, second], events)
     meta["profile"] = trend
     meta["query"] = qa.multiple_choice(
-        "trend", f"How does the distance between the {first['name']} and the {second['name']} change over the video?", qa.uniform_options(TREND_TEXT[trend], TREND_TEXT.values(), 4, rng)
+        "trend",
+        f"How does the distance between the {first['name']} and the {second['name']} change over the video?",
+        qa.uniform_options(TREND_TEXT[trend], TREND_TEXT.values(), 4, rng),
     )
     return meta
 
@@ -817,8 +974,18 @@ def solve_distance(meta):
 
 def narrate_distance(meta):
     first, second = meta["objects"]
-    words = {"checkpoint": "apart", "closest": "apart, the closest they get", "farthest": "apart, the farthest they get"}
-    steps = [Step(e["ms"], f"the {first['name']} and the {second['name']} are {e['distance']:.2f} frame widths {words[e['type']]}.") for e in meta["events"]]
+    words = {
+        "checkpoint": "apart",
+        "closest": "apart, the closest they get",
+        "farthest": "apart, the farthest they get",
+    }
+    steps = [
+        Step(
+            e["ms"],
+            f"the {first['name']} and the {second['name']} are {e['distance']:.2f} frame widths {words[e['type']]}.",
+        )
+        for e in meta["events"]
+    ]
     return "I follow the gap between the two objects through the clip.", steps, f"So: {solve_distance(meta).lower()}."
 
 

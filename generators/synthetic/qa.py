@@ -167,7 +167,9 @@ def trace_timestamps(trace: str) -> list[str]:
     return TIMESTAMP.findall(trace)
 
 
-def star_options(truth: str, neighbours: Callable[[str], Iterable[str]], count: int, rng: np.random.Generator) -> list[str]:
+def star_options(
+    truth: str, neighbours: Callable[[str], Iterable[str]], count: int, rng: np.random.Generator
+) -> list[str]:
     """``count`` options in which the truth is exchangeable: an anchor and ``count - 1`` of its
     neighbours, the truth drawn uniformly among those ``count`` roles (the anchor itself with
     probability 1 / count, else one of the neighbours).

@@ -108,7 +108,11 @@ def text(draw: ImageDraw.ImageDraw, xy, message: str, pixels: int, colour: str =
     if not message:
         return
     mask, left, top = _text_mask(message, max(6, int(pixels)), anchor)
-    draw.im.paste(INDEX[colour], (round(xy[0]) + left, round(xy[1]) + top, round(xy[0]) + left + mask.width, round(xy[1]) + top + mask.height), mask.im)
+    draw.im.paste(
+        INDEX[colour],
+        (round(xy[0]) + left, round(xy[1]) + top, round(xy[0]) + left + mask.width, round(xy[1]) + top + mask.height),
+        mask.im,
+    )
 
 
 def _polygon(shape: str) -> list[tuple[float, float]]:
@@ -120,7 +124,11 @@ def _polygon(shape: str) -> list[tuple[float, float]]:
     if shape == "hexagon":
         return [(math.cos(a), math.sin(a)) for a in np.linspace(0, 2 * math.pi, 7)[:-1]]
     if shape == "star":
-        return [(r * math.sin(a), -r * math.cos(a)) for k, a in enumerate(np.linspace(0, 2 * math.pi, 11)[:-1]) for r in [1.0 if k % 2 == 0 else 0.45]]
+        return [
+            (r * math.sin(a), -r * math.cos(a))
+            for k, a in enumerate(np.linspace(0, 2 * math.pi, 11)[:-1])
+            for r in [1.0 if k % 2 == 0 else 0.45]
+        ]
     if shape == "tee":
         return [(-1, -1), (1, -1), (1, -0.5), (0.25, -0.5), (0.25, 1), (-0.25, 1), (-0.25, -0.5), (-1, -0.5)]
     if shape == "arrow":

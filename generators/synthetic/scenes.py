@@ -135,13 +135,18 @@ def _simulate_once(settings: dict, rng) -> dict:
             allowed = ACTIONS if obj["shape"] in SPINNABLE else ("move", "pulse")
             kinds = [qa.choose(rng, list(allowed)) for _ in spans]
             state = _choreograph(obj, spans, kinds, frames, rng)
-            obj["track"] = [[round(x, 4), round(y, 4), round(a, 2), round(s, 4)] for x, y, a, s in state.tolist()]  # tolist: same floats, far faster than row-by-row
+            obj["track"] = [
+                [round(x, 4), round(y, 4), round(a, 2), round(s, 4)] for x, y, a, s in state.tolist()
+            ]  # tolist: same floats, far faster than row-by-row
             if all(_apart(obj, other) for other in placed):
                 break
         else:
             raise Unlucky
         placed.append(obj)
-        actions += [{"object": obj["id"], "action": kind, "start_frame": s, "end_frame": e} for (s, e), kind in zip(spans, kinds)]
+        actions += [
+            {"object": obj["id"], "action": kind, "start_frame": s, "end_frame": e}
+            for (s, e), kind in zip(spans, kinds)
+        ]
     return {
         "scene": "choreography",
         "fps": f"{fps}/1",
@@ -167,7 +172,9 @@ def action_spans(obj: dict, kind: str) -> list[tuple[int, int]]:
     """Frame spans ``[s, e]`` over which the object's track shows ``kind`` (read from the track)."""
     track = np.asarray(obj["track"])
     column = {"move": [0, 1], "spin": [2], "pulse": [3]}[kind]
-    changed = np.any(np.abs(np.diff(track[:, column], axis=0)) > 1e-9, axis=1)  # changed[f - 1]: frame f differs from f - 1
+    changed = np.any(
+        np.abs(np.diff(track[:, column], axis=0)) > 1e-9, axis=1
+    )  # changed[f - 1]: frame f differs from f - 1
     spans, f = [], 0
     while f < len(changed):
         if changed[f]:
@@ -195,7 +202,12 @@ def box_at(obj: dict, frame: int, size: int) -> list[int]:
     else:
         points = shape_points(obj["shape"], centre, radius, angle)
         xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return [max(0, math.floor(min(xs))), max(0, math.floor(min(ys))), min(size, math.ceil(max(xs))), min(size, math.ceil(max(ys)))]
+    return [
+        max(0, math.floor(min(xs))),
+        max(0, math.floor(min(ys))),
+        min(size, math.ceil(max(xs))),
+        min(size, math.ceil(max(ys))),
+    ]
 
 
 def render(meta: dict, frames: list[int] | None = None) -> PalettedVideo:

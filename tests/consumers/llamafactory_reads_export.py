@@ -47,14 +47,22 @@ def main(dataset_dir: str, dataset_name: str, video_fps: str, out: str) -> None:
         tokenizer_module = load_tokenizer(model_args)
         tokenizer, processor = tokenizer_module["tokenizer"], tokenizer_module["processor"]
         template = get_template_and_fix_tokenizer(tokenizer, data_args)
-        examples = get_dataset(template, model_args, data_args, training_args, stage="sft", **tokenizer_module)["train_dataset"]
+        examples = get_dataset(template, model_args, data_args, training_args, stage="sft", **tokenizer_module)[
+            "train_dataset"
+        ]
         rows, arrays = [], {}
         for i, example in enumerate(examples):
             videos = example["videos"]
             regular = template.mm_plugin._regularize_videos(
-                videos, image_max_pixels=processor.video_max_pixels, image_min_pixels=processor.video_min_pixels, video_fps=processor.video_fps, video_maxlen=processor.video_maxlen
+                videos,
+                image_max_pixels=processor.video_max_pixels,
+                image_min_pixels=processor.video_min_pixels,
+                video_fps=processor.video_fps,
+                video_maxlen=processor.video_maxlen,
             )
-            inputs = template.mm_plugin.get_mm_inputs([], videos, [], [0], [len(videos)], [0], [example["input_ids"]], processor)
+            inputs = template.mm_plugin.get_mm_inputs(
+                [], videos, [], [0], [len(videos)], [0], [example["input_ids"]], processor
+            )
             for k, frames in enumerate(regular["videos"]):
                 arrays[f"{i}/{k}"] = np.stack([np.asarray(frame.convert("RGB")) for frame in frames])
             answer = tokenizer.decode([t for t in example["labels"] if t != -100], skip_special_tokens=True)
@@ -65,7 +73,9 @@ def main(dataset_dir: str, dataset_name: str, video_fps: str, out: str) -> None:
                     "fps_per_video": regular["fps_per_video"],
                     "video_grid_thw": inputs["video_grid_thw"].tolist(),
                     "second_per_grid_ts": [float(x) for x in inputs["second_per_grid_ts"]],
-                    "video_tokens": int(np.sum(np.asarray(example["input_ids"]) == tokenizer.convert_tokens_to_ids("<|video_pad|>"))),
+                    "video_tokens": int(
+                        np.sum(np.asarray(example["input_ids"]) == tokenizer.convert_tokens_to_ids("<|video_pad|>"))
+                    ),
                 }
             )
     np.savez(out, rows=json.dumps(rows), **arrays)

@@ -51,7 +51,14 @@ def seen_rows(parquet: str, processor, config) -> tuple[list[dict], dict[str, np
                 "data_source": row["data_source"],
                 "ground_truth": row["reward_model"]["ground_truth"],
                 "extra_info": row["extra_info"],
-                "metadata": [{"fps": float(m["fps"]), "frames_indices": [int(x) for x in m["frames_indices"]], "total_num_frames": int(m["total_num_frames"])} for _, m in videos],
+                "metadata": [
+                    {
+                        "fps": float(m["fps"]),
+                        "frames_indices": [int(x) for x in m["frames_indices"]],
+                        "total_num_frames": int(m["total_num_frames"]),
+                    }
+                    for _, m in videos
+                ],
                 "video_grid_thw": inputs["video_grid_thw"].tolist(),
                 "second_per_grid_ts": [float(x) for x in inputs["second_per_grid_ts"]],
             }
@@ -59,7 +66,9 @@ def seen_rows(parquet: str, processor, config) -> tuple[list[dict], dict[str, np
     return rows, arrays
 
 
-def verl_rewards(rows: list[dict], completions: dict[str, str], config_dir: str, parquet: str, tokenizer) -> dict[str, float]:
+def verl_rewards(
+    rows: list[dict], completions: dict[str, str], config_dir: str, parquet: str, tokenizer
+) -> dict[str, float]:
     with initialize_config_dir(config_dir=config_dir, version_base=None):
         config = compose(config_name="verl_grpo", overrides=[f"data.train_files={parquet}"])
     loop = asyncio.new_event_loop()
@@ -70,8 +79,17 @@ def verl_rewards(rows: list[dict], completions: dict[str, str], config_dir: str,
         prompt = tokenizer("<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
         response = tokenizer(completions[row["id"]], add_special_tokens=False)["input_ids"]
         data = DataProto.from_dict(
-            tensors={"prompts": torch.tensor([prompt]), "responses": torch.tensor([response]), "attention_mask": torch.ones(1, len(prompt) + len(response), dtype=torch.long)},
-            non_tensors={key: np.array([row[key] if key != "reward_model" else {"ground_truth": row["ground_truth"]}], dtype=object) for key in ("data_source", "reward_model", "extra_info")},
+            tensors={
+                "prompts": torch.tensor([prompt]),
+                "responses": torch.tensor([response]),
+                "attention_mask": torch.ones(1, len(prompt) + len(response), dtype=torch.long),
+            },
+            non_tensors={
+                key: np.array(
+                    [row[key] if key != "reward_model" else {"ground_truth": row["ground_truth"]}], dtype=object
+                )
+                for key in ("data_source", "reward_model", "extra_info")
+            },
         )
         scores[row["id"]] = float(loop.run_until_complete(manager.run_single(data))["reward_score"])
     return scores
@@ -82,7 +100,9 @@ def main(parquet: str, config_dir: str, completions_file: str, out: str) -> None
     with tempfile.TemporaryDirectory() as cache:
         config = OmegaConf.create({"cache_dir": cache, "max_prompt_length": 1_000_000, "filter_overlong_prompts": True})
         rows, arrays = seen_rows(parquet, processor, config)
-    scores = verl_rewards(rows, json.loads(Path(completions_file).read_text()), config_dir, parquet, processor.tokenizer)
+    scores = verl_rewards(
+        rows, json.loads(Path(completions_file).read_text()), config_dir, parquet, processor.tokenizer
+    )
     np.savez(out, rows=json.dumps(rows), scores=json.dumps(scores), **arrays)
 
 

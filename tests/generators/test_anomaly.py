@@ -94,7 +94,9 @@ def test_unknown_parameter_is_an_error():
 def test_edge_frames_put_the_segment_at_either_edge_of_the_clip(clip):
     sides = set()
     for seed in range(40):
-        sample = anomaly.generate(make_clip(), "mirror", {"segment_frames": [3, 6], "edge_frames": 2}, np.random.default_rng(seed))
+        sample = anomaly.generate(
+            make_clip(), "mirror", {"segment_frames": [3, 6], "edge_frames": 2}, np.random.default_rng(seed)
+        )
         start, end = sample.meta["start_frame"], sample.meta["start_frame"] + sample.meta["num_segment_frames"]
         assert start <= 2 or end >= 48 - 2, (start, end)
         sides.add("start" if start <= 2 else "end")

@@ -38,7 +38,16 @@ def synrl_rows(scenario: str, count: int, seed: int = 0) -> list[dict]:
 
 
 def row(task: str, subtype: str, record_id: str, question: str, answer: str, meta: dict) -> dict:
-    return {"id": record_id, "task": task, "subtype": subtype, "tier": "default", "question": question, "answer": answer, "fps": 30.0, "meta": json.dumps(meta)}
+    return {
+        "id": record_id,
+        "task": task,
+        "subtype": subtype,
+        "tier": "default",
+        "question": question,
+        "answer": answer,
+        "fps": 30.0,
+        "meta": json.dumps(meta),
+    }
 
 
 def by_kind(rows: list[dict]) -> dict[str, list[dict]]:
@@ -53,7 +62,9 @@ def assert_blind_at_chance(rows: list[dict], label: str) -> None:
     assert not group["flagged"], f"{label}: {group['flagged']} beat chance {group['chance']}: {group['baselines']}"
 
 
-MULTIPLE_CHOICE = [name for name in synthetic.SCENARIOS if name not in ("collision_count", "motion_count", "relative_position")]
+MULTIPLE_CHOICE = [
+    name for name in synthetic.SCENARIOS if name not in ("collision_count", "motion_count", "relative_position")
+]
 
 
 @pytest.mark.parametrize("scenario", MULTIPLE_CHOICE)
@@ -62,7 +73,9 @@ def test_no_blind_baseline_beats_chance_on_synrl_options(scenario):
         if json.loads(rows[0]["meta"])["query"]["options"] is None:
             continue  # rotation's open "turns": test_open_answers_are_balanced
         if len(rows) < 200:
-            rows = [r for r in synrl_rows(scenario, QUESTIONS * 3, seed=1) if json.loads(r["meta"])["query"]["kind"] == kind]
+            rows = [
+                r for r in synrl_rows(scenario, QUESTIONS * 3, seed=1) if json.loads(r["meta"])["query"]["kind"] == kind
+            ]
         assert len(rows) >= 200, (scenario, kind, len(rows))
         assert_blind_at_chance(rows, f"{scenario}/{kind}")
 
@@ -75,7 +88,9 @@ def test_open_answers_are_balanced(scenario):
         answers = Counter(r["answer"] for r in rows)
         range_ = [a for a, n in answers.items() if n >= RARE * len(rows)]
         top, most = answers.most_common(1)[0]
-        assert most / len(rows) <= OPEN_SHARE / len(range_), f"{scenario}/{kind}: {top!r} is {most / len(rows):.0%} of {sorted(answers.items())}"
+        assert most / len(rows) <= OPEN_SHARE / len(range_), (
+            f"{scenario}/{kind}: {top!r} is {most / len(rows):.0%} of {sorted(answers.items())}"
+        )
 
 
 def test_clip_length_says_nothing_about_open_counts():
@@ -103,9 +118,21 @@ def grounding_rows(count: int, per_scene: int = 20) -> list[dict]:
             half = audit.fitting_half(f"scene-{n // per_scene}")
         kind = qa.choose(rng, grounding_qa._sole_actions(which))
         truth = grounding_qa._doers(which, kind)[0]["name"]
-        meta = dict(which, query={"kind": "which", "action": kind, "text": f"Which object {scenes.VERBS[kind]}?", "options": grounding_qa._object_options(which, kind, truth, rng)})
-        record_id = next(i for i in (f"scene-{n // per_scene}-{n}-{k}" for k in range(64)) if audit.fitting_half(i) == half)
-        rows.append(row("grounding_qa", "rendered", record_id, meta["query"]["text"], grounding_qa.derive_answer(meta), meta))
+        meta = dict(
+            which,
+            query={
+                "kind": "which",
+                "action": kind,
+                "text": f"Which object {scenes.VERBS[kind]}?",
+                "options": grounding_qa._object_options(which, kind, truth, rng),
+            },
+        )
+        record_id = next(
+            i for i in (f"scene-{n // per_scene}-{n}-{k}" for k in range(64)) if audit.fitting_half(i) == half
+        )
+        rows.append(
+            row("grounding_qa", "rendered", record_id, meta["query"]["text"], grounding_qa.derive_answer(meta), meta)
+        )
     return rows
 
 

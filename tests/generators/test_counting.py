@@ -74,7 +74,10 @@ def test_several_shape_types_can_share_a_frame():
 
 
 def test_derive_answer_counts_the_shape_list():
-    meta = {"num_frames": 48, "shapes": [{"type": "circle", "frame": 1}, {"type": "triangle", "frame": 9}, {"type": "circle", "frame": 20}]}
+    meta = {
+        "num_frames": 48,
+        "shapes": [{"type": "circle", "frame": 1}, {"type": "triangle", "frame": 9}, {"type": "circle", "frame": 20}],
+    }
     assert counting.derive_answer(meta) == "2,0,1"
     with pytest.raises(ValueError):
         counting.derive_answer({"num_frames": 48, "shapes": [{"type": "square", "frame": 48}]})
@@ -112,14 +115,21 @@ def test_occluders_hide_part_of_a_shape_and_never_all_of_it():
             "top": (shape["cx"], y2 - 0.2 * (y2 - y1)),
             "bottom": (shape["cx"], y1 + 0.2 * (y2 - y1)),
         }[bar["side"]]
-        hidden = {"left": (x1 + 0.1 * (x2 - x1), shape["cy"]), "right": (x2 - 0.1 * (x2 - x1), shape["cy"]), "top": (shape["cx"], y1 + 0.1 * (y2 - y1)), "bottom": (shape["cx"], y2 - 0.1 * (y2 - y1))}[
-            bar["side"]
-        ]
+        hidden = {
+            "left": (x1 + 0.1 * (x2 - x1), shape["cy"]),
+            "right": (x2 - 0.1 * (x2 - x1), shape["cy"]),
+            "top": (shape["cx"], y1 + 0.1 * (y2 - y1)),
+            "bottom": (shape["cx"], y2 - 0.1 * (y2 - y1)),
+        }[bar["side"]]
         frame = frames[shape["frame"]]
         if shape["type"] == "circle" or bar["side"] in ("left", "right"):  # points inside every shape type
             assert np.array_equal(frame[round(hidden[1]), round(hidden[0])], bar["color"])
         others = [o for o in sample.meta["shapes"] if o is not shape and o["frame"] == shape["frame"]]
-        if not any(o["occluder"]["box"][0] <= visible[0] <= o["occluder"]["box"][2] and o["occluder"]["box"][1] <= visible[1] <= o["occluder"]["box"][3] for o in others):
+        if not any(
+            o["occluder"]["box"][0] <= visible[0] <= o["occluder"]["box"][2]
+            and o["occluder"]["box"][1] <= visible[1] <= o["occluder"]["box"][3]
+            for o in others
+        ):
             assert np.array_equal(frame[round(visible[1]), round(visible[0])], shape["color"])
     assert counting.derive_answer(sample.meta) == sample.answer
 
@@ -137,7 +147,9 @@ def test_too_few_frames_for_the_frame_gap_is_a_stated_skip_not_a_crash():
     outcomes = []
     for seed in range(40):  # a shape type's total 7-9 needs 3 frames, 1-2 fit on fewer
         try:
-            counting.generate(make_clip(n=16), "count", {"max_frames": 3, "min_frame_gap": 8}, np.random.default_rng(seed))
+            counting.generate(
+                make_clip(n=16), "count", {"max_frames": 3, "min_frame_gap": 8}, np.random.default_rng(seed)
+            )
             outcomes.append("made")
         except CannotGenerate:
             outcomes.append("skipped")

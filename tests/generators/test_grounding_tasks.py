@@ -16,7 +16,14 @@ from videolake.generators.synthetic.render import INDEX
 from videolake.rewards import MAXIMUM_SCORE, accuracy_reward, benchmark_metric, compute_score, ideal_completion
 
 SIZE = 128
-NEW_TASKS = ("temporal_grounding", "multi_segment_grounding", "object_tracking", "grounding_qa", "multiple_choice", "open_ended_qa")
+NEW_TASKS = (
+    "temporal_grounding",
+    "multi_segment_grounding",
+    "object_tracking",
+    "grounding_qa",
+    "multiple_choice",
+    "open_ended_qa",
+)
 
 
 def generate(task: str, subtype: str, seed: int, **params):
@@ -50,7 +57,11 @@ def test_the_scene_log_matches_the_tracks():
         meta = scenes.simulate(dict(scenes.DEFAULT_SETTINGS, size=SIZE), np.random.default_rng(seed))
         for obj in meta["objects"]:
             for kind in scenes.ACTIONS:
-                logged = [(a["start_frame"], a["end_frame"]) for a in meta["actions"] if a["object"] == obj["id"] and a["action"] == kind]
+                logged = [
+                    (a["start_frame"], a["end_frame"])
+                    for a in meta["actions"]
+                    if a["object"] == obj["id"] and a["action"] == kind
+                ]
                 assert scenes.action_spans(obj, kind) == logged
 
 
@@ -74,7 +85,9 @@ def test_a_rendered_event_happens_inside_its_interval_and_nowhere_else():
         assert set(range(start + 1, start + 4)) & changed and set(range(end - 2, end + 1)) & changed
         others = [a for a in meta["actions"] if a["object"] == obj["id"] and a["action"] != meta["query"]["action"]]
         outside = changed - inside
-        assert all(any(a["start_frame"] < f <= a["end_frame"] for a in others) for f in outside)  # only its other actions
+        assert all(
+            any(a["start_frame"] < f <= a["end_frame"] for a in others) for f in outside
+        )  # only its other actions
 
 
 def test_every_rendered_segment_is_a_separate_burst_of_the_named_action():
@@ -95,7 +108,9 @@ def test_the_perturbed_segments_and_only_those_differ_from_the_source(subtype):
     expected = {f for s, n in sample.meta["segments"] for f in range(s, s + n)}
     assert differs == expected and len(sample.meta["segments"]) == 3
     fps = Fraction(sample.meta["fps"])
-    assert sample.answer == " ".join(f"{float(s / fps):.2f}-{float((s + n) / fps):.2f}" for s, n in sample.meta["segments"])
+    assert sample.answer == " ".join(
+        f"{float(s / fps):.2f}-{float((s + n) / fps):.2f}" for s, n in sample.meta["segments"]
+    )
 
 
 def test_segments_that_cannot_fit_are_refused():
@@ -111,7 +126,13 @@ def test_the_museg_stage_picks_the_prompt_and_reaches_the_reward():
     assert compute_score("multi_segment_grounding", bare, one.answer, {"meta": json.dumps(one.meta)})["format"] == 0.6
     assert compute_score("multi_segment_grounding", bare, two.answer, {"meta": json.dumps(two.meta)})["format"] == 1.0
     # TRL passes the record's meta column to the reward: the stage reaches it there too
-    stage_1, stage_2 = accuracy_reward(None, [bare, bare], task=["multi_segment_grounding"] * 2, answer=[one.answer, two.answer], meta=[json.dumps(one.meta), json.dumps(two.meta)])
+    stage_1, stage_2 = accuracy_reward(
+        None,
+        [bare, bare],
+        task=["multi_segment_grounding"] * 2,
+        answer=[one.answer, two.answer],
+        meta=[json.dumps(one.meta), json.dumps(two.meta)],
+    )
     assert stage_2 - stage_1 == pytest.approx(0.4)
 
 
@@ -120,7 +141,9 @@ def test_the_tracked_object_fills_its_boxes(seed):
     sample, _ = generate("object_tracking", "rendered", seed)
     boxes, meta = json.loads(sample.answer), sample.meta
     colour = scenes.by_id(meta["world"], meta["target"])["colour"]
-    assert len(boxes) == 8 and meta["asked_frames"][0] == 0 and meta["asked_frames"][-1] == meta["world"]["num_frames"] - 1
+    assert (
+        len(boxes) == 8 and meta["asked_frames"][0] == 0 and meta["asked_frames"][-1] == meta["world"]["num_frames"] - 1
+    )
     for frame, (x1, y1, x2, y2) in enumerate(boxes):
         ys, xs = np.nonzero(sample.clips[0].indices(frame) == INDEX[colour])
         assert xs.min() >= x1 - 1 and xs.max() <= x2 and ys.min() >= y1 - 1 and ys.max() <= y2  # inside
@@ -160,7 +183,9 @@ def test_grounding_qa_questions_are_answered_by_the_tracks():
 def random_metric(task: str, sample, rng) -> float:
     meta = roundtrip(sample.meta)
     guess = TASKS[task].random_guess(meta, float(Fraction(meta["fps"])), rng)
-    return benchmark_metric(task, compute_score(task, guess, sample.answer, {"reward_mode": "strict", "meta": json.dumps(meta)}))
+    return benchmark_metric(
+        task, compute_score(task, guess, sample.answer, {"reward_mode": "strict", "meta": json.dumps(meta)})
+    )
 
 
 def test_random_baselines_match_their_chance_levels():
@@ -168,7 +193,9 @@ def test_random_baselines_match_their_chance_levels():
     for seed in range(5):
         sample, _ = generate("temporal_grounding", "rendered", seed)
         start, end = (float(v) for v in sample.answer.split(" to "))
-        assert random_metric("temporal_grounding", sample, rng) == pytest.approx((end - start) / (sample.meta["num_frames"] / 30), abs=1e-3)
+        assert random_metric("temporal_grounding", sample, rng) == pytest.approx(
+            (end - start) / (sample.meta["num_frames"] / 30), abs=1e-3
+        )
         sample, _ = generate("object_tracking", "overlay", seed)
         w, h = sample.meta["frame_size"]
         shares = [(x2 - x1) * (y2 - y1) / (w * h) for x1, y1, x2, y2 in json.loads(sample.answer)]

@@ -7,10 +7,37 @@ import numpy as np
 import pytest
 
 from tests.conftest import generate_example, make_clip
-from videolake.generators import TASKS, CannotGenerate, anomaly, counting, grounding_qa, jigsaw, multi_segment, multiple_choice, open_ended_qa, synthetic, temporal_grounding, tracking
+from videolake.generators import (
+    TASKS,
+    CannotGenerate,
+    anomaly,
+    counting,
+    grounding_qa,
+    jigsaw,
+    multi_segment,
+    multiple_choice,
+    open_ended_qa,
+    synthetic,
+    temporal_grounding,
+    tracking,
+)
 from videolake.generators.base import Param
 
-MODULES = {m.TASK: m for m in (anomaly, counting, jigsaw, synthetic, temporal_grounding, multi_segment, tracking, grounding_qa, multiple_choice, open_ended_qa)}
+MODULES = {
+    m.TASK: m
+    for m in (
+        anomaly,
+        counting,
+        jigsaw,
+        synthetic,
+        temporal_grounding,
+        multi_segment,
+        tracking,
+        grounding_qa,
+        multiple_choice,
+        open_ended_qa,
+    )
+}
 SCENE_TASKS = (temporal_grounding, multi_segment, tracking, grounding_qa)
 
 
@@ -44,7 +71,12 @@ def read_settings(monkeypatch, task, subtype, seeds=20) -> set[str]:
     monkeypatch.setattr(module, "settings_for", recording)
     for seed in range(seeds):
         try:
-            generate_example(task, subtype, {"size": 64} if not TASKS[task].needs_source(subtype) else {}, np.random.default_rng(seed))
+            generate_example(
+                task,
+                subtype,
+                {"size": 64} if not TASKS[task].needs_source(subtype) else {},
+                np.random.default_rng(seed),
+            )
         except CannotGenerate:
             pass
     for settings in recorded:
@@ -100,7 +132,9 @@ def test_scene_tasks_generate_at_every_declared_bound(module):
             for value in bounds(module.PARAMETERS[name]):
                 params = {"size": 64, "fps": 10, name: value} if rendered else {name: value}
                 try:
-                    sample = module.generate(None if rendered else make_clip(), subtype, params, np.random.default_rng(0))
+                    sample = module.generate(
+                        None if rendered else make_clip(), subtype, params, np.random.default_rng(0)
+                    )
                 except CannotGenerate:
                     continue
                 assert module.derive_answer(sample.meta) == sample.answer, (subtype, name, value)

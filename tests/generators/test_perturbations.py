@@ -102,7 +102,22 @@ def test_shuffle_sampler_moves_both_ends():
 
 
 def test_every_table8_perturbation_and_the_extras_are_registered():
-    table8 = {"saturation", "noise", "blur", "grayscale", "invert", "channel_swap", "zoom_in", "rotate180", "zoom_out", "mirror", "slow", "fast", "stutter_hold", "shuffle"}
+    table8 = {
+        "saturation",
+        "noise",
+        "blur",
+        "grayscale",
+        "invert",
+        "channel_swap",
+        "zoom_in",
+        "rotate180",
+        "zoom_out",
+        "mirror",
+        "slow",
+        "fast",
+        "stutter_hold",
+        "shuffle",
+    }
     assert table8 | {"rotate90", "rotate270", "swap"} == set(P.PERTURBATIONS)
     assert P.SPEED_NOTE in P.PERTURBATIONS["slow"].description and P.SPEED_NOTE in P.PERTURBATIONS["fast"].description
     assert P.SPEED_NOTE not in P.PERTURBATIONS["shuffle"].description

@@ -45,7 +45,9 @@ def expected_from_simulation(meta: dict) -> str:
         changes = [e for e in events if e["type"] == "change"]
         return motion.ATTRIBUTE_TEXT[changes[0]["attribute"] if changes else "none"]
     if name == "rotation":
-        return str(kinds.count("turn_completed")) if query["kind"] == "turns" else motion.SPIN_TEXT[events[0]["direction"]]
+        return (
+            str(kinds.count("turn_completed")) if query["kind"] == "turns" else motion.SPIN_TEXT[events[0]["direction"]]
+        )
     if name == "relative_position":
         return str(kinds.count("crossing"))
     if name == "acceleration_detection":
@@ -87,7 +89,9 @@ def test_distractors_are_distinct_and_never_the_answer(name):
 def test_traces_cite_only_logged_events_in_time_order_and_end_with_the_answer(name):
     for seed in SEEDS:
         sample = make(name, seed)
-        logged = {clock(e["ms"]) for e in sample.meta["events"]} | {clock(op["start_ms"]) for op in sample.meta.get("operations", [])}
+        logged = {clock(e["ms"]) for e in sample.meta["events"]} | {
+            clock(op["start_ms"]) for op in sample.meta.get("operations", [])
+        }
         cited = qa.trace_timestamps(sample.reasoning)
         assert cited, "a trace quotes at least one moment"
         assert set(cited) <= logged, (name, seed, sorted(set(cited) - logged))

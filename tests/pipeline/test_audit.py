@@ -23,9 +23,17 @@ from videolake.pipeline.shards import serialize_shard
 WORDS = ["red", "blue", "green", "ball", "square", "moves", "left", "right", "stops", "spins", "twice", "slowly"]
 
 
-def mc_row(i: int, options: list[str], answer: int, frames: int = 48, question: str = "What happens in the video?") -> dict:
+def mc_row(
+    i: int, options: list[str], answer: int, frames: int = 48, question: str = "What happens in the video?"
+) -> dict:
     """A multiple-choice record as the annotated-set generator writes it (no video needed to audit it)."""
-    annotation = {"video": f"v{i}", "question": question, "options": options, "answer": answer, "where": f"qa.json[{i}]"}
+    annotation = {
+        "video": f"v{i}",
+        "question": question,
+        "options": options,
+        "answer": answer,
+        "where": f"qa.json[{i}]",
+    }
     lettered = [f"{'ABCDEFGH'[k]}. {option}" for k, option in enumerate(options)]
     return {
         "id": f"set-train-{i}",
@@ -69,7 +77,11 @@ def interval_rows(n: int, planted: bool, seed: int = 0) -> list[dict]:
         start = 0.2 if planted else rng.uniform(0, 0.75)
         end = 0.5 if planted else start + 0.25
         answer = f"{start * duration:.2f} to {end * duration:.2f}"
-        meta = {"num_frames": frames, "fps": "8", "annotation": {"query": "the ball spins", "start": start * duration, "end": end * duration}}
+        meta = {
+            "num_frames": frames,
+            "fps": "8",
+            "annotation": {"query": "the ball spins", "start": start * duration, "end": end * duration},
+        }
         rows.append(
             {
                 "id": f"tg-train-{i}",
@@ -98,8 +110,16 @@ def test_wilson_lower_bound_matches_hand_computed_values():
 
 def test_option_distances_by_kind_of_option():
     assert audit.option_distances(("2", "5", "9")).tolist() == [[0, 3, 7], [3, 0, 4], [7, 4, 0]]  # numbers: |a - b|
-    assert audit.option_distances(("1,2,3,4", "1,2,4,3", "4,3,2,1")).tolist() == [[0, 2, 4], [2, 0, 4], [4, 4, 0]]  # orders: Hamming
-    assert audit.option_distances(("cat", "cart", "dog")).tolist() == [[0, 1, 3], [1, 0, 4], [3, 4, 0]]  # text: edit distance
+    assert audit.option_distances(("1,2,3,4", "1,2,4,3", "4,3,2,1")).tolist() == [
+        [0, 2, 4],
+        [2, 0, 4],
+        [4, 4, 0],
+    ]  # orders: Hamming
+    assert audit.option_distances(("cat", "cart", "dog")).tolist() == [
+        [0, 1, 3],
+        [1, 0, 4],
+        [3, 4, 0],
+    ]  # text: edit distance
     long = ("the red ball moves left quickly", "the red ball moves right quickly", "a square spins twice on the spot")
     assert audit.option_distances(long)[0, 1] == 1  # sentences: edit distance over words
     item = audit.make_item(mc_row(0, ["2", "5", "9"], 1))
@@ -113,7 +133,15 @@ def test_the_fitting_half_is_a_hash_of_the_id():
     assert fitting == [audit.fitting_half(i) for i in ids] and 900 < sum(fitting) < 1100
 
 
-@pytest.mark.parametrize("shortcut,baseline", [("longest", "longest"), ("letter_a", "letter_prior"), ("frame_count", "frame_count"), ("option_text", "option_text")])
+@pytest.mark.parametrize(
+    "shortcut,baseline",
+    [
+        ("longest", "longest"),
+        ("letter_a", "letter_prior"),
+        ("frame_count", "frame_count"),
+        ("option_text", "option_text"),
+    ],
+)
 def test_a_planted_shortcut_is_flagged(shortcut, baseline):
     result = audit.audit_rows(mc_rows(400, shortcut))
     group = only_group(result)
@@ -121,7 +149,9 @@ def test_a_planted_shortcut_is_flagged(shortcut, baseline):
     assert group["baselines"][baseline]["lower"] > group["chance"] + 5
     assert result["flagged"] == ["multiple_choice/llava_video/default"]
     (line,) = audit.warnings(audit.summary(result))
-    assert line.startswith("warning: multiple_choice/llava_video: answerable without the video (") and "vs chance" in line
+    assert (
+        line.startswith("warning: multiple_choice/llava_video: answerable without the video (") and "vs chance" in line
+    )
 
 
 def test_a_clean_multiple_choice_set_is_not_flagged():
@@ -129,7 +159,16 @@ def test_a_clean_multiple_choice_set_is_not_flagged():
     group = only_group(result)
     assert group["flagged"] == [] and result["flagged"] == [] and audit.warnings(audit.summary(result)) == []
     assert abs(group["chance"] - 25) < 3
-    assert set(group["baselines"]) == {"central", "odd_one_out", "longest", "shortest", "letter_prior", "option_text", "text_nb", "frame_count"}
+    assert set(group["baselines"]) == {
+        "central",
+        "odd_one_out",
+        "longest",
+        "shortest",
+        "letter_prior",
+        "option_text",
+        "text_nb",
+        "frame_count",
+    }
     assert all(15 < b["accuracy"] < 35 for b in group["baselines"].values()), group
 
 
@@ -179,7 +218,9 @@ def test_the_audit_is_bounded_and_ignores_record_order(seed, n):
 def write_dataset(folder: Path, rows: list[dict]) -> Path:
     """A dataset folder as a build leaves it (one shard, its manifest), from constructed records."""
     folder.mkdir(parents=True)
-    records = [{"split": "train", "source_id": "", "system": "", "reasoning": None, "videos": [b""], **row} for row in rows]
+    records = [
+        {"split": "train", "source_id": "", "system": "", "reasoning": None, "videos": [b""], **row} for row in rows
+    ]
     data = serialize_shard(records)
     (folder / "train").mkdir()
     (folder / "train" / "data-00000-of-00001.arrow").write_bytes(data)
@@ -194,7 +235,13 @@ def write_dataset(folder: Path, rows: list[dict]) -> Path:
         "sources": {"count": 0, "digest": "0" * 64},
         "holdout": {"benchmark_source_ids": [], "train_source_ids": []},
         "counts": {"train": counts},
-        "shards": {"train/data-00000-of-00001.arrow": {"rows": len(rows), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}},
+        "shards": {
+            "train/data-00000-of-00001.arrow": {
+                "rows": len(rows),
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        },
         "encoder": {"codec": "libx264", "options": {}},
         "versions": {},
     }
@@ -203,7 +250,11 @@ def write_dataset(folder: Path, rows: list[dict]) -> Path:
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_cli_flags_the_shortcut_writes_json_and_chart_and_leaves_the_dataset_alone(tmp_path):
@@ -211,8 +262,16 @@ def test_cli_flags_the_shortcut_writes_json_and_chart_and_leaves_the_dataset_alo
     before = tree_digest(dataset)
     result = run_cli("audit", dataset, "--out", tmp_path / "report")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if line.startswith("warning: multiple_choice/llava_video: answerable without the video")]
-    assert len(result.stderr.splitlines()) == 1 and "multiple_choice" in result.stdout and "flagged: multiple_choice/llava_video/default" in result.stdout
+    assert result.stderr.splitlines() == [
+        line
+        for line in result.stderr.splitlines()
+        if line.startswith("warning: multiple_choice/llava_video: answerable without the video")
+    ]
+    assert (
+        len(result.stderr.splitlines()) == 1
+        and "multiple_choice" in result.stdout
+        and "flagged: multiple_choice/llava_video/default" in result.stdout
+    )
     written = json.loads((tmp_path / "report" / "audit.json").read_text())
     assert written["flagged"] == ["multiple_choice/llava_video/default"] and written["records"] == 300
     assert (tmp_path / "report" / "audit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -229,7 +288,10 @@ def test_cli_bad_input_is_one_error_line(tmp_path):
     rows[1]["meta"] = "{not json"
     broken = write_dataset(tmp_path / "broken", rows)
     assert_one_line_error(run_cli("audit", broken, "--out", tmp_path / "o"), "set-train-1", "meta")
-    assert_one_line_error(run_cli("audit", write_dataset(tmp_path / "one", mc_rows(3)), "--split", "test", "--out", tmp_path / "o"), "no split 'test'")
+    assert_one_line_error(
+        run_cli("audit", write_dataset(tmp_path / "one", mc_rows(3)), "--split", "test", "--out", tmp_path / "o"),
+        "no split 'test'",
+    )
     one = tmp_path / "one"
     before = tree_digest(one)
     assert_one_line_error(run_cli("audit", one, "--out", one), "is the input")
@@ -271,12 +333,32 @@ ANNOTATED = {
     "holdout_fraction": 0,
     "splits": {
         "train": [
-            {"task": "temporal_grounding", "subtype": "charades_sta", "annotations": "charades_sta_train.txt", "count": 50},
+            {
+                "task": "temporal_grounding",
+                "subtype": "charades_sta",
+                "annotations": "charades_sta_train.txt",
+                "count": 50,
+            },
             {"task": "object_tracking", "subtype": "got10k", "annotations": "got10k/train", "count": 50},
-            {"task": "grounding_qa", "subtype": "nextgqa", "annotations": ["nextqa/val.csv", "nextqa/gsub_val.json"], "count": 50},
+            {
+                "task": "grounding_qa",
+                "subtype": "nextgqa",
+                "annotations": ["nextqa/val.csv", "nextqa/gsub_val.json"],
+                "count": 50,
+            },
             {"task": "multiple_choice", "subtype": "nextgqa", "annotations": ["nextqa/val.csv"], "count": 50},
-            {"task": "multiple_choice", "subtype": "llava_video", "annotations": "llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json", "count": 50},
-            {"task": "open_ended_qa", "subtype": "llava_video", "annotations": "llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json", "count": 50},
+            {
+                "task": "multiple_choice",
+                "subtype": "llava_video",
+                "annotations": "llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json",
+                "count": 50,
+            },
+            {
+                "task": "open_ended_qa",
+                "subtype": "llava_video",
+                "annotations": "llava/0_30_s_academic_v0_1/0_30_s_academic_mc_v0_1_qa_processed.json",
+                "count": 50,
+            },
         ]
     },
 }
@@ -303,7 +385,10 @@ def test_audit_runs_on_a_real_build_of_every_task_family(dataset, request):
     built = request.getfixturevalue(dataset)
     result = audit.audit_rows(audit.dataset_rows(built))
     counts = json.loads((built / "manifest.json").read_text())["counts"]["train"]
-    assert sorted(f"{g['task']}/{g['subtype']}/{g['tier']}" for g in result["groups"]) == sorted(counts) and result["not_audited"] == 0
+    assert (
+        sorted(f"{g['task']}/{g['subtype']}/{g['tier']}" for g in result["groups"]) == sorted(counts)
+        and result["not_audited"] == 0
+    )
     for group in result["groups"]:
         assert (group["chance"] is not None) == (group["n_scored"] > 0), group
         assert group["baselines"] or not (group["n_scored"] and group["n_fit"]), group
@@ -311,7 +396,9 @@ def test_audit_runs_on_a_real_build_of_every_task_family(dataset, request):
     for item in items:  # the scoring path: the truth itself, written as a guess, scores 1
         assert audit.score_guess(item, item.answer) == pytest.approx(1.0), item.id
     report = json.loads((built / "build_report.json").read_text())["audit"]  # build audits what it wrote
-    assert [{k: g[k] for k in ("task", "subtype", "tier", "chance")} for g in report["groups"]] == [{k: g[k] for k in ("task", "subtype", "tier", "chance")} for g in result["groups"]]
+    assert [{k: g[k] for k in ("task", "subtype", "tier", "chance")} for g in report["groups"]] == [
+        {k: g[k] for k in ("task", "subtype", "tier", "chance")} for g in result["groups"]
+    ]
 
 
 def test_constant_intervals_are_written_as_each_task_answers(families):
@@ -319,14 +406,18 @@ def test_constant_intervals_are_written_as_each_task_answers(families):
     checked = 0
     for item in items:
         if audit.form(item.task) in audit.INTERVAL_FORMS:
-            spans = [tuple(map(float, item.answer.split(" to ")))] if item.task == "temporal_grounding" else [tuple(map(float, part.split("-"))) for part in item.answer.split()]
+            spans = (
+                [tuple(map(float, item.answer.split(" to ")))]
+                if item.task == "temporal_grounding"
+                else [tuple(map(float, part.split("-"))) for part in item.answer.split()]
+            )
             assert audit.score_guess(item, audit.interval_text(item.task, spans)) == pytest.approx(1.0)
             checked += 1
     assert checked == 6
 
 
 def test_the_card_shows_the_audit_table(families, tmp_path):
-    from videolake.pipeline import publish
+    from videolake.commands import publish
 
     card = (publish.stage(families, tmp_path / "staging", "someone/families") / publish.CARD).read_text()
     assert "Blind baselines (`videolake audit`)" in card
@@ -335,14 +426,28 @@ def test_the_card_shows_the_audit_table(families, tmp_path):
 
 
 def test_build_prints_one_warning_per_flagged_subtype(tmp_path, monkeypatch, capsys):
-    from videolake.pipeline import cli, graph
+    from videolake.commands import cli
+    from videolake.pipeline import graph
 
-    monkeypatch.setattr(graph, "audit_rows", lambda rows: audit.audit_rows(rows, margin=-1.0))  # every baseline above "chance - 100 points"
-    recipe = {"name": "warned", "splits": {"train": [{"task": "synrl", "subtype": "rotation", "count": 6, "params": {"size": 64, "duration": [1.0, 1.0]}}]}}
+    monkeypatch.setattr(
+        graph, "audit_rows", lambda rows: audit.audit_rows(rows, margin=-1.0)
+    )  # every baseline above "chance - 100 points"
+    recipe = {
+        "name": "warned",
+        "splits": {
+            "train": [
+                {"task": "synrl", "subtype": "rotation", "count": 6, "params": {"size": 64, "duration": [1.0, 1.0]}}
+            ]
+        },
+    }
     path = tmp_path / "warned.yaml"
     path.write_text(yaml.safe_dump(recipe))
     cli.main(["build", str(path), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"])
     report = json.loads((tmp_path / "out" / "warned" / "build_report.json").read_text())["audit"]
     assert report["flagged"] == ["synrl/rotation/default"] and report["groups"][0]["best"]["baseline"]
     warned = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
-    assert warned == audit.warnings(report) and len(warned) == 1 and warned[0].startswith("warning: synrl/rotation: answerable without the video (")
+    assert (
+        warned == audit.warnings(report)
+        and len(warned) == 1
+        and warned[0].startswith("warning: synrl/rotation: answerable without the video (")
+    )

@@ -21,12 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from videolake import VideolakeError
-from videolake.pipeline.cli import main
+from videolake.commands.cli import main
+from videolake.commands.validate import validate
 from videolake.pipeline.dataset import open_dataset, read_json, record_meta, refuse_output_inside
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.shards import read_shard, serialize_shard, sha256_file
-from videolake.pipeline.validate import validate
 
 RECIPE = {
     "name": "guarded",
@@ -54,7 +54,11 @@ def parent(built, tmp_path) -> Path:
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def run_main(*args) -> tuple[int, str, str]:
@@ -68,7 +72,9 @@ def run_main(*args) -> tuple[int, str, str]:
         except SystemExit as exit_:
             code = exit_.code or 0
         except BaseException:
-            pytest.fail(f"videolake {' '.join(map(str, args))} raised instead of one error line:\n{traceback.format_exc()}")
+            pytest.fail(
+                f"videolake {' '.join(map(str, args))} raised instead of one error line:\n{traceback.format_exc()}"
+            )
     return code, out.getvalue(), err.getvalue()
 
 
@@ -129,13 +135,21 @@ def hostile_manifests(manifest: dict) -> list[tuple[str, str, str]]:
         ("shards a number", json.dumps({"shards": 5}), "missing field"),
         ("null", "null", "the manifest must be a JSON object"),
         ("nested 100000 deep", "[" * 100_000, "manifest.json"),
-        ("shards a number in a full manifest", json.dumps(mutated(manifest, ("shards",), 5)), "shards must be a JSON object"),
+        (
+            "shards a number in a full manifest",
+            json.dumps(mutated(manifest, ("shards",), 5)),
+            "shards must be a JSON object",
+        ),
         ("negative rows", json.dumps(mutated(manifest, ("shards", shard, "rows"), -1)), "rows"),
         ("huge rows", json.dumps(mutated(manifest, ("shards", shard, "rows"), 10**30)), "rows"),
         ("rows a string", json.dumps(mutated(manifest, ("shards", shard, "rows"), "2")), "rows"),
         ("huge bytes", json.dumps(mutated(manifest, ("shards", shard, "bytes"), 10**30)), "bytes"),
         ("sha256 a number", json.dumps(mutated(manifest, ("shards", shard, "sha256"), 5)), "sha256"),
-        ("shard key escapes", json.dumps(mutated(manifest, ("shards",), {"train/../../../etc/passwd": manifest["shards"][shard]})), "shards"),
+        (
+            "shard key escapes",
+            json.dumps(mutated(manifest, ("shards",), {"train/../../../etc/passwd": manifest["shards"][shard]})),
+            "shards",
+        ),
         ("negative count", json.dumps(mutated(manifest, ("counts", "train", count), -3)), "counts"),
         ("huge count", json.dumps(mutated(manifest, ("counts", "train", count), 10**30)), "counts"),
         ("count key without tier", json.dumps(mutated(manifest, ("counts", "train"), {"synrl": 1})), "counts"),
@@ -144,7 +158,11 @@ def hostile_manifests(manifest: dict) -> list[tuple[str, str, str]]:
         ("negative seed", json.dumps(mutated(manifest, ("seed",), -1)), "seed"),
         ("recipe a list", json.dumps(mutated(manifest, ("recipe",), [])), "recipe"),
         ("shard_size zero", json.dumps(mutated(manifest, ("recipe", "shard_size"), 0)), "shard_size"),
-        ("holdout ids a string", json.dumps(mutated(manifest, ("holdout", "benchmark_source_ids"), "a")), "benchmark_source_ids"),
+        (
+            "holdout ids a string",
+            json.dumps(mutated(manifest, ("holdout", "benchmark_source_ids"), "a")),
+            "benchmark_source_ids",
+        ),
         ("encoder options a list", json.dumps(mutated(manifest, ("encoder", "options"), [])), "encoder.options"),
         ("no shards", json.dumps(mutated(manifest, ("shards",), {})), "no shard"),
         ("counts without a split", json.dumps(mutated(manifest, ("counts",), {})), "counts"),
@@ -213,7 +231,15 @@ def rewrite_records(dataset: Path, change) -> list[str]:
 
 
 META_READERS = ("validate", "inspect", "score", "export")
-BROKEN_METAS = {"not JSON": "{meta", "empty object": "{}", "a list": "[1]", "null": "null", "a number": "5", "nested 100000 deep": "[" * 100_000, "empty": ""}
+BROKEN_METAS = {
+    "not JSON": "{meta",
+    "empty object": "{}",
+    "a list": "[1]",
+    "null": "null",
+    "a number": "5",
+    "nested 100000 deep": "[" * 100_000,
+    "empty": "",
+}
 HOSTILE_VALUES = [None, "x", -1, 10**30, 1e308, [], {}, [[-5]], True]
 
 
@@ -241,7 +267,10 @@ def test_meta_that_is_no_json_object_is_one_line_naming_the_record(parent, tmp_p
 def test_meta_fields_of_the_wrong_type_or_size_never_traceback(built, tmp_path):
     """Every top-level field of a real record's meta replaced by each hostile value in turn."""
     dataset = Path(shutil.copytree(built, tmp_path / "parent" / "guarded"))
-    pristine = {key: read_shard(built / key).to_pylist() for key in sorted(json.loads((built / "manifest.json").read_text())["shards"])}
+    pristine = {
+        key: read_shard(built / key).to_pylist()
+        for key in sorted(json.loads((built / "manifest.json").read_text())["shards"])
+    }
     fields = sorted(json.loads(next(iter(pristine.values()))[0]["meta"]))
     for index, field in enumerate(fields):
         value = HOSTILE_VALUES[index % len(HOSTILE_VALUES)]
@@ -279,7 +308,11 @@ def test_validate_lists_a_bad_meta_as_a_problem(parent):
 
 # Any JSON value, nested a little, for replacing any part of a manifest.
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(10**40), max_value=10**40) | st.floats(allow_nan=False) | st.text(max_size=12),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=8,
 )
@@ -288,7 +321,9 @@ json_values = st.recursive(
 def manifest_paths(document, prefix=()) -> list[tuple]:
     """Every key path in a manifest (each dict key and list index)."""
     paths = []
-    items = document.items() if isinstance(document, dict) else enumerate(document) if isinstance(document, list) else []
+    items = (
+        document.items() if isinstance(document, dict) else enumerate(document) if isinstance(document, list) else []
+    )
     for key, value in items:
         paths.append((*prefix, key))
         paths.extend(manifest_paths(value, (*prefix, key)))

@@ -16,7 +16,11 @@ from videolake.pipeline.graph import build_lock
 from videolake.pipeline.ingest import discover
 
 # A synthetic-only recipe: builds in seconds with no sources.
-TINY = {"name": "tiny", "shard_size": 1, "splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 2, "params": {"size": 64}}]}}
+TINY = {
+    "name": "tiny",
+    "shard_size": 1,
+    "splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 2, "params": {"size": 64}}]},
+}
 
 
 @pytest.fixture
@@ -46,7 +50,9 @@ def test_disk_full_is_one_line_and_resume_cleans_up(recipe, tmp_path):
     def small_file_limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # ulimit -f: shards cannot be written
 
-    assert_one_line_error(build_cli(recipe, out, preexec_fn=small_file_limit), "file size limit reached", str(out / "tiny"))
+    assert_one_line_error(
+        build_cli(recipe, out, preexec_fn=small_file_limit), "file size limit reached", str(out / "tiny")
+    )
     dataset = out / "tiny"
     assert not list(dataset.rglob("*.tmp")), "a failed write left a half-written file"
     assert not (dataset / "manifest.json").exists()
@@ -122,8 +128,12 @@ def test_score_duplicate_ids_are_an_error_and_unknown_ids_are_reported(scored_da
     ids = datasets.load_from_disk(str(scored_dataset))["train"]["id"]
     predictions = tmp_path / "p.jsonl"
     predictions.write_text("".join(json.dumps({"id": i, "prediction": "A"}) + "\n" for i in [ids[0], ids[1], ids[0]]))
-    assert_one_line_error(run_cli("score", predictions, "--dataset", scored_dataset), "1 duplicate id(s)", repr(ids[0]), "lines 1 and 3")
-    predictions.write_text("".join(json.dumps({"id": i, "prediction": "A"}) + "\n" for i in [ids[0], "nope-1", "nope-2"]))
+    assert_one_line_error(
+        run_cli("score", predictions, "--dataset", scored_dataset), "1 duplicate id(s)", repr(ids[0]), "lines 1 and 3"
+    )
+    predictions.write_text(
+        "".join(json.dumps({"id": i, "prediction": "A"}) + "\n" for i in [ids[0], "nope-1", "nope-2"])
+    )
     result = run_cli("score", predictions, "--dataset", scored_dataset, "--out", tmp_path / "s")
     assert result.returncode == 0, result.stderr
     assert "warning: 2 prediction id(s) are not in tiny and were ignored (first: 'nope-1')" in result.stderr

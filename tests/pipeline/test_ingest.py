@@ -54,7 +54,9 @@ def test_llava_layout_is_streamed_and_unsafe_members_refused(tmp_path, clips_dir
     assert reasons["../escape.mp4"].endswith("'..'")
     assert reasons["academic_source/link.mp4"].endswith("link")
     assert reasons["academic_source/dev.mp4"].endswith("device or fifo")
-    members = {name: data for name, data, _ in read_archive_members(sources[0].container, {"academic_source/ego4d/a.mp4"})}
+    members = {
+        name: data for name, data, _ in read_archive_members(sources[0].container, {"academic_source/ego4d/a.mp4"})
+    }
     assert members["academic_source/ego4d/a.mp4"] == clip
     assert set(tmp_path.rglob("*")) == before  # nothing was extracted anywhere
 
@@ -110,7 +112,10 @@ def test_hub_sources_download_only_the_named_subfolder(tmp_path, monkeypatch, cl
     assert calls == [("lmms-lab/LLaVA-Video-178K", "dataset", ["0_30_s_academic_v0_1/**"])]
     sources, _ = discover(root, under=under)
     # the same ids as a build from the whole layout, so holdouts agree across recipes
-    assert [s.source_id for s in sources] == ["0_30_s_academic_v0_1/academic_source/ego4d/a.mp4", "0_30_s_academic_v0_1/academic_source/ego4d/b.mp4"]
+    assert [s.source_id for s in sources] == [
+        "0_30_s_academic_v0_1/academic_source/ego4d/a.mp4",
+        "0_30_s_academic_v0_1/academic_source/ego4d/b.mp4",
+    ]
 
 
 def test_hub_failure_is_one_line(tmp_path, monkeypatch):

@@ -23,7 +23,12 @@ def test_builtin_recipes_have_the_paper_compositions():
     ssr = totals(load_recipe("videossr-30k"))
     assert sum(ssr.values()) == 30000
     assert sum(v for (s, t, _), v in ssr.items() if t == "anomaly_grounding") == 12000
-    assert {sub for (_, t, sub) in ssr if t == "anomaly_grounding"} == {"channel_swap", "mirror", "zoom_out", "rotate180"}
+    assert {sub for (_, t, sub) in ssr if t == "anomaly_grounding"} == {
+        "channel_swap",
+        "mirror",
+        "zoom_out",
+        "rotate180",
+    }
     assert ssr[("train", "temporal_jigsaw", "easy")] == 12000 and ssr[("train", "object_counting", "easy")] == 6000
     assert load_recipe("videossr-30k").disjoint_tasks
     viu = totals(load_recipe("viubench"))
@@ -47,30 +52,92 @@ BASE = {"name": "x", "splits": {"train": [{"task": "temporal_jigsaw", "tier": "e
         ({"sead": 1}, "unknown key 'sead'"),
         ({"splits": {"train": [{"task": "jigsaw", "count": 1}]}}, "unknown task 'jigsaw'"),
         ({"splits": {"train": [{"task": "temporal_jigsaw", "tier": "huge", "count": 1}]}}, "unknown tier 'huge'"),
-        ({"splits": {"train": [{"task": "anomaly_grounding", "subtype": "wobble", "count": 1}]}}, "unknown subtype 'wobble'"),
-        ({"splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 0}]}}, "count: expected an integer >= 1"),
-        ({"splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 1, "params": {"segmnts": 3}}]}}, "unknown temporal_jigsaw parameter"),
+        (
+            {"splits": {"train": [{"task": "anomaly_grounding", "subtype": "wobble", "count": 1}]}},
+            "unknown subtype 'wobble'",
+        ),
+        (
+            {"splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 0}]}},
+            "count: expected an integer >= 1",
+        ),
+        (
+            {"splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 1, "params": {"segmnts": 3}}]}},
+            "unknown temporal_jigsaw parameter",
+        ),
         ({"holdout_fraction": 1.5}, "holdout_fraction"),
         ({"max_size": [448]}, "max_size"),
-        ({"splits": {"train": [{"task": "anomaly_grounding", "subtype": "slow", "count": 1, "params": {"speed_factor": 1.5}}]}}, r"speed_factor must be an integer in \[2, 8\], got 1.5"),
-        ({"tiers": {"temporal_jigsaw": {"mine": {"segments": 1}}}, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "mine", "count": 1}]}}, r"segments must be an integer in \[2, 64\], got 1"),
-        ({"splits": {"train": [{"task": "object_counting", "tier": "easy", "count": 1, "params": {"max_frames": -1}}]}}, r"max_frames must be an integer in \[1, 64\], got -1"),
+        (
+            {
+                "splits": {
+                    "train": [
+                        {"task": "anomaly_grounding", "subtype": "slow", "count": 1, "params": {"speed_factor": 1.5}}
+                    ]
+                }
+            },
+            r"speed_factor must be an integer in \[2, 8\], got 1.5",
+        ),
+        (
+            {
+                "tiers": {"temporal_jigsaw": {"mine": {"segments": 1}}},
+                "splits": {"train": [{"task": "temporal_jigsaw", "tier": "mine", "count": 1}]},
+            },
+            r"segments must be an integer in \[2, 64\], got 1",
+        ),
+        (
+            {
+                "splits": {
+                    "train": [{"task": "object_counting", "tier": "easy", "count": 1, "params": {"max_frames": -1}}]
+                }
+            },
+            r"max_frames must be an integer in \[1, 64\], got -1",
+        ),
         ({"frames": 100000}, r"frames: expected an integer in \[2, 1024\], got 100000"),
         ({"x264": {"preset": "warp"}}, r"x264.preset must be one of ultrafast, superfast, veryfast"),
         ({"x264": {"crf": 60}}, r"x264.crf: expected an integer in \[0, 51\], got 60"),
         ({"x264": {"tune": "film"}}, r"x264: unknown key 'tune'"),
         ({"x264": "fast"}, r"x264 must be a mapping"),
         (
-            {"splits": {"train": [{"task": "anomaly_grounding", "subtype": "mirror", "count": 1, "params": {"noise_sigma": [1, 2]}}]}},
+            {
+                "splits": {
+                    "train": [
+                        {
+                            "task": "anomaly_grounding",
+                            "subtype": "mirror",
+                            "count": 1,
+                            "params": {"noise_sigma": [1, 2]},
+                        }
+                    ]
+                }
+            },
             r"anomaly_grounding/mirror does not read 'noise_sigma' \(it reads: segment_frames, edge_frames\)",
         ),
         (
-            {"splits": {"train": [{"task": "anomaly_grounding", "subtype": "noise", "count": 1, "params": {"noise_sigma": [30, 10]}}]}},
+            {
+                "splits": {
+                    "train": [
+                        {
+                            "task": "anomaly_grounding",
+                            "subtype": "noise",
+                            "count": 1,
+                            "params": {"noise_sigma": [30, 10]},
+                        }
+                    ]
+                }
+            },
             r"noise_sigma must be a number in \[0.0, 255.0\] or a \[low, high\] pair of them, got \[30, 10\]",
         ),
-        ({"splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 1, "params": {"turns": 2}}]}}, r"synrl/chip_cups does not read 'turns'"),
-        ({"splits": {"train": [{"task": "synrl", "subtype": "rotation", "count": 1, "params": {"size": 65}}]}}, r"size must be an even integer in \[64, 2048\]"),
-        ({"splits": {"train": [{"task": "synrl", "subtype": "rotation", "count": 1, "params": {"modes": []}}]}}, r"modes must be a non-empty list of forward"),
+        (
+            {"splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 1, "params": {"turns": 2}}]}},
+            r"synrl/chip_cups does not read 'turns'",
+        ),
+        (
+            {"splits": {"train": [{"task": "synrl", "subtype": "rotation", "count": 1, "params": {"size": 65}}]}},
+            r"size must be an even integer in \[64, 2048\]",
+        ),
+        (
+            {"splits": {"train": [{"task": "synrl", "subtype": "rotation", "count": 1, "params": {"modes": []}}]}},
+            r"modes must be a non-empty list of forward",
+        ),
     ],
 )
 def test_bad_recipes_fail_with_one_clear_line(change, message):
@@ -80,7 +147,14 @@ def test_bad_recipes_fail_with_one_clear_line(change, message):
 
 
 def test_a_recipe_can_define_a_harder_tier_without_code():
-    recipe = parse_recipe({**BASE, "tiers": {"temporal_jigsaw": {"ten": {"segments": 10}}}, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "ten", "count": 1}]}}, "r")
+    recipe = parse_recipe(
+        {
+            **BASE,
+            "tiers": {"temporal_jigsaw": {"ten": {"segments": 10}}},
+            "splits": {"train": [{"task": "temporal_jigsaw", "tier": "ten", "count": 1}]},
+        },
+        "r",
+    )
     assert recipe.splits["train"][0].params == {"segments": 10}
 
 
@@ -101,7 +175,10 @@ def test_plan_keeps_benchmark_sources_out_of_train_and_is_deterministic():
             "holdout_fraction": 0.25,
             "shard_size": 3,
             "splits": {
-                "train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 20}, {"task": "anomaly_grounding", "subtype": "swap", "count": 5}],
+                "train": [
+                    {"task": "temporal_jigsaw", "tier": "easy", "count": 20},
+                    {"task": "anomaly_grounding", "subtype": "swap", "count": 5},
+                ],
                 "test": [{"task": "object_counting", "tier": "easy", "count": 6}],
             },
         },
@@ -125,7 +202,12 @@ def test_disjoint_tasks_use_disjoint_sources():
             "name": "d",
             "disjoint_tasks": True,
             "holdout_fraction": 0.0,
-            "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 30}, {"task": "object_counting", "tier": "easy", "count": 10}]},
+            "splits": {
+                "train": [
+                    {"task": "temporal_jigsaw", "tier": "easy", "count": 30},
+                    {"task": "object_counting", "tier": "easy", "count": 10},
+                ]
+            },
         },
         "d",
     )
@@ -140,7 +222,16 @@ def test_disjoint_tasks_use_disjoint_sources():
 
 def test_every_source_is_used_before_any_repeats():
     recipe = parse_recipe(
-        {"name": "r", "holdout_fraction": 0.0, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 2}, {"task": "object_counting", "tier": "easy", "count": 2}]}},
+        {
+            "name": "r",
+            "holdout_fraction": 0.0,
+            "splits": {
+                "train": [
+                    {"task": "temporal_jigsaw", "tier": "easy", "count": 2},
+                    {"task": "object_counting", "tier": "easy", "count": 2},
+                ]
+            },
+        },
         "r",
     )
     plan = make_plan(recipe, pool(4))
@@ -148,9 +239,18 @@ def test_every_source_is_used_before_any_repeats():
 
 
 def test_disjoint_slices_cover_small_pools_without_empty_slices():
-    entries = [{"task": t, "tier": tier, "count": c} for t, tier, c in [("temporal_jigsaw", "easy", 1000), ("object_counting", "easy", 1), ("anomaly_grounding", "default", 1)]]
+    entries = [
+        {"task": t, "tier": tier, "count": c}
+        for t, tier, c in [
+            ("temporal_jigsaw", "easy", 1000),
+            ("object_counting", "easy", 1),
+            ("anomaly_grounding", "default", 1),
+        ]
+    ]
     entries[2]["subtype"] = "mirror"
-    recipe = parse_recipe({"name": "r", "holdout_fraction": 0.0, "disjoint_tasks": True, "splits": {"train": entries}}, "r")
+    recipe = parse_recipe(
+        {"name": "r", "holdout_fraction": 0.0, "disjoint_tasks": True, "splits": {"train": entries}}, "r"
+    )
     plan = make_plan(recipe, pool(3))
     by_task = {}
     for sh in plan.shards:
@@ -167,14 +267,42 @@ def test_build_refuses_a_train_split_on_another_datasets_benchmark_sources(tmp_p
     from videolake.pipeline.plan import sources_digest
 
     sources = pool(20)
-    bench = parse_recipe({"name": "bench", "holdout_fraction": 0.2, "splits": {"test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 4}]}}, "b")
+    bench = parse_recipe(
+        {
+            "name": "bench",
+            "holdout_fraction": 0.2,
+            "splits": {"test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 4}]},
+        },
+        "b",
+    )
     bench_plan = make_plan(bench, sources)
     held = sorted(s.source_id for s in bench_plan.holdout)
     (tmp_path / "bench").mkdir()
-    (tmp_path / "bench" / "manifest.json").write_text(json.dumps({"sources": {"digest": sources_digest(bench_plan.sources)}, "holdout": {"benchmark_source_ids": held, "train_source_ids": []}}))
-    same = parse_recipe({"name": "train", "holdout_fraction": 0.2, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]}}, "t")
+    (tmp_path / "bench" / "manifest.json").write_text(
+        json.dumps(
+            {
+                "sources": {"digest": sources_digest(bench_plan.sources)},
+                "holdout": {"benchmark_source_ids": held, "train_source_ids": []},
+            }
+        )
+    )
+    same = parse_recipe(
+        {
+            "name": "train",
+            "holdout_fraction": 0.2,
+            "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]},
+        },
+        "t",
+    )
     check_holdout(make_plan(same, sources), tmp_path)  # same fraction: disjoint by construction
-    leaky = parse_recipe({"name": "train", "holdout_fraction": 0.0, "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]}}, "t")
+    leaky = parse_recipe(
+        {
+            "name": "train",
+            "holdout_fraction": 0.0,
+            "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]},
+        },
+        "t",
+    )
     with pytest.raises(VideolakeError, match="both benchmark and training data with bench"):
         check_holdout(make_plan(leaky, sources), tmp_path)
 
@@ -219,7 +347,11 @@ def test_a_sample_computed_from_its_number_is_the_one_the_plan_makes():
         "shard_size": 5,
         "disjoint_tasks": True,
         "splits": {
-            "train": [{"task": "anomaly_grounding", "subtype": "swap", "count": 7}, {"task": "synrl", "subtype": "rotation", "count": 3}, {"task": "temporal_jigsaw", "tier": "easy", "count": 9}]
+            "train": [
+                {"task": "anomaly_grounding", "subtype": "swap", "count": 7},
+                {"task": "synrl", "subtype": "rotation", "count": 3},
+                {"task": "temporal_jigsaw", "tier": "easy", "count": 9},
+            ]
         },
     }
     plan = make_plan(parse_recipe(document, "mix.yaml"), pool(6))

@@ -119,7 +119,15 @@ def write_elementary_stream(path, frames, fmt, codec, fps=25):
     return path
 
 
-@pytest.mark.parametrize("fmt, codec, name", [("mpeg1video", "mpeg1video", "clip.mpeg"), ("mpeg2video", "mpeg2video", "clip.m2v"), ("h264", "libx264", "clip.h264"), ("hevc", "libx265", "clip.hevc")])
+@pytest.mark.parametrize(
+    "fmt, codec, name",
+    [
+        ("mpeg1video", "mpeg1video", "clip.mpeg"),
+        ("mpeg2video", "mpeg2video", "clip.m2v"),
+        ("h264", "libx264", "clip.h264"),
+        ("hevc", "libx265", "clip.hevc"),
+    ],
+)
 def test_elementary_streams_are_timed_from_their_packets(tmp_path, fmt, codec, name):
     path = write_elementary_stream(tmp_path / name, moving_frames(79, 64, 64), fmt, codec)  # 3.16 s at 25 fps
     with av.open(str(path)) as container:
@@ -167,7 +175,9 @@ def test_a_frozen_stretch_is_named_as_such(tmp_path):
             frame.pts, frame.time_base = i * 40 + (20_000 if i > 40 else 0), Fraction(1, 1000)
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
-    with pytest.raises(SourceError, match=r"a frozen stretch: \d+ distinct frames for 48 targets \(one frame is held for 20\.0 s\)"):
+    with pytest.raises(
+        SourceError, match=r"a frozen stretch: \d+ distinct frames for 48 targets \(one frame is held for 20\.0 s\)"
+    ):
         sample_clip(str(path))
     with pytest.raises(SourceError, match="too short"):
         sample_clip(str(write_video(tmp_path / "short.mp4", moving_frames(30, 64, 64))))

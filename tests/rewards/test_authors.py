@@ -85,7 +85,14 @@ def authors_choice(completion: str, truth: str) -> float:
     """VideoChat-R1: the first A-G of the first answer block (after stripping "The answer is"-style prefixes)."""
 
     def letter(text):
-        for prefix in ("The best answer is", "The correct answer is", "The answer is", "The answer", "The best option is", "The correct option is"):
+        for prefix in (
+            "The best answer is",
+            "The correct answer is",
+            "The answer is",
+            "The answer",
+            "The best option is",
+            "The correct option is",
+        ):
             text = text.replace(prefix, "")
         found = re.search(r"[ABCDEFG]", text.strip())
         return found[0] if found else ""
@@ -102,7 +109,11 @@ def authors_tracking(completion: str, truth: list) -> tuple[float, float]:
             data = ast.literal_eval(text.replace("\n", ""))
         except (ValueError, SyntaxError):
             return None
-        ok = isinstance(data, list) and len(data) == len(truth) and all(isinstance(b, list) and len(b) == 4 for b in data)
+        ok = (
+            isinstance(data, list)
+            and len(data) == len(truth)
+            and all(isinstance(b, list) and len(b) == 4 for b in data)
+        )
         return data if ok else None
 
     def iou(a, b):
@@ -144,11 +155,17 @@ def authors_glue(completion: str, truth: dict) -> tuple[float, float, float]:
         union = sum(e - s for s, e in a) + sum(e - s for s, e in b) - inter
         return 1.0 if union == 0 else inter / union
 
-    shape = re.fullmatch(r"<think>.*?</think>\s*<answer>.*?</answer>\s*<glue>(.*?)</glue>", completion.strip(), re.DOTALL)
+    shape = re.fullmatch(
+        r"<think>.*?</think>\s*<answer>.*?</answer>\s*<glue>(.*?)</glue>", completion.strip(), re.DOTALL
+    )
     block = re.search(r"<glue>(.*?)</glue>", completion, re.DOTALL)
     predicted = glue(block.group(1)) if block else None
     fmt = 1.0 if shape and predicted is not None else 0.0
-    return fmt, iou(predicted, truth["segments"]) if predicted is not None else 0.0, authors_choice(completion, truth["answer"])
+    return (
+        fmt,
+        iou(predicted, truth["segments"]) if predicted is not None else 0.0,
+        authors_choice(completion, truth["answer"]),
+    )
 
 
 def _museg_answer(completion: str):
@@ -236,7 +253,9 @@ def test_object_counting_agrees_with_videossr():
     for _ in range(ANSWERS_PER_TASK):
         truth = ",".join(str(rng.randint(1, 16)) for _ in range(3))
         prediction = ",".join(str(rng.randint(0, 20)) for _ in range(3))
-        assert compute_score("object_counting", prediction, truth)["score"] == pytest.approx(authors_counting(prediction, truth), abs=1e-12)
+        assert compute_score("object_counting", prediction, truth)["score"] == pytest.approx(
+            authors_counting(prediction, truth), abs=1e-12
+        )
 
 
 def test_temporal_jigsaw_agrees_with_videossr():
@@ -248,7 +267,9 @@ def test_temporal_jigsaw_agrees_with_videossr():
             prediction = "".join(rng.choice("123456789"[:n]) for _ in range(n))
         else:
             prediction = "".join(rng.sample("123456789"[:n], n))
-        assert compute_score("temporal_jigsaw", prediction, truth)["score"] == pytest.approx(authors_jigsaw(prediction, truth), abs=1e-12)
+        assert compute_score("temporal_jigsaw", prediction, truth)["score"] == pytest.approx(
+            authors_jigsaw(prediction, truth), abs=1e-12
+        )
 
 
 def test_jigsaw_issue_examples():
@@ -270,14 +291,22 @@ def test_temporal_grounding_agrees_with_videochat_r1():
         assert ours["accuracy"] == pytest.approx(authors_temporal_grounding(completion, truth), abs=1e-12), completion
 
 
-OPTION_TEXT = ["the man opens the door", "a dog runs to the left", "she puts the cup down", "nothing happens", "they leave the room"]
+OPTION_TEXT = [
+    "the man opens the door",
+    "a dog runs to the left",
+    "she puts the cup down",
+    "nothing happens",
+    "they leave the room",
+]
 
 
 def test_multiple_choice_agrees_with_videochat_r1():
     rng = random.Random(5)
     for _ in range(ANSWERS_PER_TASK):
         truth, said = rng.choice("ABCDEFG"), rng.choice("ABCDEFG")
-        answer = rng.choice([said, f"({said})", f"{said}.", f"{said}. {rng.choice(OPTION_TEXT)}", f"The answer is {said}"])
+        answer = rng.choice(
+            [said, f"({said})", f"{said}.", f"{said}. {rng.choice(OPTION_TEXT)}", f"The answer is {said}"]
+        )
         completion = f"<think>I compare the options.</think><answer>{answer}</answer>"
         ours = compute_score("multiple_choice", completion, truth)
         assert ours["format"] == authors_think_answer_format(completion)
@@ -295,7 +324,9 @@ def test_tracking_agrees_with_videochat_r1():
     for i in range(ANSWERS_PER_TASK):
         truth = [_box(rng) for _ in range(8)]
         count = 8 if i % 4 else rng.choice([7, 9])  # exactly the asked number, or one off
-        predicted = [_box(rng) if rng.random() < 0.5 else [v + rng.randint(-20, 20) for v in truth[k % 8]] for k in range(count)]
+        predicted = [
+            _box(rng) if rng.random() < 0.5 else [v + rng.randint(-20, 20) for v in truth[k % 8]] for k in range(count)
+        ]
         predicted = [[min(b[0], b[2]), min(b[1], b[3]), max(b[0], b[2]), max(b[1], b[3])] for b in predicted]
         completion = f"<think>The object moves right.</think><answer>{json.dumps(predicted)}</answer>"
         ours = compute_score("object_tracking", completion, json.dumps(truth))
@@ -308,7 +339,9 @@ def test_grounding_qa_agrees_with_videochat_r1():
     for _ in range(ANSWERS_PER_TASK):
         starts = [_tenth(rng) for _ in range(rng.randint(1, 2))]
         truth = {"answer": rng.choice("ABCD"), "segments": [[s, round(s + rng.randint(1, 80) / 10, 1)] for s in starts]}
-        glue = ", ".join(f"({s}, {e})" for s, e in (sorted((_tenth(rng), _tenth(rng))) for _ in range(rng.randint(0, 3))))
+        glue = ", ".join(
+            f"({s}, {e})" for s, e in (sorted((_tenth(rng), _tenth(rng))) for _ in range(rng.randint(0, 3)))
+        )
         completion = f"<think>x</think><answer>{rng.choice('ABCD')}</answer><glue>[{glue}]</glue>"
         ours = compute_score("grounding_qa", completion, json.dumps(truth))
         fmt, iou, accuracy = authors_glue(completion, truth)
@@ -326,7 +359,9 @@ def test_multi_segment_grounding_agrees_with_museg():
             a, b = rng.randint(0, 6000) / 100, rng.randint(0, 6000) / 100
             segments.append((a, b) if i % 7 else (b, a))  # some reversed pairs
         answer = " ".join(f"{a:.2f}-{b:.2f}" for a, b in segments)
-        cited = [f"{v:.2f}" if rng.random() < 0.5 else str(v) for a, b in segments for v in (a, b) if rng.random() < 0.9]
+        cited = [
+            f"{v:.2f}" if rng.random() < 0.5 else str(v) for a, b in segments for v in (a, b) if rng.random() < 0.9
+        ]
         completion = f"<think>The action happens at {', '.join(cited)} seconds.</think><answer>{answer}</answer>"
         truth_text = " ".join(f"{a:.2f}-{b:.2f}" for a, b in truth)
         for stage in (1, 2):
@@ -347,7 +382,11 @@ def test_the_reviewed_cases():
         return compute_score(task, text, truth, extra or None)
 
     # a trailing period is punctuation; the reasoning never leaks into the counts
-    assert score("object_counting", "3,1,4.", "3,1,4")["score"] == score("object_counting", "3,1,4", "3,1,4")["score"] == 1.0
+    assert (
+        score("object_counting", "3,1,4.", "3,1,4")["score"]
+        == score("object_counting", "3,1,4", "3,1,4")["score"]
+        == 1.0
+    )
     assert score("object_counting", "<think>maybe 9,9,9</think>3,1,4.", "3,1,4")["score"] == 1.0
     # a negative time is not read as positive
     assert score("anomaly_grounding", "-1.0-3.0", "1.0-3.0")["score"] == 0.0
@@ -364,5 +403,9 @@ def test_the_reviewed_cases():
     truth = json.dumps([[0, 0, 10, 10]] * 8)
     nine = "<think>t</think><answer>" + json.dumps([[0, 0, 10, 10]] * 9) + "</answer>"
     assert score("object_tracking", nine, truth) == {"score": 0.0, "format": 0.0, "accuracy": 0.0}
-    glue = score("grounding_qa", "<think>t</think><answer>A</answer><glue>around the middle</glue>", json.dumps({"answer": "A", "segments": [[1, 2]]}))
+    glue = score(
+        "grounding_qa",
+        "<think>t</think><answer>A</answer><glue>around the middle</glue>",
+        json.dumps({"answer": "A", "segments": [[1, 2]]}),
+    )
     assert glue["format"] == 0.0 and glue["iou"] == 0.0

@@ -80,7 +80,11 @@ PIECES = st.sampled_from(
 
 
 @settings(max_examples=25, deadline=None)
-@given(unit=st.lists(PIECES, min_size=1, max_size=6).map("".join), head=st.lists(PIECES, max_size=8).map("".join), tail=st.lists(PIECES, max_size=8).map("".join))
+@given(
+    unit=st.lists(PIECES, min_size=1, max_size=6).map("".join),
+    head=st.lists(PIECES, max_size=8).map("".join),
+    tail=st.lists(PIECES, max_size=8).map("".join),
+)
 def test_generated_hostile_megabytes_are_fast(unit, head, tail):
     text = head + unit * (MEGABYTE // len(unit)) + tail
     for task in ALL_TASKS:

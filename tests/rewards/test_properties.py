@@ -21,8 +21,34 @@ PERFECT = {
     "synrl": "<think>At 00:01.2 it turns.</think><answer>C. Accelerating</answer>",
 }
 
-TAGS = st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "<glue>", "</glue>", "-", " to ", ",", "(", ")", "[", "]", "s", " "])
-NOISY = st.lists(st.one_of(st.text(max_size=20), TAGS, st.integers(0, 10**30).map(str), st.floats(allow_nan=True, allow_infinity=True).map(str)), max_size=40).map("".join)
+TAGS = st.sampled_from(
+    [
+        "<think>",
+        "</think>",
+        "<answer>",
+        "</answer>",
+        "<glue>",
+        "</glue>",
+        "-",
+        " to ",
+        ",",
+        "(",
+        ")",
+        "[",
+        "]",
+        "s",
+        " ",
+    ]
+)
+NOISY = st.lists(
+    st.one_of(
+        st.text(max_size=20),
+        TAGS,
+        st.integers(0, 10**30).map(str),
+        st.floats(allow_nan=True, allow_infinity=True).map(str),
+    ),
+    max_size=40,
+).map("".join)
 
 
 def check(task, text, mode):
@@ -53,7 +79,9 @@ def test_a_perfect_answer_scores_the_maximum():
     for task, text in PERFECT.items():
         for mode in ("smooth", "strict"):
             # MUSEG's F1 keeps the authors' 1e-6 smoothing, so its maximum is approached, not reached
-            assert compute_score(task, text, TRUTHS[task], {"reward_mode": mode, "museg_stage": 1})["score"] == pytest.approx(MAXIMUM[task], abs=1e-5), task
+            assert compute_score(task, text, TRUTHS[task], {"reward_mode": mode, "museg_stage": 1})[
+                "score"
+            ] == pytest.approx(MAXIMUM[task], abs=1e-5), task
 
 
 @settings(max_examples=150, deadline=None)

@@ -124,15 +124,24 @@ def test_videochat_rewards_by_hand():
     assert s("multiple_choice", "<think>..</think><answer>(B)</answer>", "B") == 2.0
     assert s("multiple_choice", "The answer is C", "B") == 0.0
     boxes = json.dumps([[0, 0, 10, 10], [0, 0, 10, 10]])
-    assert s("object_tracking", "<think>t</think><answer>[[0,0,10,10],[5,0,15,10]]</answer>", boxes) == pytest.approx(1 + (1 + 1 / 3) / 2)
+    assert s("object_tracking", "<think>t</think><answer>[[0,0,10,10],[5,0,15,10]]</answer>", boxes) == pytest.approx(
+        1 + (1 + 1 / 3) / 2
+    )
     # the authors give 0 unless there is exactly one box per asked frame: extra boxes are not free
     three = "<think>t</think><answer>[[0,0,10,10],[0,0,10,10],[0,0,10,10]]</answer>"
     assert compute_score("object_tracking", three, boxes) == {"score": 0.0, "format": 0.0, "accuracy": 0.0}
     assert compute_score("object_tracking", "<think>t</think><answer>[[0,0,10,10]]</answer>", boxes)["score"] == 0.0
-    assert s("object_tracking", "<think>t</think><answer>0,0,10,10,0,0,10,10</answer>", boxes) == 0.0  # not a list of boxes
+    assert (
+        s("object_tracking", "<think>t</think><answer>0,0,10,10,0,0,10,10</answer>", boxes) == 0.0
+    )  # not a list of boxes
     truth = json.dumps({"answer": "A", "segments": [[0, 2], [1, 4], [6, 8]]})  # merges to [0,4] and [6,8]
     pred = "<think>x</think><answer>A</answer><glue>[(0, 4), (6, 7)]</glue>"
-    assert compute_score("grounding_qa", pred, truth) == {"score": 1 + 5 / 6 + 1, "format": 1.0, "iou": 5 / 6, "accuracy": 1.0}
+    assert compute_score("grounding_qa", pred, truth) == {
+        "score": 1 + 5 / 6 + 1,
+        "format": 1.0,
+        "iou": 5 / 6,
+        "accuracy": 1.0,
+    }
 
 
 # --- MUSEG -----------------------------------------------------------------------------
@@ -150,9 +159,13 @@ def test_museg_format_phases():
 
 def test_museg_matching_by_hand():
     truth = [(0.0, 10.0), (20.0, 30.0)]
-    assert scores.global_matching([(0, 10), (20, 30)], truth) == pytest.approx(1.0, abs=1e-5)  # the authors' 1e-6 smoothing
+    assert scores.global_matching([(0, 10), (20, 30)], truth) == pytest.approx(
+        1.0, abs=1e-5
+    )  # the authors' 1e-6 smoothing
     assert scores.global_matching([(0, 5)], truth) == pytest.approx(2 * 1 * 0.25 / 1.25, abs=1e-5)  # P=1, R=0.25
-    assert scores.global_matching([(0, 8), (5, 10)], [(0, 10)]) == pytest.approx(1.0, abs=1e-5)  # merged before matching
+    assert scores.global_matching([(0, 8), (5, 10)], [(0, 10)]) == pytest.approx(
+        1.0, abs=1e-5
+    )  # merged before matching
     # overlapping ground truth is merged too (the authors' F1 passes 1 here)
     assert scores.global_matching([(0, 10)], [(0, 10), (0, 10)]) == pytest.approx(1.0, abs=1e-5)  # theirs: 4/3
     assert scores.local_matching([(0, 10), (20, 30)], truth) == 1.0
@@ -161,7 +174,12 @@ def test_museg_matching_by_hand():
     # pairs follow the order written, not sorted: the swapped answer pairs (20-30, 0-10) and (0-10, 20-30)
     assert scores.local_matching([(20, 30), (0, 10)], truth) == pytest.approx((1 + 0 - 10 / 30) / 2)
     assert scores.generalized_iou_score((0, 2), (4, 6)) == pytest.approx((1 + 0 - 2 / 6) / 2)
-    full = s("multi_segment_grounding", "<think>0.0 10.0 20.0 30.0</think><answer>0-10 20-30</answer>", "0-10 20-30", museg_stage=1)
+    full = s(
+        "multi_segment_grounding",
+        "<think>0.0 10.0 20.0 30.0</think><answer>0-10 20-30</answer>",
+        "0-10 20-30",
+        museg_stage=1,
+    )
     assert full == pytest.approx(3.0, abs=1e-5)
     # the timestamp term looks for str(float(t)) in the reasoning, as the authors' does: "0" is not "0.0"
     assert museg_format("<think>0 10 20 30</think><answer>0-10 20-30</answer>", timestamp_term=True) == 0.6
@@ -171,8 +189,17 @@ def test_museg_matching_by_hand():
 
 
 def test_trl_functions_take_strings_and_conversations():
-    completions = ["14.5-26.2", [{"role": "assistant", "content": "3,1,4"}], [{"role": "assistant", "content": [{"type": "text", "text": "341562"}]}]]
-    got = accuracy_reward(None, completions, task=["anomaly_grounding", "object_counting", "temporal_jigsaw"], answer=["14.5-26.2", "3,1,4", "341562"])
+    completions = [
+        "14.5-26.2",
+        [{"role": "assistant", "content": "3,1,4"}],
+        [{"role": "assistant", "content": [{"type": "text", "text": "341562"}]}],
+    ]
+    got = accuracy_reward(
+        None,
+        completions,
+        task=["anomaly_grounding", "object_counting", "temporal_jigsaw"],
+        answer=["14.5-26.2", "3,1,4", "341562"],
+    )
     assert got == [1.0, 1.0, 1.0]
     assert format_reward(None, ["<think>a</think><answer>b</answer>", "b"]) == [1.0, 0.0]
 
@@ -190,7 +217,11 @@ def test_parse_rejects_absurd_numbers_without_raising():
 def test_synrl_rewards_by_hand():
     assert compute_score("synrl", "<think>...</think><answer>C. Accelerating</answer>", "C")["score"] == 1.0
     assert compute_score("synrl", "The answer is (B)", "C")["score"] == 0.0
-    assert compute_score("synrl", "<think>it bounces 4 times</think><answer>4</answer>", "4") == {"score": 1.0, "accuracy": 1.0, "format": 1.0}
+    assert compute_score("synrl", "<think>it bounces 4 times</think><answer>4</answer>", "4") == {
+        "score": 1.0,
+        "accuracy": 1.0,
+        "format": 1.0,
+    }
     assert compute_score("synrl", "I counted 3 bounces, so: 4.0", "4")["score"] == 1.0  # the last number counts
     assert compute_score("synrl", "<answer>5</answer>", "4")["score"] == 0.0
     assert compute_score("synrl", "no idea", "4")["score"] == 0.0

@@ -16,12 +16,23 @@ from trl import GRPOConfig, GRPOTrainer
 
 from tests.trainer.tiny import tiny_qwen2_5_vl
 from videolake.rewards import accuracy_reward
-from videolake.trainer.grpo import SUPPORTED_TRL, VIDEO_COLUMN, VideoGRPOTrainer, check_trl_version, vision_token_ids, with_prompts, without_vision_tokens
+from videolake.trainer.grpo import (
+    SUPPORTED_TRL,
+    VIDEO_COLUMN,
+    VideoGRPOTrainer,
+    check_trl_version,
+    vision_token_ids,
+    with_prompts,
+    without_vision_tokens,
+)
 
 
 def length_reward(prompts, completions, **columns):
     """Differs between the rollouts of a prompt, so advantages (and gradients) are not zero."""
-    return [float(len(completion if isinstance(completion, str) else completion[-1]["content"])) for completion in completions]
+    return [
+        float(len(completion if isinstance(completion, str) else completion[-1]["content"]))
+        for completion in completions
+    ]
 
 
 def one_step(records, tmp_path, trainer_class) -> int:
@@ -43,7 +54,13 @@ def one_step(records, tmp_path, trainer_class) -> int:
         remove_unused_columns=False,
         logging_steps=1,
     )
-    trainer = trainer_class(model=str(tmp_path / "model"), processing_class=processor, reward_funcs=[length_reward, accuracy_reward], args=config, train_dataset=with_prompts(records))
+    trainer = trainer_class(
+        model=str(tmp_path / "model"),
+        processing_class=processor,
+        reward_funcs=[length_reward, accuracy_reward],
+        args=config,
+        train_dataset=with_prompts(records),
+    )
     visual = trainer.model.model.visual
     before = [p.detach().clone() for p in visual.parameters()]
     trainer.train()
@@ -56,7 +73,11 @@ def test_one_grpo_step_moves_the_vision_tower(records, tmp_path, monkeypatch):
     decoded, tokenized = [], []
     original_videos, original_tokenize = grpo.videos, VideoGRPOTrainer._tokenize_prompts
     monkeypatch.setattr(grpo, "videos", lambda row: decoded.append(row["id"]) or original_videos(row))
-    monkeypatch.setattr(VideoGRPOTrainer, "_tokenize_prompts", lambda self, prompts: tokenized.extend(prompts) or original_tokenize(self, prompts))
+    monkeypatch.setattr(
+        VideoGRPOTrainer,
+        "_tokenize_prompts",
+        lambda self, prompts: tokenized.extend(prompts) or original_tokenize(self, prompts),
+    )
     assert one_step(records, tmp_path, VideoGRPOTrainer) > 0
     assert len(decoded) * 2 == len(tokenized) > 0  # each prompt's videos decoded once for its 2 rollouts
 
@@ -88,12 +109,16 @@ def test_trl_internals_the_trainer_relies_on_are_the_ones_it_was_written_for():
     with pytest.raises(RuntimeError, match="Install a supported TRL"):
         check_trl_version(str(SUPPORTED_TRL[1]))
     parameters = inspect.signature(GRPOTrainer._get_per_token_logps_and_entropies).parameters
-    assert list(parameters)[:5] == ["self", "model", "input_ids", "attention_mask", "logits_to_keep"], f"TRL {trl.__version__} changed _get_per_token_logps_and_entropies"
+    assert list(parameters)[:5] == ["self", "model", "input_ids", "attention_mask", "logits_to_keep"], (
+        f"TRL {trl.__version__} changed _get_per_token_logps_and_entropies"
+    )
     assert list(inspect.signature(GRPOTrainer._tokenize_prompts).parameters) == ["self", "prompts"]
     assert list(inspect.signature(GRPOTrainer._compute_loss).parameters) == ["self", "model", "inputs"]
     assert list(inspect.signature(GRPOTrainer._generate_and_score_completions).parameters) == ["self", "inputs"]
     assert list(inspect.signature(GRPOTrainer._generate).parameters) == ["self", "prompts"]
-    assert "return prompt_ids, completion_ids, tool_mask," in inspect.getsource(GRPOTrainer._generate), "TRL's _generate no longer returns (prompt_ids, completion_ids, tool_mask, ...)"
+    assert "return prompt_ids, completion_ids, tool_mask," in inspect.getsource(GRPOTrainer._generate), (
+        "TRL's _generate no longer returns (prompt_ids, completion_ids, tool_mask, ...)"
+    )
     source = inspect.getsource(GRPOTrainer._get_per_token_logps_and_entropies)
     assert "model(**model_inputs" in source, "TRL no longer calls the model with keyword inputs per chunk"
 
@@ -121,22 +146,47 @@ def test_vision_tokens_are_replaced_and_left_out_of_the_loss():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 12), max_size=8), min_size=1, max_size=4), st.sets(st.integers(0, 12), max_size=4))
+@given(
+    st.lists(st.lists(st.integers(0, 12), max_size=8), min_size=1, max_size=4), st.sets(st.integers(0, 12), max_size=4)
+)
 def test_no_model_token_of_a_cleaned_completion_is_a_vision_token(completion_ids, vision):
     cleaned, mask = without_vision_tokens(completion_ids, None, sorted(vision), replacement=99)
     mask = mask or [[1] * len(ids) for ids in completion_ids]
     for ids, new_ids, kept in zip(completion_ids, cleaned, mask, strict=True):
         assert len(new_ids) == len(ids) == len(kept)
         for old, new, counted in zip(ids, new_ids, kept, strict=True):
-            assert (old, counted) == ((new, 1) if old not in vision else (old, 0)) and new == (99 if old in vision else old)
+            assert (old, counted) == ((new, 1) if old not in vision else (old, 0)) and new == (
+                99 if old in vision else old
+            )
 
 
 def tiny_trainer(records, tmp_path, **overrides) -> VideoGRPOTrainer:
     model, processor = tiny_qwen2_5_vl()
     model.save_pretrained(tmp_path / "model")
-    settings = {"per_device_train_batch_size": 2, "num_generations": 2, "max_completion_length": 6, "max_steps": 1, "beta": 1e-3, "logging_steps": 1, **overrides}
-    config = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, report_to=[], save_strategy="no", remove_unused_columns=False, **settings)
-    return VideoGRPOTrainer(model=str(tmp_path / "model"), processing_class=processor, reward_funcs=[length_reward], args=config, train_dataset=with_prompts(records))
+    settings = {
+        "per_device_train_batch_size": 2,
+        "num_generations": 2,
+        "max_completion_length": 6,
+        "max_steps": 1,
+        "beta": 1e-3,
+        "logging_steps": 1,
+        **overrides,
+    }
+    config = GRPOConfig(
+        output_dir=str(tmp_path),
+        use_cpu=True,
+        report_to=[],
+        save_strategy="no",
+        remove_unused_columns=False,
+        **settings,
+    )
+    return VideoGRPOTrainer(
+        model=str(tmp_path / "model"),
+        processing_class=processor,
+        reward_funcs=[length_reward],
+        args=config,
+        train_dataset=with_prompts(records),
+    )
 
 
 def test_generation_cannot_emit_vision_tokens(records, tmp_path):
@@ -144,7 +194,11 @@ def test_generation_cannot_emit_vision_tokens(records, tmp_path):
     forbidden = vision_ids(trainer.processing_class)
     model = trainer.model
     # make the vision tokens by far the likeliest next tokens
-    hook = model.lm_head.register_forward_hook(lambda module, inputs, logits: logits.index_add(-1, torch.tensor(forbidden), torch.full((*logits.shape[:-1], len(forbidden)), 50.0)))
+    hook = model.lm_head.register_forward_hook(
+        lambda module, inputs, logits: logits.index_add(
+            -1, torch.tensor(forbidden), torch.full((*logits.shape[:-1], len(forbidden)), 50.0)
+        )
+    )
     encoded = trainer.processing_class.tokenizer(["what happens?"], return_tensors="pt")
     prompt = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
     try:
@@ -154,8 +208,12 @@ def test_generation_cannot_emit_vision_tokens(records, tmp_path):
     finally:
         hook.remove()
     prompt_length = prompt["input_ids"].shape[1]
-    assert torch.isin(unguarded[:, prompt_length:], torch.tensor(forbidden)).all()  # without the guard they are all it samples
-    assert guarded.shape[1] > prompt_length and not torch.isin(guarded[:, prompt_length:], torch.tensor(forbidden)).any()
+    assert torch.isin(
+        unguarded[:, prompt_length:], torch.tensor(forbidden)
+    ).all()  # without the guard they are all it samples
+    assert (
+        guarded.shape[1] > prompt_length and not torch.isin(guarded[:, prompt_length:], torch.tensor(forbidden)).any()
+    )
     assert set(forbidden) <= set(trainer.generation_kwargs["suppress_tokens"])
 
 
@@ -199,4 +257,6 @@ def test_a_completion_holding_vision_tokens_trains_on_the_prompts_video_tokens_o
     assert all(tokens == features for tokens, features in seen), seen
     completions, loss_mask = captured["completion_ids"], captured["tool_mask"]
     assert not torch.isin(completions, torch.tensor(forbidden)).any()
-    assert (loss_mask[:, : 2 * len(forbidden) + 1] == torch.tensor([0] * len(forbidden) + [1] + [0] * len(forbidden))).all()
+    assert (
+        loss_mask[:, : 2 * len(forbidden) + 1] == torch.tensor([0] * len(forbidden) + [1] + [0] * len(forbidden))
+    ).all()

@@ -24,7 +24,15 @@ def tiny_model(tmp_path_factory):
     return folder
 
 
-SMALL = {"max_steps": 2, "save_steps": 1, "per_device_train_batch_size": 2, "num_generations": 2, "max_completion_length": 4, "use_cpu": True, "learning_rate": 1e-3}
+SMALL = {
+    "max_steps": 2,
+    "save_steps": 1,
+    "per_device_train_batch_size": 2,
+    "num_generations": 2,
+    "max_completion_length": 4,
+    "use_cpu": True,
+    "learning_rate": 1e-3,
+}
 
 
 def test_presets_carry_the_papers_settings():
@@ -62,10 +70,25 @@ def test_train_grpo_writes_metrics_and_checkpoints_and_resumes(lake, tiny_model,
 def test_train_sft_runs(lake, tiny_model, tmp_path):
     config = tmp_path / "small.yaml"
     config.write_text(yaml.safe_dump({"max_steps": 1, "per_device_train_batch_size": 2, "use_cpu": True}))
-    result = run_cli("train", "sft", lake, "--model", tiny_model, "--out", tmp_path / "run", "--preset", "synrl-sft", "--config", config)
+    result = run_cli(
+        "train",
+        "sft",
+        lake,
+        "--model",
+        tiny_model,
+        "--out",
+        tmp_path / "run",
+        "--preset",
+        "synrl-sft",
+        "--config",
+        config,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "run" / "final" / "config.json").exists()
 
 
 def test_train_user_errors_are_one_line(lake, tiny_model, tmp_path):
-    assert_one_line_error(run_cli("train", "grpo", lake, "--model", tiny_model, "--out", tmp_path, "--preset", "nope"), "no training preset 'nope'")
+    assert_one_line_error(
+        run_cli("train", "grpo", lake, "--model", tiny_model, "--out", tmp_path, "--preset", "nope"),
+        "no training preset 'nope'",
+    )

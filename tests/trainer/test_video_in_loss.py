@@ -24,7 +24,9 @@ def test_the_batch_carries_every_frame_at_the_clips_own_clock(records):
         assert {"pixel_values_videos", "video_grid_thw", "second_per_grid_ts"} <= set(batch)
         clip = videos(record)[0]
         temporal_patch = processor.video_processor.temporal_patch_size
-        assert int(batch["video_grid_thw"][0, 0]) == -(-len(clip.frames) // temporal_patch)  # every frame, none sampled away
+        assert int(batch["video_grid_thw"][0, 0]) == -(
+            -len(clip.frames) // temporal_patch
+        )  # every frame, none sampled away
         assert float(batch["second_per_grid_ts"][0]) == pytest.approx(temporal_patch / record["fps"])  # not 24 fps
         answer_tokens = (batch["labels"] != IGNORE_INDEX).sum()
         assert 0 < answer_tokens < batch["attention_mask"].sum()  # only the assistant turn is learnt
@@ -43,7 +45,9 @@ def test_gradients_reach_the_vision_tower_and_the_loss_sees_the_frames(records):
 
     # What TRL does silently: the video tokens stay, the video tensors are dropped. The check fails.
     model.zero_grad()
-    dropped = {k: v for k, v in batch.items() if k not in ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")}
+    dropped = {
+        k: v for k, v in batch.items() if k not in ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
+    }
     model(**dropped).loss.backward()
     assert vision_gradient(model) == 0
 
@@ -51,7 +55,16 @@ def test_gradients_reach_the_vision_tower_and_the_loss_sees_the_frames(records):
 def test_one_sft_step_updates_the_vision_tower(records, tmp_path):
     model, processor = tiny_qwen2_5_vl()
     before = [p.detach().clone() for p in model.model.visual.parameters()]
-    trainer = sft_trainer(model, processor, records, tmp_path, max_steps=1, learning_rate=1e-2, per_device_train_batch_size=2, use_cpu=True)
+    trainer = sft_trainer(
+        model,
+        processor,
+        records,
+        tmp_path,
+        max_steps=1,
+        learning_rate=1e-2,
+        per_device_train_batch_size=2,
+        use_cpu=True,
+    )
     result = trainer.train()
     assert np.isfinite(result.training_loss)
     changed = sum(not torch.equal(a, b) for a, b in zip(before, model.model.visual.parameters(), strict=True))

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from videolake import VideolakeError
+from videolake.commands.inspect import pyplot, save_figure
 from videolake.generators import TASKS
 from videolake.pipeline.dataset import open_dataset, reading_record, record_meta
-from videolake.pipeline.inspect import pyplot, save_figure
 from videolake.pipeline.jsonio import id_lines
 from videolake.rewards import benchmark_metric, compute_score
 
@@ -46,7 +46,9 @@ def load_predictions(path: Path) -> dict[str, str]:
         first_line.setdefault(record_id, number)
     if duplicates:
         record_id, number = duplicates[0]
-        raise VideolakeError(f"{path}: {len(duplicates)} duplicate id(s), first {record_id!r} on lines {first_line[record_id]} and {number}: keep one prediction per id")
+        raise VideolakeError(
+            f"{path}: {len(duplicates)} duplicate id(s), first {record_id!r} on lines {first_line[record_id]} and {number}: keep one prediction per id"
+        )
     return predictions
 
 
@@ -80,12 +82,16 @@ def score(items: list[dict], predictions: dict[str, str]) -> dict:
     for item in items:
         prediction = predictions.get(item["id"], "")
         with reading_record(item):
-            result = compute_score(item["task"], prediction, item["answer"], {"reward_mode": "strict", "meta": item.get("meta")})
+            result = compute_score(
+                item["task"], prediction, item["answer"], {"reward_mode": "strict", "meta": item.get("meta")}
+            )
             value = benchmark_metric(item["task"], result)
         per_subtype[(item["task"], item["subtype"])].append(value)
     subtypes = []
     order = list(TASKS)
-    for (task, subtype), values in sorted(per_subtype.items(), key=lambda kv: (order.index(kv[0][0]) if kv[0][0] in order else len(order), kv[0][1])):
+    for (task, subtype), values in sorted(
+        per_subtype.items(), key=lambda kv: (order.index(kv[0][0]) if kv[0][0] in order else len(order), kv[0][1])
+    ):
         row = {"task": task, "subtype": subtype, "n": len(values), "score": 100 * float(np.mean(values))}
         if task in TASKS and TASKS[task].interval_answers:
             row.update({f"R@{t}": 100 * float(np.mean([v >= t for v in values])) for t in RECALL_THRESHOLDS})
@@ -119,7 +125,11 @@ def format_table(result: dict, title: str) -> str:
 def bar_chart(result: dict, path: Path, title: str) -> Path:
     plt = pyplot()
 
-    labels = [f"{r['task'].split('_')[-1]}\n{r['subtype']}" for r in result["subtypes"]] + [f"avg\n{t.split('_')[-1]}" for t in result["tasks"]] + ["overall"]
+    labels = (
+        [f"{r['task'].split('_')[-1]}\n{r['subtype']}" for r in result["subtypes"]]
+        + [f"avg\n{t.split('_')[-1]}" for t in result["tasks"]]
+        + ["overall"]
+    )
     values = [r["score"] for r in result["subtypes"]] + list(result["tasks"].values()) + [result["overall"]]
     colours = ["#4C72B0"] * len(result["subtypes"]) + ["#DD8452"] * len(result["tasks"]) + ["#55A868"]
     figure, axis = plt.subplots(figsize=(max(6, 0.8 * len(values)), 4))

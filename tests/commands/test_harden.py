@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from tests.cli import assert_one_line_error, run_cli, tree_hashes
 from tests.conftest import make_clip
 from videolake import VideolakeError
+from videolake.commands.harden import harden, hardened_recipe, harder_tier, selection
+from videolake.commands.validate import validate
 from videolake.generators import TASKS, CannotGenerate
 from videolake.pipeline.graph import build
-from videolake.pipeline.harden import harden, hardened_recipe, harder_tier, selection
 from videolake.pipeline.recipes import builtin_tiers, load_recipe, parse_recipe
-from videolake.pipeline.validate import validate
 
 
 def mean_statistic(task: str, tier: str, statistic, samples: int = 24, subtype: str | None = None) -> float:
@@ -45,10 +45,22 @@ LADDERS = [
     ("object_counting", None, lambda meta: len(meta["shapes"])),  # more shapes
     ("temporal_jigsaw", None, lambda meta: meta["segments"]),  # more clips
     ("synrl", "card_pile", lambda meta: len(meta["operations"])),  # more operations
-    ("temporal_grounding", "rendered", lambda meta: len(meta["actions"]) / event_frames(meta)),  # more actions around a shorter event
+    (
+        "temporal_grounding",
+        "rendered",
+        lambda meta: len(meta["actions"]) / event_frames(meta),
+    ),  # more actions around a shorter event
     ("grounding_qa", "rendered", lambda meta: len(meta["actions"]) / glue_frames(meta)),
-    ("multi_segment_grounding", "channel_swap", lambda meta: len(meta["segments"]) / np.mean([n for _, n in meta["segments"]])),  # more, shorter segments
-    ("object_tracking", "overlay", lambda meta: path_length(meta) / meta["overlay"]["size"]),  # smaller shapes moving farther
+    (
+        "multi_segment_grounding",
+        "channel_swap",
+        lambda meta: len(meta["segments"]) / np.mean([n for _, n in meta["segments"]]),
+    ),  # more, shorter segments
+    (
+        "object_tracking",
+        "overlay",
+        lambda meta: path_length(meta) / meta["overlay"]["size"],
+    ),  # smaller shapes moving farther
 ]
 
 
@@ -92,7 +104,9 @@ def test_a_hardened_recipe_keeps_annotation_files_and_encoder_settings():
         {"task": "temporal_grounding", "subtype": "charades_sta", "annotations": "charades_sta_train.txt", "count": 5},
         {"task": "temporal_grounding", "subtype": "rendered", "count": 5},
     ]
-    parent = parse_recipe({"name": "p", "x264": {"preset": "superfast", "crf": 26}, "splits": {"train": entries}}, "p.yaml")
+    parent = parse_recipe(
+        {"name": "p", "x264": {"preset": "superfast", "crf": 26}, "splits": {"train": entries}}, "p.yaml"
+    )
     recipe, moves = hardened_recipe({"dataset": "p", "recipe": parent.document}, "next")
     assert moves == {"temporal_grounding/charades_sta/default": "busy", "temporal_grounding/rendered/default": "busy"}
     assert [e.annotations for e in recipe.splits["train"]] == [("charades_sta_train.txt",), ()]
@@ -109,7 +123,10 @@ def test_harden_keeps_sources_splits_and_holdout(tmp_path, clips_dir):
         "max_size": [96, 96],
         "holdout_fraction": 0.25,
         "splits": {
-            "train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 3}, {"task": "synrl", "subtype": "card_pile", "count": 1, "params": {"size": 64}}],
+            "train": [
+                {"task": "temporal_jigsaw", "tier": "easy", "count": 3},
+                {"task": "synrl", "subtype": "card_pile", "count": 1, "params": {"size": 64}},
+            ],
             "test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 1}],
         },
     }
@@ -121,18 +138,37 @@ def test_harden_keeps_sources_splits_and_holdout(tmp_path, clips_dir):
 
     before, after = datasets.load_from_disk(str(parent)), datasets.load_from_disk(str(child))
     for split in before:
-        assert [r["source_id"] for r in before[split]] == [r["source_id"] for r in after[split]]  # same sources, same splits
+        assert [r["source_id"] for r in before[split]] == [
+            r["source_id"] for r in after[split]
+        ]  # same sources, same splits
         assert {r["tier"] for r in after[split] if r["task"] == "temporal_jigsaw"} == {"hard"}
         assert all(json.loads(r["meta"])["segments"] == 8 for r in after[split] if r["task"] == "temporal_jigsaw")
     assert [r["tier"] for r in after["train"] if r["task"] == "synrl"] == ["default"]  # --only left it
     parent_manifest, child_manifest = (json.loads((d / "manifest.json").read_text()) for d in (parent, child))
     assert child_manifest["holdout"] == {**parent_manifest["holdout"]}
-    assert child_manifest["derived_from"]["dataset"] == "ladder" and child_manifest["derived_from"]["harden"]["moves"] == {"temporal_jigsaw/easy/easy": "hard"}
+    assert child_manifest["derived_from"]["dataset"] == "ladder" and child_manifest["derived_from"]["harden"][
+        "moves"
+    ] == {"temporal_jigsaw/easy/easy": "hard"}
 
-    (tmp_path / "ids.json").write_text(json.dumps(before["train"]["id"][:2]))  # train samples only: the holdout is the parent's all the same
-    selected = harden(parent, "next", tmp_path / "out", str(sources), only=("temporal_jigsaw",), workers=1, progress=False, ids_file=tmp_path / "ids.json")
+    (tmp_path / "ids.json").write_text(
+        json.dumps(before["train"]["id"][:2])
+    )  # train samples only: the holdout is the parent's all the same
+    selected = harden(
+        parent,
+        "next",
+        tmp_path / "out",
+        str(sources),
+        only=("temporal_jigsaw",),
+        workers=1,
+        progress=False,
+        ids_file=tmp_path / "ids.json",
+    )
     rows = datasets.load_from_disk(str(selected))
-    assert list(rows) == ["train"] and [r["source_id"] for r in rows["train"]] == before["train"]["source_id"][:2] and validate(selected)[1] == []
+    assert (
+        list(rows) == ["train"]
+        and [r["source_id"] for r in rows["train"]] == before["train"]["source_id"][:2]
+        and validate(selected)[1] == []
+    )
 
     fewer = tmp_path / "fewer"
     fewer.mkdir()
@@ -141,13 +177,27 @@ def test_harden_keeps_sources_splits_and_holdout(tmp_path, clips_dir):
     with pytest.raises(VideolakeError, match="the sources differ from ladder's"):
         harden(parent, "next", tmp_path / "other", str(fewer), workers=1, progress=False)
     assert not (tmp_path / "other" / "ladder-harder").exists()  # refused before anything was written
-    assert_one_line_error(run_cli("harden", parent, "--to", "next", "--sources", sources, "--out", sources), "is inside the input", str(sources))
+    assert_one_line_error(
+        run_cli("harden", parent, "--to", "next", "--sources", sources, "--out", sources),
+        "is inside the input",
+        str(sources),
+    )
 
 
 def test_hardened_entries_keep_every_param_the_new_tier_does_not_set():
     entries = [
-        {"task": "multi_segment_grounding", "subtype": "rendered", "count": 2, "params": {"stage": 1}},  # MUSEG stage 1 stays stage 1
-        {"task": "temporal_jigsaw", "tier": "easy", "count": 1, "params": {"segments": 7}},  # the new tier sets segments: its value wins
+        {
+            "task": "multi_segment_grounding",
+            "subtype": "rendered",
+            "count": 2,
+            "params": {"stage": 1},
+        },  # MUSEG stage 1 stays stage 1
+        {
+            "task": "temporal_jigsaw",
+            "tier": "easy",
+            "count": 1,
+            "params": {"segments": 7},
+        },  # the new tier sets segments: its value wins
         {"task": "synrl", "subtype": "speed_perception", "tier": "hard", "count": 1, "params": {"size": 64}},
     ]
     parent = parse_recipe({"name": "p", "splits": {"train": entries}}, "p.yaml")
@@ -157,7 +207,11 @@ def test_hardened_entries_keep_every_param_the_new_tier_does_not_set():
     assert (jigsaw.tier, jigsaw.params) == ("hard", {"segments": 8})
     # hard's own speed_gap does not follow the entry to round2, which leaves it at its default; the recipe's size does
     assert (synrl.tier, synrl.params) == ("round2", {"size": 64, "duration": [6.0, 8.0]})
-    assert moves == {"multi_segment_grounding/rendered/default": "dense", "temporal_jigsaw/easy/easy": "hard", "synrl/speed_perception/hard": "round2"}
+    assert moves == {
+        "multi_segment_grounding/rendered/default": "dense",
+        "temporal_jigsaw/easy/easy": "hard",
+        "synrl/speed_perception/hard": "round2",
+    }
 
 
 HOSTILE_RECIPES = [  # open_dataset has checked that the recipe is a mapping
@@ -167,7 +221,12 @@ HOSTILE_RECIPES = [  # open_dataset has checked that the recipe is a mapping
     {"name": "p", "splits": {"train": [{"task": ["synrl"], "tier": {}, "count": 1}]}},
     {"name": "p", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": -1}]}},
     {"name": "p", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 1, "params": "x"}]}},
-    {"name": "p", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 1, "params": {"operations": [10**30, 2]}}]}},
+    {
+        "name": "p",
+        "splits": {
+            "train": [{"task": "synrl", "subtype": "card_pile", "count": 1, "params": {"operations": [10**30, 2]}}]
+        },
+    },
     {"name": 7, "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 1}]}},
 ]
 
@@ -181,15 +240,22 @@ def test_a_manifest_recipe_of_the_wrong_shape_is_one_error(document):
 
 def test_an_entry_at_a_tier_the_recipe_defined_itself_is_kept_as_built():
     tiers = {"synrl": {"mine": {"items": [3, 3]}}}
-    entries = [{"task": "synrl", "subtype": "card_pile", "tier": "mine", "count": 1}, {"task": "synrl", "subtype": "card_pile", "count": 1}]
+    entries = [
+        {"task": "synrl", "subtype": "card_pile", "tier": "mine", "count": 1},
+        {"task": "synrl", "subtype": "card_pile", "count": 1},
+    ]
     parent = parse_recipe({"name": "p", "tiers": tiers, "splits": {"train": entries}}, "p.yaml")
-    recipe, moves = hardened_recipe({"dataset": "p", "recipe": parent.document}, "next")  # the manifest has the entries' params, not the recipe's tiers
+    recipe, moves = hardened_recipe(
+        {"dataset": "p", "recipe": parent.document}, "next"
+    )  # the manifest has the entries' params, not the recipe's tiers
     assert moves == {"synrl/card_pile/default": "hard"}
     assert (recipe.splits["train"][0].tier, recipe.splits["train"][0].params) == ("mine", {"items": [3, 3]})
 
 
 def test_hardened_datasets_are_named_as_documented():
-    parent = parse_recipe({"name": "p", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 1}]}}, "p.yaml")
+    parent = parse_recipe(
+        {"name": "p", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 1}]}}, "p.yaml"
+    )
     manifest = {"dataset": "p-curated", "recipe": parent.document}
     assert hardened_recipe(manifest, "next")[0].name == "p-curated-harder"
     assert hardened_recipe(manifest, "round2")[0].name == "p-curated-round2"
@@ -207,7 +273,12 @@ def pool(tmp_path_factory):
         "splits": {
             "train": [
                 {"task": "synrl", "subtype": "card_pile", "count": 4, "params": {"size": 64}},
-                {"task": "multi_segment_grounding", "subtype": "rendered", "count": 1, "params": {"stage": 1, "size": 64}},
+                {
+                    "task": "multi_segment_grounding",
+                    "subtype": "rendered",
+                    "count": 1,
+                    "params": {"stage": 1, "size": 64},
+                },
             ]
         },
     }
@@ -236,11 +307,26 @@ def test_harden_regenerates_only_the_given_ids(pool, tmp_path):
     ids = datasets.load_from_disk(str(pool))["train"]["id"]
     too_easy = [ids[3], ids[1], ids[3]]  # as curate writes them, in any order, repeated
     (tmp_path / "too_easy.json").write_text(json.dumps(too_easy))
-    result = run_cli("harden", pool, "--to", "next", "--ids", tmp_path / "too_easy.json", "--out", tmp_path / "out", "--workers", "1", "--quiet")
+    result = run_cli(
+        "harden",
+        pool,
+        "--to",
+        "next",
+        "--ids",
+        tmp_path / "too_easy.json",
+        "--out",
+        tmp_path / "out",
+        "--workers",
+        "1",
+        "--quiet",
+    )
     assert result.returncode == 0, result.stderr
     child = tmp_path / "out" / "pool-harder-selected"
     rows = datasets.load_from_disk(str(child))["train"]
-    assert [r["id"] for r in rows] == ["pool-harder-selected-train-0000001", "pool-harder-selected-train-0000003"]  # the same samples, by number
+    assert [r["id"] for r in rows] == [
+        "pool-harder-selected-train-0000001",
+        "pool-harder-selected-train-0000003",
+    ]  # the same samples, by number
     assert {r["tier"] for r in rows} == {"hard"} and validate(child)[1] == []
     assert json.loads((child / "manifest.json").read_text())["derived_from"]["harden"]["ids"] == [ids[1], ids[3]]
 
@@ -267,7 +353,11 @@ def hostile_ids_files(folder: Path) -> dict[str, Path]:
     files = {name: folder / f"{index}.json" for index, name in enumerate(documents)}
     for name, document in documents.items():
         files[name].write_text(json.dumps(document))
-    raw = {"not JSON": b"pool-train-0000001\n", "not UTF-8": b'["\xff"]', "nested 100000 deep": b"[" * 100_000 + b"]" * 100_000}
+    raw = {
+        "not JSON": b"pool-train-0000001\n",
+        "not UTF-8": b'["\xff"]',
+        "nested 100000 deep": b"[" * 100_000 + b"]" * 100_000,
+    }
     for name, data in raw.items():
         files[name] = folder / f"{len(files)}.json"
         files[name].write_bytes(data)
@@ -277,7 +367,17 @@ def hostile_ids_files(folder: Path) -> dict[str, Path]:
     return files
 
 
-HOSTILE_IDS = ["an object", "a string", "a number", "null", "an empty list", "a number in the list", "null in the list", "a list in the list", "another dataset's id"]
+HOSTILE_IDS = [
+    "an object",
+    "a string",
+    "a number",
+    "null",
+    "an empty list",
+    "a number in the list",
+    "null in the list",
+    "a list in the list",
+    "another dataset's id",
+]
 HOSTILE_IDS += [
     "an unknown split",
     "a number past the split",
@@ -299,14 +399,23 @@ def test_every_hostile_ids_file_is_one_error_and_writes_nothing(pool, tmp_path):
     for name in HOSTILE_IDS:
         with pytest.raises(VideolakeError) as caught:
             harden(pool, "next", tmp_path / "out", ids_file=files[name], workers=1, progress=False)
-        assert str(files[name]) in str(caught.value) and "\n" not in str(caught.value) and len(str(caught.value)) < 400, (name, str(caught.value))
+        assert (
+            str(files[name]) in str(caught.value) and "\n" not in str(caught.value) and len(str(caught.value)) < 400
+        ), (name, str(caught.value))
     assert tree_hashes(pool) == before and not (tmp_path / "out").exists()
     for name in ("an object", "nested 100000 deep", "a huge number"):  # as a user sees it
-        assert_one_line_error(run_cli("harden", pool, "--to", "next", "--ids", files[name], "--out", tmp_path / "out"), str(files[name]))
+        assert_one_line_error(
+            run_cli("harden", pool, "--to", "next", "--ids", files[name], "--out", tmp_path / "out"), str(files[name])
+        )
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30) | st.sampled_from(["pool-train-0000000", "pool-train-0000004", "pool-train-0000005", "pool-train-4"]),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30)
+    | st.sampled_from(["pool-train-0000000", "pool-train-0000004", "pool-train-0000005", "pool-train-4"]),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=12,
 )

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.cli import assert_one_line_error, run_cli
-from tests.pipeline.test_exports import JSON_VALUES
-from videolake.pipeline import publish as hub
+from tests.commands.test_exports import JSON_VALUES
+from videolake.commands import publish as hub
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 
@@ -25,7 +25,10 @@ def recipe(tmp_path: Path, name: str, **extra) -> Path:
         "name": name,
         "shard_size": 2,
         "splits": {
-            "train": [{"task": "synrl", "subtype": "chip_cups", "count": 2, "params": {"size": 64}}, {"task": "synrl", "subtype": "rotation", "count": 1, "params": {"size": 64}}],
+            "train": [
+                {"task": "synrl", "subtype": "chip_cups", "count": 2, "params": {"size": 64}},
+                {"task": "synrl", "subtype": "rotation", "count": 1, "params": {"size": 64}},
+            ],
             "test": [{"task": "synrl", "subtype": "direction", "count": 1, "params": {"size": 64}}],
         },
         **extra,
@@ -38,7 +41,13 @@ def recipe(tmp_path: Path, name: str, **extra) -> Path:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("publish")
-    return build(load_recipe(str(recipe(folder, "tiny-a", license="apache-2.0"))), None, folder / "out", workers=1, progress=False)
+    return build(
+        load_recipe(str(recipe(folder, "tiny-a", license="apache-2.0"))),
+        None,
+        folder / "out",
+        workers=1,
+        progress=False,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -85,12 +94,19 @@ def test_the_card_parses_and_says_what_the_dataset_is(built, tmp_path):
     staging = hub.stage(built, tmp_path / "staging", "someone/tiny")
     card = DatasetCard.load(staging / hub.CARD)
     data = card.data.to_dict()
-    assert data["license"] == "apache-2.0" and data["task_categories"] == ["video-text-to-text"] and data["size_categories"] == ["n<1K"]
+    assert (
+        data["license"] == "apache-2.0"
+        and data["task_categories"] == ["video-text-to-text"]
+        and data["size_categories"] == ["n<1K"]
+    )
     configs = MetadataConfigs.from_dataset_card_data(card.data)
     assert set(configs) == {"default", "tiny-a", "tiny-a-synrl"}
     features = {f["name"]: f for f in data["dataset_info"][0]["features"]}
     assert features["videos"] == {"name": "videos", "list": "video"}
-    assert "| synrl | chip\\_cups | default | train | 2 |" in card.text and 'load_dataset("someone/tiny", "tiny-a")' in card.text
+    assert (
+        "| synrl | chip\\_cups | default | train | 2 |" in card.text
+        and 'load_dataset("someone/tiny", "tiny-a")' in card.text
+    )
     for image in ("images/tiny-a/composition.png",):
         assert (staging / image).exists() and f"]({image})" in card.text
 
@@ -99,7 +115,9 @@ def test_republishing_plans_no_upload(built, tmp_path):
     staging = hub.stage(built, tmp_path / "staging", "someone/tiny")
     first = hub.local_files(staging)
     assert hub.upload_plan(staging, {}) == sorted(first)  # an empty repository gets everything
-    remote = {path: hashes[0] if path.endswith((".parquet", ".png")) else hashes[1] for path, hashes in first.items()}  # as the Hub reports them
+    remote = {
+        path: hashes[0] if path.endswith((".parquet", ".png")) else hashes[1] for path, hashes in first.items()
+    }  # as the Hub reports them
     hub.stage(built, staging, "someone/tiny")  # staged again: same bytes
     assert hub.local_files(staging) == first
     assert hub.upload_plan(staging, remote) == []
@@ -113,7 +131,13 @@ def test_two_recipes_share_one_repository(built, tmp_path):
 
     folder = tmp_path / "second"
     folder.mkdir()
-    other = build(load_recipe(str(recipe(folder, "tiny-b", license="cc-by-4.0", seed=3))), None, folder / "out", workers=1, progress=False)
+    other = build(
+        load_recipe(str(recipe(folder, "tiny-b", license="cc-by-4.0", seed=3))),
+        None,
+        folder / "out",
+        workers=1,
+        progress=False,
+    )
     staging = hub.stage(built, tmp_path / "staging", "someone/both")
     hub.stage(other, staging, "someone/both")
     assert len(datasets.load_dataset(str(staging), "tiny-b")["train"]) == 3
@@ -121,13 +145,23 @@ def test_two_recipes_share_one_repository(built, tmp_path):
     from huggingface_hub import DatasetCard
 
     card = DatasetCard.load(staging / hub.CARD)
-    assert sorted(card.data.to_dict()["license"]) == ["apache-2.0", "cc-by-4.0"] and "## tiny\\-a" in card.text and "## tiny\\-b" in card.text
+    assert (
+        sorted(card.data.to_dict()["license"]) == ["apache-2.0", "cc-by-4.0"]
+        and "## tiny\\-a" in card.text
+        and "## tiny\\-b" in card.text
+    )
 
 
 def test_publish_needs_a_licence_and_dry_run_needs_no_network(tmp_path):
     out = build(load_recipe(str(recipe(tmp_path, "nolicence"))), None, tmp_path / "out", workers=1, progress=False)
     assert_one_line_error(run_cli("publish", out, "someone/x", "--dry-run"), "states no licence")
-    dataset = build(load_recipe(str(recipe(tmp_path, "withlicence", license="apache-2.0"))), None, tmp_path / "out", workers=1, progress=False)
+    dataset = build(
+        load_recipe(str(recipe(tmp_path, "withlicence", license="apache-2.0"))),
+        None,
+        tmp_path / "out",
+        workers=1,
+        progress=False,
+    )
     result = run_cli("publish", dataset, "someone/x", "--dry-run", "--staging", tmp_path / "st")
     assert result.returncode == 0 and (tmp_path / "st" / "README.md").exists(), result.stderr
     assert json.loads((tmp_path / "st" / hub.STATE).read_text())["default"] == "withlicence"
@@ -136,14 +170,22 @@ def test_publish_needs_a_licence_and_dry_run_needs_no_network(tmp_path):
 def tree_digest(folder: Path) -> dict[str, str]:
     import hashlib
 
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("repo_id", ["..", "../x", "a/../b", "a/b/c", "x--y", "", "a" * 97, "a/.", "name with space"])
 def test_repository_ids_huggingface_hub_refuses_are_refused(built, tmp_path, repo_id):
     from videolake import VideolakeError
 
-    for call in (lambda: hub.default_staging(built, repo_id), lambda: hub.stage(built, tmp_path / "st", repo_id), lambda: hub.upload(tmp_path, repo_id, False, api=object())):
+    for call in (
+        lambda: hub.default_staging(built, repo_id),
+        lambda: hub.stage(built, tmp_path / "st", repo_id),
+        lambda: hub.upload(tmp_path, repo_id, False, api=object()),
+    ):
         with pytest.raises(VideolakeError, match="invalid repository id"):
             call()
     assert not (tmp_path / "st").exists()
@@ -157,7 +199,9 @@ def test_dot_dot_never_stages_into_the_output_folder(built):
 
 @pytest.mark.parametrize("where", ["build", "inside", "shard folder", "around"])
 def test_staging_in_or_around_the_build_is_refused(built, where):
-    staging = {"build": built, "inside": built / "staging", "shard folder": built / "train", "around": built.parent}[where]
+    staging = {"build": built, "inside": built / "staging", "shard folder": built / "train", "around": built.parent}[
+        where
+    ]
     before = tree_digest(built.parent)
     assert_one_line_error(run_cli("publish", built, "someone/x", "--dry-run", "--staging", staging), "the input")
     assert tree_digest(built.parent) == before
@@ -168,8 +212,18 @@ def test_a_different_dataset_of_the_same_name_is_refused(built, tmp_path):
     before = tree_digest(staging)
     folder = tmp_path / "elsewhere"
     folder.mkdir()
-    other = build(load_recipe(str(recipe(folder, "tiny-a", license="apache-2.0", seed=5))), None, folder / "out", workers=1, progress=False)
-    assert_one_line_error(run_cli("publish", other, "someone/tiny", "--dry-run", "--staging", staging), "already holds a different dataset named 'tiny-a'", str(Path(built).resolve()))
+    other = build(
+        load_recipe(str(recipe(folder, "tiny-a", license="apache-2.0", seed=5))),
+        None,
+        folder / "out",
+        workers=1,
+        progress=False,
+    )
+    assert_one_line_error(
+        run_cli("publish", other, "someone/tiny", "--dry-run", "--staging", staging),
+        "already holds a different dataset named 'tiny-a'",
+        str(Path(built).resolve()),
+    )
     assert tree_digest(staging) == before
 
 
@@ -178,19 +232,46 @@ def test_a_smaller_rebuild_restaged_leaves_no_stale_parquet_here_or_on_the_hub(t
 
     import datasets
 
-    bigger = {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 5, "params": {"size": 64}}, {"task": "synrl", "subtype": "rotation", "count": 1, "params": {"size": 64}}]}
+    bigger = {
+        "train": [
+            {"task": "synrl", "subtype": "chip_cups", "count": 5, "params": {"size": 64}},
+            {"task": "synrl", "subtype": "rotation", "count": 1, "params": {"size": 64}},
+        ]
+    }
     smaller = {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 1, "params": {"size": 64}}]}
-    first = build(load_recipe(str(recipe(tmp_path, "shrink", license="mit", splits=bigger))), None, tmp_path / "first", workers=1, progress=False)
+    first = build(
+        load_recipe(str(recipe(tmp_path, "shrink", license="mit", splits=bigger))),
+        None,
+        tmp_path / "first",
+        workers=1,
+        progress=False,
+    )
     staging = hub.stage(first, tmp_path / "staging", "someone/shrink")
-    assert len(list((staging / "data" / "shrink").rglob("*.parquet"))) == 3  # two shards of chip_cups, rotation in the last
-    remote = {path: hashes[0] for path, hashes in hub.local_files(staging).items()}  # as the Hub holds them after the first upload
-    remote["data/someone-else/synrl/train-00000.parquet"] = "f" * 64  # a file of a dataset not staged here: not ours to delete
-    second = build(load_recipe(str(recipe(tmp_path, "shrink", license="mit", splits=smaller))), None, tmp_path / "second", workers=1, progress=False)
+    assert (
+        len(list((staging / "data" / "shrink").rglob("*.parquet"))) == 3
+    )  # two shards of chip_cups, rotation in the last
+    remote = {
+        path: hashes[0] for path, hashes in hub.local_files(staging).items()
+    }  # as the Hub holds them after the first upload
+    remote["data/someone-else/synrl/train-00000.parquet"] = (
+        "f" * 64
+    )  # a file of a dataset not staged here: not ours to delete
+    second = build(
+        load_recipe(str(recipe(tmp_path, "shrink", license="mit", splits=smaller))),
+        None,
+        tmp_path / "second",
+        workers=1,
+        progress=False,
+    )
     shutil.rmtree(first)
     second.rename(first)  # the same build folder, rebuilt smaller
     hub.stage(first, staging, "someone/shrink")
-    assert [p.relative_to(staging).as_posix() for p in sorted((staging / "data").rglob("*.parquet"))] == ["data/shrink/synrl/train-00000.parquet"]
-    assert len(datasets.load_dataset(str(staging), "shrink")["train"]) == 1  # NonMatchingSplitsSizesError if a stale file stayed
+    assert [p.relative_to(staging).as_posix() for p in sorted((staging / "data").rglob("*.parquet"))] == [
+        "data/shrink/synrl/train-00000.parquet"
+    ]
+    assert (
+        len(datasets.load_dataset(str(staging), "shrink")["train"]) == 1
+    )  # NonMatchingSplitsSizesError if a stale file stayed
 
     class Hub:
         """The calls upload makes, recorded; the repository holds ``remote``."""
@@ -204,7 +285,10 @@ def test_a_smaller_rebuild_restaged_leaves_no_stale_parquet_here_or_on_the_hub(t
         def list_repo_tree(self, *args, **kwargs):
             from types import SimpleNamespace
 
-            return [SimpleNamespace(path=path, blob_id="0" * 40, lfs=SimpleNamespace(sha256=sha)) for path, sha in remote.items()]
+            return [
+                SimpleNamespace(path=path, blob_id="0" * 40, lfs=SimpleNamespace(sha256=sha))
+                for path, sha in remote.items()
+            ]
 
         def upload_large_folder(self, allow_patterns, **kwargs):
             self.uploaded += allow_patterns
@@ -216,7 +300,9 @@ def test_a_smaller_rebuild_restaged_leaves_no_stale_parquet_here_or_on_the_hub(t
     hub.upload(staging, "someone/shrink", False, api=api)
     assert {"data/shrink/synrl/train-00001.parquet", "data/shrink/synrl/train-00002.parquet"} <= set(api.deleted)
     assert "data/shrink/synrl/train-00000.parquet" in api.uploaded and "README.md" in api.uploaded
-    assert (set(remote) | set(api.uploaded)) - set(api.deleted) == set(hub.local_files(staging)) | {"data/someone-else/synrl/train-00000.parquet"}  # the repository ends as staged
+    assert (set(remote) | set(api.uploaded)) - set(api.deleted) == set(hub.local_files(staging)) | {
+        "data/someone-else/synrl/train-00000.parquet"
+    }  # the repository ends as staged
 
 
 INJECTIONS = {
@@ -242,28 +328,68 @@ def test_recipe_text_reaches_the_card_escaped(tmp_path):
     from huggingface_hub import DatasetCard
     from markdown_it import MarkdownIt
 
-    dataset = build(load_recipe(str(recipe(tmp_path, INJECTIONS["name"], license=INJECTIONS["license"], description=INJECTIONS["description"]))), None, tmp_path / "out", workers=1, progress=False)
+    dataset = build(
+        load_recipe(
+            str(
+                recipe(
+                    tmp_path, INJECTIONS["name"], license=INJECTIONS["license"], description=INJECTIONS["description"]
+                )
+            )
+        ),
+        None,
+        tmp_path / "out",
+        workers=1,
+        progress=False,
+    )
     staging = hub.stage(dataset, tmp_path / "staging", "someone/tiny")
     card = DatasetCard.load(staging / hub.CARD)
     data = card.data.to_dict()
-    assert data["license"] == INJECTIONS["license"] and data["pretty_name"] == f"videolake: {INJECTIONS['name']}"  # safe_dump: the YAML holds the text as it is
+    assert (
+        data["license"] == INJECTIONS["license"] and data["pretty_name"] == f"videolake: {INJECTIONS['name']}"
+    )  # safe_dump: the YAML holds the text as it is
     assert {c["config_name"] for c in data["configs"]} == {"default", INJECTIONS["name"], f"{INJECTIONS['name']}-synrl"}
     html = MarkdownIt("commonmark", {"html": True}).render(card.text)
     tags = html_tags(html)
-    assert {tag for tag, _ in tags} <= {"h1", "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "code", "pre", "img"}  # no script, b, a, hr
+    assert {tag for tag, _ in tags} <= {
+        "h1",
+        "h2",
+        "p",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "code",
+        "pre",
+        "img",
+    }  # no script, b, a, hr
     assert not [name for _, attrs in tags for name, _ in attrs if name.startswith("on")]
     assert all(dict(attrs)["src"].startswith("images/") for tag, attrs in tags if tag == "img")
     assert "<h1>Not" not in html and "<td>not" not in html
-    assert not any("os.system" in block for block in re.findall(r"<pre>.*?</pre>", html, re.S))  # the recipe's code fence is text
+    assert not any(
+        "os.system" in block for block in re.findall(r"<pre>.*?</pre>", html, re.S)
+    )  # the recipe's code fence is text
     assert "&lt;script&gt;alert(&quot;d&quot;)&lt;/script&gt;" in html and "# Not a heading" in html  # shown as text
     assert "<code>" + INJECTIONS["license"].replace("<", "&lt;").replace(">", "&gt;") + "</code>" in html
-    assert f'ds = datasets.load_dataset("someone/tiny", {json.dumps(INJECTIONS["name"])})' in unescape(html)  # the load line quotes it
+    assert f'ds = datasets.load_dataset("someone/tiny", {json.dumps(INJECTIONS["name"])})' in unescape(
+        html
+    )  # the load line quotes it
     assert len(datasets.load_dataset(str(staging), INJECTIONS["name"])["train"]) == 3
 
 
 def test_a_name_datasets_cannot_load_as_a_config_is_refused(tmp_path):
-    dataset = build(load_recipe(str(recipe(tmp_path, "<img src=x onerror=alert(1)>", license="mit"))), None, tmp_path / "out", workers=1, progress=False)
-    assert_one_line_error(run_cli("publish", dataset, "someone/x", "--dry-run", "--staging", tmp_path / "st"), "cannot be a Hub config name")
+    dataset = build(
+        load_recipe(str(recipe(tmp_path, "<img src=x onerror=alert(1)>", license="mit"))),
+        None,
+        tmp_path / "out",
+        workers=1,
+        progress=False,
+    )
+    assert_one_line_error(
+        run_cli("publish", dataset, "someone/x", "--dry-run", "--staging", tmp_path / "st"),
+        "cannot be a Hub config name",
+    )
     assert not (tmp_path / "st").exists()
 
 
@@ -274,8 +400,12 @@ def test_curation_that_would_leave_nothing_is_refused_in_one_line(built, tmp_pat
 
     ids = [row["id"] for split in datasets.load_from_disk(str(built)).values() for row in split]
     rollouts = tmp_path / "rollouts.jsonl"
-    rollouts.write_text("".join(json.dumps({"id": record_id, "completion": "no answer"}) + "\n" for record_id in ids for _ in range(2)))
-    assert_one_line_error(run_cli("curate", built, "--rollouts", rollouts, "--k", 2, "--out", tmp_path / "curated"), "would be empty")
+    rollouts.write_text(
+        "".join(json.dumps({"id": record_id, "completion": "no answer"}) + "\n" for record_id in ids for _ in range(2))
+    )
+    assert_one_line_error(
+        run_cli("curate", built, "--rollouts", rollouts, "--k", 2, "--out", tmp_path / "curated"), "would be empty"
+    )
     assert not list((tmp_path / "curated").glob("*-curated"))
 
 
@@ -292,11 +422,15 @@ def test_a_dataset_of_empty_shards_is_refused_in_one_line(built, tmp_path):
         manifest["shards"][key] = {"rows": 0, "bytes": (empty / key).stat().st_size, "sha256": sha256_file(empty / key)}
     manifest["counts"] = {split: {} for split in manifest["counts"]}
     (empty / "manifest.json").write_text(json.dumps(manifest))
-    assert_one_line_error(run_cli("publish", empty, "someone/x", "--dry-run", "--staging", tmp_path / "st"), "holds no records")
+    assert_one_line_error(
+        run_cli("publish", empty, "someone/x", "--dry-run", "--staging", tmp_path / "st"), "holds no records"
+    )
     assert not (tmp_path / "st").exists()
 
 
-@pytest.mark.parametrize("content", ["nope", "[1]", "{}", '{"default": "x", "datasets": {"x": 5}}', '{"default": "y", "datasets": {}}'])
+@pytest.mark.parametrize(
+    "content", ["nope", "[1]", "{}", '{"default": "x", "datasets": {"x": 5}}', '{"default": "y", "datasets": {}}']
+)
 def test_a_broken_staging_state_is_one_line(built, tmp_path, content):
     (tmp_path / "st").mkdir()
     (tmp_path / "st" / hub.STATE).write_text(content)

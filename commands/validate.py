@@ -21,7 +21,16 @@ import av
 from videolake import VideolakeError
 from videolake.generators import TASKS
 from videolake.generators.base import VIDEO_PLACEHOLDER, fps_from_str
-from videolake.pipeline.dataset import META_ERRORS, Shard, open_dataset, parse_manifest, read_json, record_meta, shard_problem, shard_table
+from videolake.pipeline.dataset import (
+    META_ERRORS,
+    Shard,
+    open_dataset,
+    parse_manifest,
+    read_json,
+    record_meta,
+    shard_problem,
+    shard_table,
+)
 from videolake.pipeline.shards import STATE_DIR
 from videolake.schemas import composition_key
 
@@ -73,7 +82,9 @@ def check_record(record: dict, split: str) -> list[str]:
     if derived != record["answer"]:
         problems.append(f"{where}: answer {record['answer']!r} but meta gives {derived!r}")
     if record["question"].count(VIDEO_PLACEHOLDER) != len(record["videos"]):
-        problems.append(f"{where}: {record['question'].count(VIDEO_PLACEHOLDER)} video placeholders for {len(record['videos'])} videos")
+        problems.append(
+            f"{where}: {record['question'].count(VIDEO_PLACEHOLDER)} video placeholders for {len(record['videos'])} videos"
+        )
     if abs(float(fps) - record["fps"]) > 1e-9:
         problems.append(f"{where}: fps {record['fps']} but meta says {meta['fps']}")
     if len(lengths) != len(record["videos"]):
@@ -130,7 +141,9 @@ def layout_problems(dataset_dir: Path, manifest: dict) -> list[str]:
             continue
         state = read_json(state_path)
         files = state.get("_data_files") if isinstance(state, dict) else None
-        if not isinstance(files, list) or not all(isinstance(entry, dict) and isinstance(entry.get("filename"), str) for entry in files):
+        if not isinstance(files, list) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("filename"), str) for entry in files
+        ):
             problems.append(f'{split}/state.json: _data_files must be a list of {{"filename": ...}}')
             continue
         listed = [entry["filename"] for entry in files]
@@ -147,7 +160,9 @@ def layout_problems(dataset_dir: Path, manifest: dict) -> list[str]:
         if relative.startswith(f"{STATE_DIR}/") or relative in manifest_files:
             continue
         if path.name.startswith("cache-"):
-            problems.append(f"{relative}: a datasets cache file (written by .map/.cast): load_dataset would read its rows too; delete it")
+            problems.append(
+                f"{relative}: a datasets cache file (written by .map/.cast): load_dataset would read its rows too; delete it"
+            )
         else:
             problems.append(f"{relative}: not a shard of the manifest; loaders would read it")
     for folder in sorted(p for p in dataset_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):

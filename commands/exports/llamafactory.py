@@ -13,15 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from videolake import VideolakeError
+from videolake.commands.exports import exporting, records, sft_target, video_path, write_json
 from videolake.pipeline.dataset import read_json
-from videolake.pipeline.exports import exporting, records, sft_target, video_path, write_json
 
 FOLDER = "llamafactory"
 
 
 def item(record: dict, export_dir: Path) -> dict:
     return {
-        "messages": [{"role": "user", "content": record["question"]}, {"role": "assistant", "content": sft_target(record) or record["answer"]}],
+        "messages": [
+            {"role": "user", "content": record["question"]},
+            {"role": "assistant", "content": sft_target(record) or record["answer"]},
+        ],
         "system": record["system"],
         "videos": [str(video_path(export_dir, data)) for data in record["videos"]],
     }
@@ -45,7 +48,9 @@ def read_info(path: Path) -> dict:
         return {}
     info = read_json(path)
     if not isinstance(info, dict) or not all(isinstance(entry, dict) for entry in info.values()):
-        raise VideolakeError(f"{path}: not LLaMA-Factory's dataset_info.json (a JSON object of dataset entries): fix or remove it")
+        raise VideolakeError(
+            f"{path}: not LLaMA-Factory's dataset_info.json (a JSON object of dataset entries): fix or remove it"
+        )
     return info
 
 

@@ -18,14 +18,16 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from tests.cli import assert_one_line_error, run_cli
+from videolake.commands.exports import VIDEO_DIR, exporter, sft_target
 from videolake.pipeline.encode import decode_mp4
-from videolake.pipeline.exports import VIDEO_DIR, exporter, sft_target
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 from videolake.rewards import REWARDS, accuracy_reward, compute_score, ideal_completion
 
 REPO = Path(__file__).resolve().parents[2]
-CONSUMERS_PYTHON = os.path.abspath(os.environ.get("VIDEOLAKE_CONSUMERS_PYTHON", REPO / ".venv-consumers" / "bin" / "python"))  # not resolve(): that leaves the venv
+CONSUMERS_PYTHON = os.path.abspath(
+    os.environ.get("VIDEOLAKE_CONSUMERS_PYTHON", REPO / ".venv-consumers" / "bin" / "python")
+)  # not resolve(): that leaves the venv
 
 RECIPE = {
     "name": "mixed",
@@ -84,14 +86,20 @@ def test_verl_parquet_is_what_rlhfdataset_reads(dataset, records, tmp_path):
     assert len(rows) == len(records)
     for row in rows:
         record = records[row["extra_info"]["id"]]
-        assert [m["role"] for m in row["prompt"]] == ["system", "user"] and row["prompt"][1]["content"] == record["question"]
+        assert [m["role"] for m in row["prompt"]] == ["system", "user"] and row["prompt"][1]["content"] == record[
+            "question"
+        ]
         assert row["data_source"] in REWARDS and row["reward_model"]["ground_truth"] == record["answer"]
         assert_same_videos([v["video"] for v in row["videos"]], record)
         for video, data in zip(row["videos"], record["videos"], strict=True):
             frames = len(decode_mp4(data))
-            assert video["nframes"] % 2 == 0 and frames - 1 <= video["nframes"] <= frames  # every frame: the clip's own clock
+            assert (
+                video["nframes"] % 2 == 0 and frames - 1 <= video["nframes"] <= frames
+            )  # every frame: the clip's own clock
             assert "fps" not in video  # verl's fps is a sampling rate: it would resample the clip
-        score = compute_score(row["data_source"], record["answer"], row["reward_model"]["ground_truth"], row["extra_info"])["score"]
+        score = compute_score(
+            row["data_source"], record["answer"], row["reward_model"]["ground_truth"], row["extra_info"]
+        )["score"]
         assert score > 0.99
         assert json.loads(row["extra_info"]["meta"]) == json.loads(record["meta"])
 
@@ -109,7 +117,9 @@ def run_in_consumers_env(script: str, *args, cwd: Path) -> None:
 def assert_frames_resized_from(seen: np.ndarray, ours: np.ndarray) -> None:
     """``seen`` [T, H, W, 3] are ``ours`` in order, as the consumer resized them (<= 1 grey level)."""
     height, width = seen.shape[1:3]
-    expected = np.stack([np.asarray(Image.fromarray(frame).resize((width, height), Image.BICUBIC)) for frame in ours]).astype(float)
+    expected = np.stack(
+        [np.asarray(Image.fromarray(frame).resize((width, height), Image.BICUBIC)) for frame in ours]
+    ).astype(float)
     assert np.abs(seen.astype(float) - expected).mean(axis=(1, 2, 3)).max() < 1.0
 
 
@@ -121,10 +131,15 @@ def test_verl_itself_reads_our_frames_on_our_clock_and_scores_with_our_reward(da
 
     (path,) = exporter("verl")(dataset, tmp_path, None)
     exported = {row["extra_info"]["id"]: row for row in datasets.load_dataset("parquet", data_files=str(path))["train"]}
-    completions = {id_: ideal_completion(r["task"], r["answer"]) if i % 2 == 0 else "I cannot tell." for i, (id_, r) in enumerate(sorted(records.items()))}
+    completions = {
+        id_: ideal_completion(r["task"], r["answer"]) if i % 2 == 0 else "I cannot tell."
+        for i, (id_, r) in enumerate(sorted(records.items()))
+    }
     (tmp_path / "completions.json").write_text(json.dumps(completions))
     out = tmp_path / "seen.npz"
-    run_in_consumers_env("verl_reads_export.py", path, REPO / "trainer" / "configs", tmp_path / "completions.json", out, cwd=tmp_path)
+    run_in_consumers_env(
+        "verl_reads_export.py", path, REPO / "trainer" / "configs", tmp_path / "completions.json", out, cwd=tmp_path
+    )
     seen = np.load(out)
     rows = json.loads(str(seen["rows"]))
     assert sorted(row["id"] for row in rows) == sorted(records)  # nothing filtered out as unloadable
@@ -143,7 +158,9 @@ def test_verl_itself_reads_our_frames_on_our_clock_and_scores_with_our_reward(da
     scores = json.loads(str(seen["scores"]))
     for id_, completion in completions.items():
         row = exported[id_]
-        expected_score = compute_score(row["data_source"], completion, row["reward_model"]["ground_truth"], row["extra_info"])["score"]
+        expected_score = compute_score(
+            row["data_source"], completion, row["reward_model"]["ground_truth"], row["extra_info"]
+        )["score"]
         assert scores[id_] == pytest.approx(expected_score)
     assert {scores[i] > 0.99 for i in completions} == {True, False}  # the right answers score, the others do not
 
@@ -154,7 +171,9 @@ def test_trl_parquet_has_flat_columns_the_rewards_read(dataset, records, tmp_pat
     (path,) = exporter("trl")(dataset, tmp_path, "train")
     rows = datasets.load_dataset("parquet", data_files=str(path))["train"]
     assert {"prompt", "completion", "videos", "fps", "task", "answer"} <= set(rows.column_names)
-    assert accuracy_reward(rows["prompt"], list(rows["answer"]), task=rows["task"], answer=rows["answer"]) == [1.0] * len(rows)
+    assert accuracy_reward(rows["prompt"], list(rows["answer"]), task=rows["task"], answer=rows["answer"]) == [
+        1.0
+    ] * len(rows)
     for row in rows:
         record = records[row["id"]]
         assert_same_videos(row["videos"], record)
@@ -162,7 +181,9 @@ def test_trl_parquet_has_flat_columns_the_rewards_read(dataset, records, tmp_pat
             assert row["completion"] is None
         else:  # SFT: the trace in <think>, the answer in <answer>, as the SynRL prompt asks
             content = row["completion"][0]["content"]
-            assert content.startswith("<think>\n" + record["reasoning"]) and content.endswith(f"<answer>{record['answer']}</answer>")
+            assert content.startswith("<think>\n" + record["reasoning"]) and content.endswith(
+                f"<answer>{record['answer']}</answer>"
+            )
             assert compute_score("synrl", content, record["answer"]) == {"score": 1.0, "accuracy": 1.0, "format": 1.0}
 
 
@@ -172,8 +193,17 @@ def test_llamafactory_sharegpt_json_and_dataset_info(dataset, records, tmp_path)
     written = exporter("llamafactory")(dataset, tmp_path, None)
     info = json.loads((tmp_path / "llamafactory" / "dataset_info.json").read_text())
     entry = info["mixed_train"]
-    assert entry["formatting"] == "sharegpt" and entry["columns"] == {"messages": "messages", "system": "system", "videos": "videos"}
-    assert entry["tags"] == {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"}
+    assert entry["formatting"] == "sharegpt" and entry["columns"] == {
+        "messages": "messages",
+        "system": "system",
+        "videos": "videos",
+    }
+    assert entry["tags"] == {
+        "role_tag": "role",
+        "content_tag": "content",
+        "user_tag": "user",
+        "assistant_tag": "assistant",
+    }
     data_file = tmp_path / "llamafactory" / entry["file_name"]
     assert data_file in written
     items = datasets.load_dataset("json", data_files=str(data_file))["train"]
@@ -186,7 +216,11 @@ def test_llamafactory_sharegpt_json_and_dataset_info(dataset, records, tmp_path)
         assert (user["content"], item["system"]) == (record["question"], record["system"])
         assert user["content"].count("<video>") == len(item["videos"])  # LLaMA-Factory's own rule
         assert_same_videos(item["videos"], record)
-        assert assistant["content"].endswith(f"<answer>{record['answer']}</answer>") if record["reasoning"] else assistant["content"] == record["answer"]
+        assert (
+            assistant["content"].endswith(f"<answer>{record['answer']}</answer>")
+            if record["reasoning"]
+            else assistant["content"] == record["answer"]
+        )
     # a second dataset in the same folder keeps the first one's entry
     exporter("llamafactory")(dataset, tmp_path, "train")
     assert set(json.loads((tmp_path / "llamafactory" / "dataset_info.json").read_text())) == {"mixed_train"}
@@ -198,20 +232,26 @@ def test_llamafactory_itself_trains_on_our_answers_with_our_frames_on_our_clock(
     every video (an odd count padded with its last frame, as qwen2_vl needs), at the record's rate."""
     exporter("llamafactory")(dataset, tmp_path, None)
     out = tmp_path / "seen.npz"
-    run_in_consumers_env("llamafactory_reads_export.py", tmp_path / "llamafactory", "mixed_train", 30, out, cwd=tmp_path)
+    run_in_consumers_env(
+        "llamafactory_reads_export.py", tmp_path / "llamafactory", "mixed_train", 30, out, cwd=tmp_path
+    )
     seen = np.load(out)
     rows = json.loads(str(seen["rows"]))
     by_first_video = {hashlib.sha256(r["videos"][0]).hexdigest(): r for r in records.values()}
     assert sorted(by_first_video[Path(row["videos"][0]).stem]["id"] for row in rows) == sorted(records)
     for i, row in enumerate(rows):
         record = by_first_video[Path(row["videos"][0]).stem]
-        assert row["answer"] == (sft_target(record) or record["answer"]) + "\n"  # the qwen template ends a turn with <|im_end|>\n
+        assert (
+            row["answer"] == (sft_target(record) or record["answer"]) + "\n"
+        )  # the qwen template ends a turn with <|im_end|>\n
         for k, data in enumerate(record["videos"]):
             ours = decode_mp4(data)
             padded = np.concatenate([ours, ours[-1:]]) if len(ours) % 2 else ours
             assert seen[f"{i}/{k}"].shape[0] == len(padded)
             assert_frames_resized_from(seen[f"{i}/{k}"], padded)
-            assert row["fps_per_video"][k] == pytest.approx(record["fps"]) and row["second_per_grid_ts"][k] == pytest.approx(2 / record["fps"])
+            assert row["fps_per_video"][k] == pytest.approx(record["fps"]) and row["second_per_grid_ts"][
+                k
+            ] == pytest.approx(2 / record["fps"])
         # the prompt holds one video token per merged patch the vision tower will produce
         assert row["video_tokens"] == sum(t * h * w for t, h, w in row["video_grid_thw"]) // 4
 
@@ -245,7 +285,11 @@ def copy_as(dataset: Path, folder: Path, name: str, **manifest_changes) -> Path:
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("format_name", ["verl", "trl", "llamafactory"])
@@ -254,10 +298,14 @@ def test_a_different_dataset_of_the_same_name_is_refused_and_a_copy_is_not(datas
     exporter(format_name)(dataset, out, None)
     before = tree_digest(out)
     other = copy_as(dataset, tmp_path / "elsewhere", "mixed", seed=99)
-    assert_one_line_error(run_cli("export", format_name, other, "--out", out), "a different dataset of the same name", str(dataset))
+    assert_one_line_error(
+        run_cli("export", format_name, other, "--out", out), "a different dataset of the same name", str(dataset)
+    )
     assert tree_digest(out) == before
     copy = copy_as(dataset, tmp_path / "copy", "mixed")
-    (tmp_path / "copy" / "mixed" / "manifest.json").write_bytes((dataset / "manifest.json").read_bytes())  # byte-identical: the same dataset
+    (tmp_path / "copy" / "mixed" / "manifest.json").write_bytes(
+        (dataset / "manifest.json").read_bytes()
+    )  # byte-identical: the same dataset
     assert exporter(format_name)(copy, out, None)
 
 
@@ -267,11 +315,15 @@ def test_a_rebuild_of_the_same_folder_replaces_its_export_and_drops_what_it_no_l
     out = tmp_path / "export"
     exporter("llamafactory")(rebuilt, out, None)
     claims = json.loads((out / ".videolake-exports.json").read_text())
-    claims |= {key.replace("mixed_train", "mixed_old"): owner | {"manifest_sha256": "0" * 64} for key, owner in claims.items()}  # what an earlier build left
+    claims |= {
+        key.replace("mixed_train", "mixed_old"): owner | {"manifest_sha256": "0" * 64} for key, owner in claims.items()
+    }  # what an earlier build left
     (out / ".videolake-exports.json").write_text(json.dumps(claims))
     (out / "llamafactory" / "mixed_old.json").write_text("[]")
     info = json.loads((out / "llamafactory" / "dataset_info.json").read_text())
-    (out / "llamafactory" / "dataset_info.json").write_text(json.dumps({**info, "mixed_old": info["mixed_train"], "users_own": {"file_name": "x.json"}}))
+    (out / "llamafactory" / "dataset_info.json").write_text(
+        json.dumps({**info, "mixed_old": info["mixed_train"], "users_own": {"file_name": "x.json"}})
+    )
     exporter("llamafactory")(rebuilt, out, None)
     assert set(json.loads((out / "llamafactory" / "dataset_info.json").read_text())) == {"mixed_train", "users_own"}
     assert not (out / "llamafactory" / "mixed_old.json").exists()
@@ -281,7 +333,9 @@ def test_a_file_no_export_wrote_is_never_replaced(dataset, tmp_path):
     out = tmp_path / "export"
     (out / "llamafactory").mkdir(parents=True)
     (out / "llamafactory" / "dataset_info.json").write_text(json.dumps({"mixed_train": {"file_name": "mine.json"}}))
-    assert_one_line_error(run_cli("export", "llamafactory", dataset, "--out", out), "no videolake export", "dataset_info.json")
+    assert_one_line_error(
+        run_cli("export", "llamafactory", dataset, "--out", out), "no videolake export", "dataset_info.json"
+    )
     (out / "trl" / "mixed").mkdir(parents=True)
     (out / "trl" / "mixed" / "train.parquet").write_bytes(b"mine")
     assert_one_line_error(run_cli("export", "trl", dataset, "--out", out), "no videolake export", "train.parquet")
@@ -294,13 +348,22 @@ def test_concurrent_llamafactory_exports_keep_every_entry(dataset, tmp_path):
     copies = [copy_as(dataset, tmp_path / "lake", name) for name in names]
     for round_number in range(3):
         out = tmp_path / f"export{round_number}"
-        command = [sys.executable, "-m", "videolake.pipeline.cli", "export", "llamafactory"]
-        processes = [subprocess.Popen([*command, str(copy), "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for copy in copies]
+        command = [sys.executable, "-m", "videolake.commands.cli", "export", "llamafactory"]
+        processes = [
+            subprocess.Popen(
+                [*command, str(copy), "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            )
+            for copy in copies
+        ]
         for process in processes:
             assert process.wait(timeout=600) == 0, process.stderr.read()
             process.stderr.close()
-        assert set(json.loads((out / "llamafactory" / "dataset_info.json").read_text())) == {f"{name}_train" for name in names}
-        assert set(json.loads((out / ".videolake-exports.json").read_text())) >= {f"llamafactory/{name}_train.json" for name in names}
+        assert set(json.loads((out / "llamafactory" / "dataset_info.json").read_text())) == {
+            f"{name}_train" for name in names
+        }
+        assert set(json.loads((out / ".videolake-exports.json").read_text())) >= {
+            f"llamafactory/{name}_train.json" for name in names
+        }
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1]", '{"a": 5}', ""])
@@ -333,7 +396,11 @@ def test_a_truncated_or_altered_video_is_written_again(dataset, records, tmp_pat
 def test_a_killed_exports_half_written_files_are_swept(dataset, tmp_path):
     exporter("trl")(dataset, tmp_path, None)
     video = next((tmp_path / VIDEO_DIR).rglob("*.mp4"))
-    leftovers = [video.with_name(f".{video.name}.4242.tmp"), tmp_path / "trl" / "mixed" / ".train.parquet.77.tmp", tmp_path / "llamafactory" / ".mixed_train.json.9.tmp"]
+    leftovers = [
+        video.with_name(f".{video.name}.4242.tmp"),
+        tmp_path / "trl" / "mixed" / ".train.parquet.77.tmp",
+        tmp_path / "llamafactory" / ".mixed_train.json.9.tmp",
+    ]
     for path in leftovers:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half")
@@ -358,7 +425,9 @@ def test_a_symlink_loop_under_videos_is_one_line(dataset, records, tmp_path):
 @pytest.mark.parametrize("inside", [".", "out", "train"])
 def test_an_export_inside_the_dataset_is_refused(dataset, inside):
     before = tree_digest(dataset)
-    assert_one_line_error(run_cli("export", "trl", dataset, "--out", dataset / inside), "the input", "choose an output folder outside it")
+    assert_one_line_error(
+        run_cli("export", "trl", dataset, "--out", dataset / inside), "the input", "choose an output folder outside it"
+    )
     assert tree_digest(dataset) == before
 
 
@@ -376,8 +445,8 @@ def test_any_content_of_the_files_an_export_reads_back_is_used_whole_or_one_erro
     import tempfile
 
     from videolake import VideolakeError
-    from videolake.pipeline.exports import read_claims
-    from videolake.pipeline.exports.llamafactory import read_info
+    from videolake.commands.exports import read_claims
+    from videolake.commands.exports.llamafactory import read_info
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "file.json"
@@ -387,6 +456,9 @@ def test_any_content_of_the_files_an_export_reads_back_is_used_whole_or_one_erro
         except VideolakeError as err:
             assert str(path) in str(err)
         try:
-            assert all(isinstance(owner["dataset"], str) and isinstance(owner["manifest_sha256"], str) for owner in read_claims(path).values())
+            assert all(
+                isinstance(owner["dataset"], str) and isinstance(owner["manifest_sha256"], str)
+                for owner in read_claims(path).values()
+            )
         except VideolakeError as err:
             assert str(path) in str(err)

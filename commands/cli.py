@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from videolake import VideolakeError, __version__
-from videolake.pipeline.exports import FORMATS
+from videolake.commands.exports import FORMATS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,24 +22,57 @@ def cli():
 
 @cli.command()
 @click.argument("recipe")
-@click.option("--sources", default=None, help="Folder of clips, a LLaVA-Video-178K download, or hf://OWNER/NAME (not needed for synthetic-only recipes).")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder; the dataset goes to OUT/<recipe name>/.")
+@click.option(
+    "--sources",
+    default=None,
+    help="Folder of clips, a LLaVA-Video-178K download, or hf://OWNER/NAME (not needed for synthetic-only recipes).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder; the dataset goes to OUT/<recipe name>/.",
+)
 @click.option("--seed", type=int, default=None, help="Override the recipe's seed.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N sources (by id).")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local worker processes (default: one per core).")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes (default: one per core)."
+)
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786.")
 @click.option("--encoder", type=click.Choice(["auto", "libx264", "h264_nvenc"]), default="auto", show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--polish-endpoint", default=None, help="OpenAI-compatible base URL (e.g. http://localhost:8000/v1) to reword reasoning traces; off by default. Key from $VIDEOLAKE_POLISH_API_KEY.")
+@click.option(
+    "--polish-endpoint",
+    default=None,
+    help="OpenAI-compatible base URL (e.g. http://localhost:8000/v1) to reword reasoning traces; off by default. Key from $VIDEOLAKE_POLISH_API_KEY.",
+)
 @click.option("--polish-model", default=None, help="Model name for --polish-endpoint.")
-@click.option("--annotations-outside-sources", is_flag=True, help="Let the recipe read annotation files and GOT-10k folders outside --sources (absolute paths, .., symlinks out).")
+@click.option(
+    "--annotations-outside-sources",
+    is_flag=True,
+    help="Let the recipe read annotation files and GOT-10k folders outside --sources (absolute paths, .., symlinks out).",
+)
 @click.option(
     "--exclude",
     type=click.Path(path_type=Path),
     default=None,
     help="Benchmark videos (a folder, or a file from videolake fingerprint) whose copies, re-encoded, resized or trimmed, no split may use.",
 )
-def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet, polish_endpoint, polish_model, annotations_outside_sources, exclude):
+def build(
+    recipe,
+    sources,
+    out,
+    seed,
+    limit,
+    workers,
+    scheduler,
+    encoder,
+    quiet,
+    polish_endpoint,
+    polish_model,
+    annotations_outside_sources,
+    exclude,
+):
     """Build RECIPE (a name from manifests/ or a YAML file) into OUT."""
     from videolake.pipeline.graph import build as run_build
     from videolake.pipeline.polish import Polisher
@@ -49,9 +82,20 @@ def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet,
         raise VideolakeError("--polish-endpoint and --polish-model go together")
     polisher = Polisher.from_url(polish_endpoint, polish_model) if polish_endpoint else None
     dataset_dir = run_build(
-        load_recipe(recipe), sources, out, seed, limit, workers, scheduler, encoder, progress=not quiet, polisher=polisher, annotations_outside_sources=annotations_outside_sources, exclude=exclude
+        load_recipe(recipe),
+        sources,
+        out,
+        seed,
+        limit,
+        workers,
+        scheduler,
+        encoder,
+        progress=not quiet,
+        polisher=polisher,
+        annotations_outside_sources=annotations_outside_sources,
+        exclude=exclude,
     )
-    from videolake.pipeline.validate import load_manifest, read_json
+    from videolake.commands.validate import load_manifest, read_json
 
     manifest = load_manifest(dataset_dir)
     rows = sum(s["rows"] for s in manifest["shards"].values())
@@ -65,18 +109,24 @@ def build(recipe, sources, out, seed, limit, workers, scheduler, encoder, quiet,
     if polisher:
         outcomes = read_json(dataset_dir / "build_report.json")["polish"]
         tried = sum(outcomes.values())
-        click.echo(f"polish: {outcomes.get('kept', 0)} kept, {outcomes.get('rejected', 0)} rejected by the check, {outcomes.get('request_failed', 0)} requests failed")
+        click.echo(
+            f"polish: {outcomes.get('kept', 0)} kept, {outcomes.get('rejected', 0)} rejected by the check, {outcomes.get('request_failed', 0)} requests failed"
+        )
         if tried and outcomes.get("request_failed", 0) == tried:
-            raise VideolakeError(f"every one of {tried} polish requests to {polisher.endpoint} failed (reasons in each record's meta.reasoning_polish); the dataset holds the unpolished traces")
+            raise VideolakeError(
+                f"every one of {tried} polish requests to {polisher.endpoint} failed (reasons in each record's meta.reasoning_polish); the dataset holds the unpolished traces"
+            )
 
 
 @cli.command()
 @click.argument("dataset_dir", type=click.Path(path_type=Path))
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes decoding shards (default: one per core).")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Processes decoding shards (default: one per core)."
+)
 def validate(dataset_dir, workers):
     """Check files, checksums and schema, decode every video against its metadata, and re-derive every answer."""
-    from videolake.pipeline.validate import MAX_REPORTED
-    from videolake.pipeline.validate import validate as run_validate
+    from videolake.commands.validate import MAX_REPORTED
+    from videolake.commands.validate import validate as run_validate
 
     checked, problems = run_validate(dataset_dir, workers)
     for problem in problems[:MAX_REPORTED]:
@@ -88,14 +138,19 @@ def validate(dataset_dir, workers):
 
 @cli.command()
 @click.argument("dataset_dir", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where PNGs go (default DATASET_DIR/inspect).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where PNGs go (default DATASET_DIR/inspect).",
+)
 @click.option("--samples", type=click.IntRange(min=0), default=6, show_default=True, help="Contact sheets to draw.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Which records are sampled.")
 def inspect(dataset_dir, out, samples, seed):
     """Contact sheets of sampled records with their answers, and the composition chart (for a
     training run folder: its reward and loss curves)."""
-    from videolake.pipeline.inspect import METRICS_FILE, metrics_chart
-    from videolake.pipeline.inspect import inspect as run_inspect
+    from videolake.commands.inspect import METRICS_FILE, metrics_chart
+    from videolake.commands.inspect import inspect as run_inspect
 
     if (Path(dataset_dir) / METRICS_FILE).exists():  # a training run: its reward and loss curves
         click.echo(str(metrics_chart(Path(dataset_dir), out or Path(dataset_dir) / "inspect")))
@@ -106,14 +161,24 @@ def inspect(dataset_dir, out, samples, seed):
 
 @cli.command()
 @click.argument("predictions", type=click.Path(dir_okay=False, path_type=Path), required=False)
-@click.option("--dataset", "dataset_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="A built dataset, e.g. OUT/viubench.")
+@click.option(
+    "--dataset",
+    "dataset_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A built dataset, e.g. OUT/viubench.",
+)
 @click.option("--split", default=None, help="Score one split only.")
-@click.option("--baseline", type=click.Choice(["random"]), default=None, help="Score the random guesser instead of PREDICTIONS.")
-@click.option("--out", "out_prefix", type=click.Path(path_type=Path), default=None, help="Prefix for the .json and .png outputs.")
+@click.option(
+    "--baseline", type=click.Choice(["random"]), default=None, help="Score the random guesser instead of PREDICTIONS."
+)
+@click.option(
+    "--out", "out_prefix", type=click.Path(path_type=Path), default=None, help="Prefix for the .json and .png outputs."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random baseline.")
 def score(predictions, dataset_dir, split, baseline, out_prefix, seed):
     """Table-1 metrics of PREDICTIONS.jsonl (lines {"id", "prediction"}) on a built dataset."""
-    from videolake.pipeline import score as scoring
+    from videolake.commands import score as scoring
 
     if (predictions is None) == (baseline is None):
         raise VideolakeError("give PREDICTIONS.jsonl or --baseline random (one of them)")
@@ -121,7 +186,10 @@ def score(predictions, dataset_dir, split, baseline, out_prefix, seed):
     guesses = scoring.random_predictions(items, seed) if baseline else scoring.load_predictions(predictions)
     unknown = scoring.unknown_ids(items, guesses)
     if unknown:
-        click.echo(f"warning: {len(unknown)} prediction id(s) are not in {Path(dataset_dir).name}{' split ' + split if split else ''} and were ignored (first: {unknown[0]!r})", err=True)
+        click.echo(
+            f"warning: {len(unknown)} prediction id(s) are not in {Path(dataset_dir).name}{' split ' + split if split else ''} and were ignored (first: {unknown[0]!r})",
+            err=True,
+        )
     result = scoring.score(items, guesses)
     title = f"{'random guess' if baseline else predictions.name} on {Path(dataset_dir).name}"
     click.echo(scoring.format_table(result, title))
@@ -135,17 +203,34 @@ def score(predictions, dataset_dir, split, baseline, out_prefix, seed):
 
 @cli.command()
 @click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where audit.json and audit.png go (default DATASET_DIR/audit).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where audit.json and audit.png go (default DATASET_DIR/audit).",
+)
 @click.option("--split", default=None, help="Audit one split only.")
-@click.option("--margin", type=click.FloatRange(0, 100), default=5.0, show_default=True, help="Points above chance a baseline's 95% lower bound may not pass.")
+@click.option(
+    "--margin",
+    type=click.FloatRange(0, 100),
+    default=5.0,
+    show_default=True,
+    help="Points above chance a baseline's 95% lower bound may not pass.",
+)
 def audit(dataset_dir, out, split, margin):
     """Blind baselines per task/subtype/tier: how well the text alone (question, options, frame count, the answer's prior) predicts the answer."""
     from videolake.pipeline import audit as blind
 
     result, paths = blind.audit(dataset_dir, out or Path(dataset_dir) / "audit", split, margin / 100)
-    click.echo(blind.format_table(result, f"blind baselines on {result['dataset']} ({result['records']} records, {result['seconds']:.1f} s)"))
+    click.echo(
+        blind.format_table(
+            result, f"blind baselines on {result['dataset']} ({result['records']} records, {result['seconds']:.1f} s)"
+        )
+    )
     if result["not_audited"]:
-        click.echo(f"note: {result['not_audited']} record(s) of tasks this videolake does not know were not audited", err=True)
+        click.echo(
+            f"note: {result['not_audited']} record(s) of tasks this videolake does not know were not audited", err=True
+        )
     for line in blind.warnings(blind.summary(result)):
         click.echo(line, err=True)
     click.echo(f"wrote {paths[0]} and {paths[1]}")
@@ -154,11 +239,17 @@ def audit(dataset_dir, out, split, margin):
 @cli.command()
 @click.argument("format_name", metavar="FORMAT", type=click.Choice(FORMATS))
 @click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", "export_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Export folder; MP4s go to OUT/videos/ once, shared by every format.")
+@click.option(
+    "--out",
+    "export_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Export folder; MP4s go to OUT/videos/ once, shared by every format.",
+)
 @click.option("--split", default=None, help="Export one split only.")
 def export(format_name, dataset_dir, export_dir, split):
     """Write DATASET_DIR in the form FORMAT's trainer loads unchanged (verl, TRL, LLaMA-Factory)."""
-    from videolake.pipeline.exports import exporter
+    from videolake.commands.exports import exporter
 
     for path in exporter(format_name)(dataset_dir, export_dir, split):
         click.echo(str(path))
@@ -167,10 +258,30 @@ def export(format_name, dataset_dir, export_dir, split):
 @cli.command()
 @click.argument("algorithm", type=click.Choice(["grpo", "sft"]))
 @click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--model", "model_name", required=True, help="A Hugging Face model id or folder (a video-language model such as Qwen2.5-VL).")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Run folder: checkpoints (a rerun resumes), train_config.json, metrics.jsonl.")
-@click.option("--preset", default=None, help="Paper settings: videossr, synrl-sft, synrl-rl, museg, videochat-r1 (trainer/presets.yaml).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="YAML of settings on top of the preset (any GRPOConfig / TrainingArguments key).")
+@click.option(
+    "--model",
+    "model_name",
+    required=True,
+    help="A Hugging Face model id or folder (a video-language model such as Qwen2.5-VL).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run folder: checkpoints (a rerun resumes), train_config.json, metrics.jsonl.",
+)
+@click.option(
+    "--preset",
+    default=None,
+    help="Paper settings: videossr, synrl-sft, synrl-rl, museg, videochat-r1 (trainer/presets.yaml).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML of settings on top of the preset (any GRPOConfig / TrainingArguments key).",
+)
 def train(algorithm, dataset_dir, model_name, out, preset, config_file):
     """Train on a built dataset with GRPO or SFT (needs the extra: pip install 'videolake[train]')."""
     try:
@@ -185,12 +296,15 @@ def train(algorithm, dataset_dir, model_name, out, preset, config_file):
 @click.argument("repo_id")
 @click.option("--private", is_flag=True, help="Create the repository private.")
 @click.option(
-    "--staging", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the Hub files are staged (default: OUT/.videolake-publish/REPO); reuse it to add datasets as configs."
+    "--staging",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the Hub files are staged (default: OUT/.videolake-publish/REPO); reuse it to add datasets as configs.",
 )
 @click.option("--dry-run", is_flag=True, help="Stage only: no network.")
 def publish(dataset_dir, repo_id, private, staging, dry_run):
     """Stage DATASET_DIR as Hub parquet with a dataset card, then upload what REPO_ID does not hold yet."""
-    from videolake.pipeline import publish as hub
+    from videolake.commands import publish as hub
 
     staging = staging or hub.default_staging(dataset_dir, repo_id)
     hub.stage(dataset_dir, staging, repo_id)
@@ -198,21 +312,44 @@ def publish(dataset_dir, repo_id, private, staging, dry_run):
     if dry_run:
         return
     plan = hub.upload(staging, repo_id, private)
-    click.echo(f"uploaded {len(plan)} file(s) to https://huggingface.co/datasets/{repo_id}" if plan else "nothing to upload: the repository already holds every staged file")
+    click.echo(
+        f"uploaded {len(plan)} file(s) to https://huggingface.co/datasets/{repo_id}"
+        if plan
+        else "nothing to upload: the repository already holds every staged file"
+    )
 
 
 @cli.command()
 @click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--rollouts", "rollouts_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help='JSONL, one line per completion: {"id": ..., "completion": ...}.')
+@click.option(
+    "--rollouts",
+    "rollouts_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='JSONL, one line per completion: {"id": ..., "completion": ...}.',
+)
 @click.option("--k", type=click.IntRange(min=2), default=8, show_default=True, help="Completions per sample.")
-@click.option("--pass-threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="A completion passes at this strict score (normalised to [0, 1]).")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The curated dataset goes to OUT/<name>-curated/.")
+@click.option(
+    "--pass-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="A completion passes at this strict score (normalised to [0, 1]).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The curated dataset goes to OUT/<name>-curated/.",
+)
 def curate(dataset_dir, rollouts_file, k, pass_threshold, out):
     """Drop zero-variance groups, write pass rates, a histogram and the too-easy samples."""
-    from videolake.pipeline.curate import curate as run_curate
+    from videolake.commands.curate import curate as run_curate
 
     target, summary = run_curate(dataset_dir, rollouts_file, out, k, pass_threshold)
-    click.echo(f"{summary['rolled_out']} samples rolled out: {summary['zero_variance']} zero-variance groups dropped ({summary['all_passed']} all passed, {summary['all_failed']} all failed)")
+    click.echo(
+        f"{summary['rolled_out']} samples rolled out: {summary['zero_variance']} zero-variance groups dropped ({summary['all_passed']} all passed, {summary['all_failed']} all failed)"
+    )
     click.echo(f"curated: {summary['kept']} samples in {target}; pass rates and too-easy ids in {target / 'curation'}")
 
 
@@ -222,7 +359,9 @@ def curate(dataset_dir, rollouts_file, k, pass_threshold, out):
 @click.option("--k", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--split", default="train", show_default=True)
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="ROLLOUTS.jsonl for videolake curate.")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="ROLLOUTS.jsonl for videolake curate."
+)
 def rollouts(dataset_dir, model_name, k, split, max_new_tokens, out):
     """Sample k completions per record with transformers (needs the extra: pip install 'videolake[train]')."""
     try:
@@ -234,16 +373,32 @@ def rollouts(dataset_dir, model_name, k, split, max_new_tokens, out):
 
 @cli.command()
 @click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--to", "target", required=True, help="A tier name (tasks that have it move up to it) or 'next' (every entry one step up its ladder).")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    help="A tier name (tasks that have it move up to it) or 'next' (every entry one step up its ladder).",
+)
 @click.option("--only", multiple=True, help="Move only TASK or TASK/SUBTYPE (repeatable).")
 @click.option("--sources", default=None, help="The parent's --sources (needed for real-clip tasks).")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The dataset goes to OUT/<parent>-harder (--to next) or OUT/<parent>-<tier>, plus -selected with --ids.")
-@click.option("--ids", "ids_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="A JSON list of sample ids to regenerate alone (curate's too_easy.json).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The dataset goes to OUT/<parent>-harder (--to next) or OUT/<parent>-<tier>, plus -selected with --ids.",
+)
+@click.option(
+    "--ids",
+    "ids_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A JSON list of sample ids to regenerate alone (curate's too_easy.json).",
+)
 @click.option("--workers", type=click.IntRange(min=1), default=None)
 @click.option("--quiet", is_flag=True)
 def harden(dataset_dir, target, only, sources, out, ids_file, workers, quiet):
     """Rebuild DATASET_DIR at harder tiers: same sources, splits and benchmark holdout."""
-    from videolake.pipeline.harden import harden as run_harden
+    from videolake.commands.harden import harden as run_harden
 
     built = run_harden(dataset_dir, target, out, sources, tuple(only), workers, progress=not quiet, ids_file=ids_file)
     click.echo(f"hardened: {built}")
@@ -251,7 +406,12 @@ def harden(dataset_dir, target, only, sources, out, ids_file, workers, quiet):
 
 @cli.command()
 @click.argument("folder", type=click.Path(path_type=Path))
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The fingerprint file to write (never replaced); pass it to build --exclude.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The fingerprint file to write (never replaced); pass it to build --exclude.",
+)
 def fingerprint(folder, out):
     """Fingerprint every video under FOLDER (benchmark videos), so build --exclude can keep their copies out."""
     from videolake.pipeline.fingerprint import write_fingerprint_file
@@ -259,7 +419,9 @@ def fingerprint(folder, out):
     started = time.perf_counter()
     fingerprinted, identity_only = write_fingerprint_file(folder, out)
     undecodable = f"; {identity_only} could not be decoded (listed in the file)" if identity_only else ""
-    click.echo(f"{fingerprinted} video(s) fingerprinted in {time.perf_counter() - started:.1f} s into {out}{undecodable}")
+    click.echo(
+        f"{fingerprinted} video(s) fingerprinted in {time.perf_counter() - started:.1f} s into {out}{undecodable}"
+    )
 
 
 @cli.command("fetch-demo-clips")

@@ -65,7 +65,9 @@ def moved_entry(entry: Entry, new_tier: str, tiers: dict) -> dict:
     """The entry at ``new_tier``: the new tier's settings, and every setting of the user's it does not set."""
     settings = tiers[entry.task].get(new_tier) or {}
     params = {key: value for key, value in user_params(entry, tiers).items() if key not in settings}
-    subtype = {"subtype": entry.subtype} if TASKS[entry.task].subtypes is not None else {}  # a free subtype is the tier's name
+    subtype = (
+        {"subtype": entry.subtype} if TASKS[entry.task].subtypes is not None else {}
+    )  # a free subtype is the tier's name
     annotations = {"annotations": list(entry.annotations)} if entry.annotations else {}
     return {"task": entry.task, **subtype, "tier": new_tier, "count": entry.count, "params": params, **annotations}
 
@@ -80,7 +82,9 @@ def parent_recipe(manifest: dict, where: str) -> tuple[Recipe, dict]:
     return recipe, tiers
 
 
-def hardened_recipe(manifest: dict, target: str, only: tuple[str, ...] = (), by_ids: bool = False, where: str = "manifest.json") -> tuple[Recipe, dict[str, str]]:
+def hardened_recipe(
+    manifest: dict, target: str, only: tuple[str, ...] = (), by_ids: bool = False, where: str = "manifest.json"
+) -> tuple[Recipe, dict[str, str]]:
     """The parent's recipe with entries moved up; and the moves as {"task/subtype/old": new}."""
     parent, tiers = parent_recipe(manifest, where)
     moves: dict[str, str] = {}
@@ -96,9 +100,17 @@ def hardened_recipe(manifest: dict, target: str, only: tuple[str, ...] = (), by_
             moves[f"{entry.task}/{entry.subtype}/{entry.tier}"] = new_tier
             splits[split].append(moved_entry(entry, new_tier, tiers))
     if not moves:
-        raise VideolakeError(f"no entry of {manifest['dataset']} has a tier above it for --to {target}" + (f" (--only {', '.join(only)})" if only else ""))
+        raise VideolakeError(
+            f"no entry of {manifest['dataset']} has a tier above it for --to {target}"
+            + (f" (--only {', '.join(only)})" if only else "")
+        )
     suffix = (target if target != NEXT else "harder") + ("-selected" if by_ids else "")
-    document = {**manifest["recipe"], "name": f"{manifest['dataset']}-{suffix}", "splits": splits, "tiers": unrecorded_tiers(manifest["recipe"])}
+    document = {
+        **manifest["recipe"],
+        "name": f"{manifest['dataset']}-{suffix}",
+        "splits": splits,
+        "tiers": unrecorded_tiers(manifest["recipe"]),
+    }
     return parse_recipe(document, f"{manifest['dataset']} hardened"), moves
 
 
@@ -117,7 +129,9 @@ def sample_number(sample_id, prefix: str, totals: dict[str, int]) -> tuple[str, 
 def selection(parent: dict, ids, totals: dict[str, int], where: str) -> dict[str, set[int]]:
     """Parent sample ids (``<recipe name>-<split>-<n>``, e.g. curate's too_easy.json) as numbers per split."""
     if not isinstance(ids, list):
-        raise VideolakeError(f"{where}: expected a JSON list of sample ids of {parent['dataset']}, got a JSON {type(ids).__name__}")
+        raise VideolakeError(
+            f"{where}: expected a JSON list of sample ids of {parent['dataset']}, got a JSON {type(ids).__name__}"
+        )
     if not ids:
         raise VideolakeError(f"{where}: the list is empty: give the sample ids to regenerate")
     prefix = parent["recipe"]["name"]
@@ -141,11 +155,15 @@ def parent_samples(dataset: Dataset, totals: dict[str, int]) -> dict[str, set[in
     for split, record in dataset.records(columns=["id"]):
         found = sample_number(record["id"], prefix, totals)
         if found is None or found[0] != split:
-            raise VideolakeError(f"{dataset.dir}: record {str(record['id'])[:80]!r} in split {split} is not a sample id of its recipe {prefix}")
+            raise VideolakeError(
+                f"{dataset.dir}: record {str(record['id'])[:80]!r} in split {split} is not a sample id of its recipe {prefix}"
+            )
         held.setdefault(split, set()).add(found[1])
     if not held:
         raise VideolakeError(f"{dataset.dir} holds no samples: nothing to harden")
-    complete = all(len(held.get(split, ())) == total for split, total in totals.items())  # every number is below its split's total
+    complete = all(
+        len(held.get(split, ())) == total for split, total in totals.items()
+    )  # every number is below its split's total
     return None if complete else held
 
 
@@ -153,28 +171,65 @@ def check_same_sources(plan: Plan, parent: dict, parent_name: str, whole: bool) 
     """The hardened samples read the parent's pool, and the benchmark holdout stays the parent's:
     the same sources for a whole rebuild, a part of them for a selection."""
     benchmark, train = plan.source_ids(benchmark=True), plan.source_ids(benchmark=False)
-    parent_benchmark, parent_train = set(parent["holdout"]["benchmark_source_ids"]), set(parent["holdout"]["train_source_ids"])
-    kept = (benchmark == parent_benchmark and train == parent_train) if whole else (benchmark <= parent_benchmark and train <= parent_train)
+    parent_benchmark, parent_train = (
+        set(parent["holdout"]["benchmark_source_ids"]),
+        set(parent["holdout"]["train_source_ids"]),
+    )
+    kept = (
+        (benchmark == parent_benchmark and train == parent_train)
+        if whole
+        else (benchmark <= parent_benchmark and train <= parent_train)
+    )
     if sources_digest(plan.sources) != parent["sources"]["digest"] or not kept:
-        raise VideolakeError(f"the sources differ from {parent_name}'s, so its samples and benchmark holdout would not be kept: pass the same --sources")
+        raise VideolakeError(
+            f"the sources differ from {parent_name}'s, so its samples and benchmark holdout would not be kept: pass the same --sources"
+        )
 
 
-def harden(dataset_dir: Path, target: str, out: Path, sources: str | None = None, only: tuple[str, ...] = (), workers: int | None = None, progress: bool = True, ids_file: Path | None = None) -> Path:
+def harden(
+    dataset_dir: Path,
+    target: str,
+    out: Path,
+    sources: str | None = None,
+    only: tuple[str, ...] = (),
+    workers: int | None = None,
+    progress: bool = True,
+    ids_file: Path | None = None,
+) -> Path:
     """``ids_file``: regenerate only these parent samples (same numbers, same sources) at the harder tier."""
     from videolake.pipeline.graph import build
 
     dataset = open_dataset(dataset_dir)
     parent = dataset.manifest
     parent_sha = hashlib.sha256((dataset.dir / "manifest.json").read_bytes()).hexdigest()
-    recipe, moves = hardened_recipe(parent, target, only, by_ids=ids_file is not None, where=str(dataset.dir / "manifest.json"))
+    recipe, moves = hardened_recipe(
+        parent, target, only, by_ids=ids_file is not None, where=str(dataset.dir / "manifest.json")
+    )
     local_sources = [Path(sources)] if sources is not None and "://" not in sources else []
-    refuse_output_inside(Path(out) / recipe.name, dataset.dir, *local_sources, *([Path(ids_file)] if ids_file is not None else []))
+    refuse_output_inside(
+        Path(out) / recipe.name, dataset.dir, *local_sources, *([Path(ids_file)] if ids_file is not None else [])
+    )
     totals = {split: sum(entry.count for entry in entries) for split, entries in recipe.splits.items()}
     ids = read_json(ids_file) if ids_file is not None else None
     select = selection(parent, ids, totals, str(ids_file)) if ids_file is not None else parent_samples(dataset, totals)
     check = partial(check_same_sources, parent=parent, parent_name=dataset.name, whole=select is None)
-    built = build(recipe, sources, Path(out), seed=parent["seed"], workers=workers, progress=progress, select=select, check_plan=check)
+    built = build(
+        recipe,
+        sources,
+        Path(out),
+        seed=parent["seed"],
+        workers=workers,
+        progress=progress,
+        select=select,
+        check_plan=check,
+    )
     manifest = read_json(built / "manifest.json")
     harden_info = {"to": target, "moves": moves, **({"ids": sorted(set(ids))} if ids is not None else {})}
-    atomic_write_json(built / "manifest.json", {**manifest, "derived_from": {"dataset": parent["dataset"], "manifest_sha256": parent_sha, "harden": harden_info}})
+    atomic_write_json(
+        built / "manifest.json",
+        {
+            **manifest,
+            "derived_from": {"dataset": parent["dataset"], "manifest_sha256": parent_sha, "harden": harden_info},
+        },
+    )
     return built

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from videolake.pipeline.exports import chat_prompt, exporting, records, sft_target, video_path, write_parquet
+from videolake.commands.exports import chat_prompt, exporting, records, sft_target, video_path, write_parquet
 
 
 def row(record: dict, export_dir: Path) -> dict:

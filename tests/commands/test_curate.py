@@ -11,17 +11,21 @@ import pytest
 import yaml
 
 from tests.cli import assert_one_line_error, run_cli, tree_hashes
-from videolake.pipeline.curate import curate
+from videolake.commands.curate import curate
+from videolake.commands.harden import harden
+from videolake.commands.validate import validate
 from videolake.pipeline.graph import build
-from videolake.pipeline.harden import harden
 from videolake.pipeline.recipes import load_recipe
-from videolake.pipeline.validate import validate
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     folder = tmp_path_factory.mktemp("curate")
-    recipe = {"name": "pool", "shard_size": 2, "splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 6, "params": {"size": 64}}]}}
+    recipe = {
+        "name": "pool",
+        "shard_size": 2,
+        "splits": {"train": [{"task": "synrl", "subtype": "chip_cups", "count": 6, "params": {"size": 64}}]},
+    }
     (folder / "r.yaml").write_text(yaml.safe_dump(recipe))
     return build(load_recipe(str(folder / "r.yaml")), None, folder / "out", workers=1, progress=False)
 
@@ -48,7 +52,9 @@ def test_curation_with_known_pass_rates(built, tmp_path):
     ids = known_rollouts(built, tmp_path / "rollouts.jsonl")
     target, summary = curate(built, tmp_path / "rollouts.jsonl", tmp_path / "out", k=4)
     assert summary == {"rolled_out": 5, "zero_variance": 3, "all_passed": 2, "all_failed": 1, "kept": 3}
-    rates = {row["id"]: row for row in map(json.loads, (target / "curation" / "pass_rates.jsonl").read_text().splitlines())}
+    rates = {
+        row["id"]: row for row in map(json.loads, (target / "curation" / "pass_rates.jsonl").read_text().splitlines())
+    }
     assert [rates[i]["pass_rate"] for i in ids[:5]] == [1.0, 1.0, 0.0, 0.25, 0.75]
     assert json.loads((target / "curation" / "too_easy.json").read_text()) == ids[:2]
     assert (target / "curation" / "pass_rates.png").exists()
@@ -62,9 +68,16 @@ def test_curation_with_known_pass_rates(built, tmp_path):
 
 def test_bad_rollouts_are_one_line(built, tmp_path):
     known_rollouts(built, tmp_path / "r.jsonl")
-    assert_one_line_error(run_cli("curate", built, "--rollouts", tmp_path / "r.jsonl", "--k", "8", "--out", tmp_path / "o"), "do not have k=8 completions")
+    assert_one_line_error(
+        run_cli("curate", built, "--rollouts", tmp_path / "r.jsonl", "--k", "8", "--out", tmp_path / "o"),
+        "do not have k=8 completions",
+    )
     (tmp_path / "u.jsonl").write_text((json.dumps({"id": "nope", "completion": "A"}) + "\n") * 2)
-    assert_one_line_error(run_cli("curate", built, "--rollouts", tmp_path / "u.jsonl", "--k", "2", "--out", tmp_path / "o"), "1 id(s) are not in pool", "'nope'")
+    assert_one_line_error(
+        run_cli("curate", built, "--rollouts", tmp_path / "u.jsonl", "--k", "2", "--out", tmp_path / "o"),
+        "1 id(s) are not in pool",
+        "'nope'",
+    )
 
 
 def test_an_output_in_or_around_an_input_or_over_another_folder_is_refused(built, tmp_path):
@@ -86,7 +99,10 @@ def test_an_output_in_or_around_an_input_or_over_another_folder_is_refused(built
     (tmp_path / "busy" / "pool-curated" / "notes.txt").write_text("someone's")
     refused(built, tmp_path / "r.jsonl", tmp_path / "busy", "exists: remove it or choose another --out")
     assert tree_hashes(built) == before and tree_hashes(tmp_path / "nest") == nested
-    assert tree_hashes(tmp_path / "busy") == {"pool-curated": "folder", "pool-curated/notes.txt": hashlib.sha256(b"someone's").hexdigest()}
+    assert tree_hashes(tmp_path / "busy") == {
+        "pool-curated": "folder",
+        "pool-curated/notes.txt": hashlib.sha256(b"someone's").hexdigest(),
+    }
 
 
 def test_a_killed_curations_leftovers_are_replaced_and_never_seen_as_the_dataset(built, tmp_path):
@@ -106,11 +122,17 @@ def test_hardening_a_curated_dataset_keeps_its_rows_and_takes_its_too_easy_ids(b
     before = tree_hashes(curated)
     harder = harden(curated, "next", tmp_path / "lake", workers=1, progress=False)
     rows = datasets.load_from_disk(str(harder))["train"]
-    assert harder.name == "pool-curated-harder" and rows["id"] == [f"pool-curated-harder-train-{n:07d}" for n in (3, 4, 5)]
+    assert harder.name == "pool-curated-harder" and rows["id"] == [
+        f"pool-curated-harder-train-{n:07d}" for n in (3, 4, 5)
+    ]
     assert set(rows["tier"]) == {"hard"} and validate(harder) == (3, [])
-    selected = harden(curated, "next", tmp_path / "lake", workers=1, progress=False, ids_file=curated / "curation" / "too_easy.json")
+    selected = harden(
+        curated, "next", tmp_path / "lake", workers=1, progress=False, ids_file=curated / "curation" / "too_easy.json"
+    )
     rows = datasets.load_from_disk(str(selected))["train"]
-    assert selected.name == "pool-curated-harder-selected" and rows["id"] == [f"pool-curated-harder-selected-train-{n:07d}" for n in (0, 1)]
+    assert selected.name == "pool-curated-harder-selected" and rows["id"] == [
+        f"pool-curated-harder-selected-train-{n:07d}" for n in (0, 1)
+    ]
     assert tree_hashes(curated) == before
 
 
@@ -120,7 +142,18 @@ def test_rollouts_from_the_tiny_model_feed_curation(built, tmp_path):
     model, processor = tiny_qwen2_5_vl()
     model.save_pretrained(tmp_path / "model")
     processor.save_pretrained(tmp_path / "model")
-    result = run_cli("rollouts", built, "--model", tmp_path / "model", "--k", "2", "--max-new-tokens", "4", "--out", tmp_path / "rollouts.jsonl")
+    result = run_cli(
+        "rollouts",
+        built,
+        "--model",
+        tmp_path / "model",
+        "--k",
+        "2",
+        "--max-new-tokens",
+        "4",
+        "--out",
+        tmp_path / "rollouts.jsonl",
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [json.loads(line) for line in (tmp_path / "rollouts.jsonl").read_text().splitlines()]
     assert len(lines) == 12 and all(set(line) == {"id", "completion"} for line in lines)
@@ -128,4 +161,6 @@ def test_rollouts_from_the_tiny_model_feed_curation(built, tmp_path):
     if result.returncode == 0:
         assert "6 samples rolled out" in result.stdout
     else:  # a random model fails (or passes) every completion alike: nothing would be left to curate
-        assert "every one of the 6 rolled-out samples" in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert (
+            "every one of the 6 rolled-out samples" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        ), result.stderr

@@ -99,10 +99,14 @@ def synthetic_strip(record: dict, path: Path) -> Path:
     for phase, (start, end) in meta.get("reveal", {}).items():
         shown = meta["shown"] == phase
         timeline.axvspan(start / fps, end / fps, color="tab:green" if shown else "lightgrey", alpha=0.5)
-        timeline.text((start + end) / 2 / fps, 0.85, f"{phase} {'shown' if shown else 'hidden'}", ha="center", fontsize=6)
+        timeline.text(
+            (start + end) / 2 / fps, 0.85, f"{phase} {'shown' if shown else 'hidden'}", ha="center", fontsize=6
+        )
     for op in meta.get("operations", []):
         timeline.axvspan(op["start_frame"] / fps, op["end_frame"] / fps, color="tab:orange", alpha=0.35)
-        timeline.text((op["start_frame"] + op["end_frame"]) / 2 / fps, 0.45, f"op {op['index']}", ha="center", fontsize=6)
+        timeline.text(
+            (op["start_frame"] + op["end_frame"]) / 2 / fps, 0.45, f"op {op['index']}", ha="center", fontsize=6
+        )
     for event in meta["events"]:
         if event["type"] not in ("operation", "reveal"):
             timeline.axvline(event["ms"] / 1000, color="tab:red", linewidth=1)
@@ -139,7 +143,13 @@ def contact_sheet(record: dict, path: Path) -> Path:
         # marked when any frame it stands for is.
         stride = -(-len(videos[0]) // MAX_THUMBNAILS)
         shown = range(0, len(videos[0]), stride)
-        thumbs = [_thumbnail(videos[0][i], HIGHLIGHT.get(next((marks.marked[j] for j in range(i, i + stride) if j in marks.marked), None))) for i in shown]
+        thumbs = [
+            _thumbnail(
+                videos[0][i],
+                HIGHLIGHT.get(next((marks.marked[j] for j in range(i, i + stride) if j in marks.marked), None)),
+            )
+            for i in shown
+        ]
         rows = [thumbs[i : i + COLUMNS] for i in range(0, len(thumbs), COLUMNS)]
         labels = [f"{shown[i] / record['fps']:.1f}s" for i in range(0, len(thumbs), COLUMNS)]
         if stride > 1:
@@ -150,7 +160,9 @@ def contact_sheet(record: dict, path: Path) -> Path:
     axes.imshow(mosaic)
     axes.set_xticks([])
     axes.set_yticks([(k + 0.5) * mosaic.shape[0] / len(rows) for k in range(len(rows))], labels, fontsize=7)
-    figure.suptitle(f"{record['id']}  {record['task']}/{record['subtype']}  answer: {record['answer']}\n{note}", fontsize=9)
+    figure.suptitle(
+        f"{record['id']}  {record['task']}/{record['subtype']}  answer: {record['answer']}\n{note}", fontsize=9
+    )
     return save_figure(figure, path)
 
 
@@ -181,9 +193,28 @@ def composition_chart(manifest: dict, path: Path) -> Path:
             axis.axis("off")
             axis.set_title(f"{manifest['dataset']} / {split}: 0 samples", fontsize=10)
             continue
-        wedges, _ = axis.pie(inner, radius=0.65, colors=[palette.get(t, plt.cm.Greys)(0.8) for t in by_task], wedgeprops={"width": 0.35, "edgecolor": "white"})
-        axis.pie(outer, radius=1.0, colors=outer_colours, labels=outer_labels, wedgeprops={"width": 0.33, "edgecolor": "white"}, textprops={"fontsize": 7})
-        axis.legend(wedges, [f"{t} {v / total:.0%}" for t, v in zip(by_task, inner)], loc="lower center", bbox_to_anchor=(0.5, -0.12), fontsize=8, frameon=False)
+        wedges, _ = axis.pie(
+            inner,
+            radius=0.65,
+            colors=[palette.get(t, plt.cm.Greys)(0.8) for t in by_task],
+            wedgeprops={"width": 0.35, "edgecolor": "white"},
+        )
+        axis.pie(
+            outer,
+            radius=1.0,
+            colors=outer_colours,
+            labels=outer_labels,
+            wedgeprops={"width": 0.33, "edgecolor": "white"},
+            textprops={"fontsize": 7},
+        )
+        axis.legend(
+            wedges,
+            [f"{t} {v / total:.0%}" for t, v in zip(by_task, inner)],
+            loc="lower center",
+            bbox_to_anchor=(0.5, -0.12),
+            fontsize=8,
+            frameon=False,
+        )
         axis.set_title(f"{manifest['dataset']} / {split}: {total} samples", fontsize=10)
     return save_figure(figure, path, dpi=100, bbox_inches="tight")
 
@@ -224,7 +255,14 @@ def metrics_chart(run_dir: Path, out: Path) -> Path:
         if not isinstance(row, dict) or type(row.get("step")) is not int or not 0 <= row["step"] < 2**63:
             raise VideolakeError(f"{run_dir / METRICS_FILE}:{number}: expected an object with an integer step")
         rows.append(row)
-    series = sorted({key for row in rows for key, value in row.items() if key != "step" and plottable(value) and ("reward" in key or key == "loss")})
+    series = sorted(
+        {
+            key
+            for row in rows
+            for key, value in row.items()
+            if key != "step" and plottable(value) and ("reward" in key or key == "loss")
+        }
+    )
     figure, axes = plt.subplots(len(series), 1, figsize=(7, 1.8 * max(1, len(series))), squeeze=False, sharex=True)
     for axis, key in zip(axes[:, 0], series, strict=True):
         points = [(row["step"], row[key]) for row in rows if plottable(row.get(key))]

@@ -82,7 +82,10 @@ class Export:
 
     def __init__(self, root: Path, dataset_dir: Path, splits: list[str]):
         self.root, self.dataset_dir, self.splits = root, dataset_dir, splits
-        self.owner = {"dataset": str(absolute_folder(dataset_dir)), "manifest_sha256": sha256_file(dataset_dir / "manifest.json")}
+        self.owner = {
+            "dataset": str(absolute_folder(dataset_dir)),
+            "manifest_sha256": sha256_file(dataset_dir / "manifest.json"),
+        }
         self.claims = read_claims(root / CLAIMS)
         self.claimed: list[str] = []
 
@@ -95,9 +98,13 @@ class Export:
         path = self.root / relative
         owner = self.claims.get(relative)
         if owner is None and (present if present is not None else os.path.lexists(path)):
-            raise VideolakeError(f"{path} is there and no videolake export of {self.dataset_dir} wrote it: remove it or export to another --out")
+            raise VideolakeError(
+                f"{path} is there and no videolake export of {self.dataset_dir} wrote it: remove it or export to another --out"
+            )
         if owner is not None and not self.is_ours(owner):
-            raise VideolakeError(f"{path} belongs to {owner['dataset']}, a different dataset of the same name as {self.dataset_dir}: export to another --out, or rename one of them")
+            raise VideolakeError(
+                f"{path} belongs to {owner['dataset']}, a different dataset of the same name as {self.dataset_dir}: export to another --out, or rename one of them"
+            )
         self.claimed.append(relative)
         return path
 
@@ -106,7 +113,9 @@ class Export:
         return sorted(
             relative
             for relative, owner in self.claims.items()
-            if owner["dataset"] == self.owner["dataset"] and owner["manifest_sha256"] != self.owner["manifest_sha256"] and relative not in self.claimed
+            if owner["dataset"] == self.owner["dataset"]
+            and owner["manifest_sha256"] != self.owner["manifest_sha256"]
+            and relative not in self.claimed
         )
 
     def finish(self) -> None:
@@ -124,8 +133,13 @@ def read_claims(path: Path) -> dict[str, dict]:
         return {}
     claims = read_json(path)
     fields = {"dataset", "manifest_sha256"}
-    if not isinstance(claims, dict) or not all(isinstance(owner, dict) and set(owner) == fields and all(isinstance(owner[f], str) for f in fields) for owner in claims.values()):
-        raise VideolakeError(f"{path}: not the record of a videolake export (file -> dataset): remove it and export again")
+    if not isinstance(claims, dict) or not all(
+        isinstance(owner, dict) and set(owner) == fields and all(isinstance(owner[f], str) for f in fields)
+        for owner in claims.values()
+    ):
+        raise VideolakeError(
+            f"{path}: not the record of a videolake export (file -> dataset): remove it and export again"
+        )
     return claims
 
 
@@ -139,7 +153,9 @@ def exporting(dataset_dir: Path, export_dir: Path, folder: str, split: str | Non
         refuse_output_inside(root, source)
     for area in (VIDEO_DIR, folder):  # the dataset may lie in EXPORT, not in what the export writes
         refuse_output_inside(absolute_folder(root / area), source)
-    splits = sorted({shard.split for shard in open_dataset(dataset_dir, verify=False).split_shards(split) if shard.rows})
+    splits = sorted(
+        {shard.split for shard in open_dataset(dataset_dir, verify=False).split_shards(split) if shard.rows}
+    )
     root.mkdir(parents=True, exist_ok=True)
     with open(root / LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -203,4 +219,4 @@ def exporter(name: str):
     """export(dataset_dir, export_dir, split) -> written files, for format ``name``."""
     import importlib
 
-    return importlib.import_module(f"videolake.pipeline.exports.{name}").export
+    return importlib.import_module(f"videolake.commands.exports.{name}").export

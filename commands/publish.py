@@ -43,7 +43,21 @@ from videolake.pipeline.shards import atomic_write_bytes, read_shard, sha256_fil
 
 CARD = "README.md"
 FRONT_MATTER = "---\n"
-COLUMNS = ["id", "task", "subtype", "tier", "split", "source_id", "system", "question", "answer", "reasoning", "videos", "fps", "meta"]
+COLUMNS = [
+    "id",
+    "task",
+    "subtype",
+    "tier",
+    "split",
+    "source_id",
+    "system",
+    "question",
+    "answer",
+    "reasoning",
+    "videos",
+    "fps",
+    "meta",
+]
 CONTACT_SHEETS = 3
 
 
@@ -65,11 +79,15 @@ def checked_config_name(name: str) -> str:
     from datasets.naming import INVALID_WINDOWS_CHARACTERS_IN_PATH
 
     if any(character in name for character in INVALID_WINDOWS_CHARACTERS_IN_PATH):
-        raise VideolakeError(f"dataset name {name!r} cannot be a Hub config name (datasets refuses any of {INVALID_WINDOWS_CHARACTERS_IN_PATH}): rename the recipe and rebuild before publishing")
+        raise VideolakeError(
+            f"dataset name {name!r} cannot be a Hub config name (datasets refuses any of {INVALID_WINDOWS_CHARACTERS_IN_PATH}): rename the recipe and rebuild before publishing"
+        )
     return name
 
 
-MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character, which CommonMark lets a backslash escape
+MARKDOWN_PUNCTUATION = re.compile(
+    r"([!-/:-@\[-`{-~])"
+)  # every ASCII punctuation character, which CommonMark lets a backslash escape
 
 
 def markdown_text(text: str) -> str:
@@ -96,7 +114,9 @@ def features():
 def hub_table(table: pa.Table) -> pa.Table:
     """Record columns with ``videos`` as the Video feature's storage (bytes, path), no copy of the bytes."""
     videos = table.column("videos").combine_chunks()
-    items = pa.StructArray.from_arrays([videos.values, pa.nulls(len(videos.values), pa.string())], names=["bytes", "path"])
+    items = pa.StructArray.from_arrays(
+        [videos.values, pa.nulls(len(videos.values), pa.string())], names=["bytes", "path"]
+    )
     as_video = pa.ListArray.from_arrays(videos.offsets, items)
     columns = {name: (as_video if name == "videos" else table.column(name)) for name in COLUMNS}
     return pa.table(columns, schema=features().arrow_schema)
@@ -131,8 +151,14 @@ def config(config_name: str, pattern: str, splits: dict[str, int]) -> tuple[dict
     """The card's ``configs`` entry and ``dataset_info`` entry of one config."""
     from datasets import DatasetInfo, SplitDict, SplitInfo
 
-    files = {"config_name": config_name, "data_files": [{"split": split, "path": pattern.format(split=split)} for split in sorted(splits)]}
-    info = DatasetInfo(features=features(), splits=SplitDict({split: SplitInfo(split, num_examples=count) for split, count in sorted(splits.items())}))
+    files = {
+        "config_name": config_name,
+        "data_files": [{"split": split, "path": pattern.format(split=split)} for split in sorted(splits)],
+    }
+    info = DatasetInfo(
+        features=features(),
+        splits=SplitDict({split: SplitInfo(split, num_examples=count) for split, count in sorted(splits.items())}),
+    )
     return files, {"config_name": config_name, **info._to_yaml_dict()}
 
 
@@ -143,10 +169,17 @@ def size_category(total: int) -> str:
     return "1M<n<10M"
 
 
-def body_section(manifest: dict, rows: dict[str, dict[str, int]], images: list[str], repo_id: str, audit: dict | None = None) -> str:
+def body_section(
+    manifest: dict, rows: dict[str, dict[str, int]], images: list[str], repo_id: str, audit: dict | None = None
+) -> str:
     """``audit``: the blind-baseline audit of the dataset (``videolake audit``), shown as a table."""
     name, recipe = manifest["dataset"], manifest["recipe"]
-    lines = [f"## {markdown_text(name)}", "", *(markdown_text(line) for line in recipe.get("description", "").splitlines()), ""]
+    lines = [
+        f"## {markdown_text(name)}",
+        "",
+        *(markdown_text(line) for line in recipe.get("description", "").splitlines()),
+        "",
+    ]
     lines += ["| task | subtype | tier | split | samples |", "| --- | --- | --- | --- | --- |"]
     for split, counts in sorted(manifest["counts"].items()):
         for key, count in sorted(counts.items()):
@@ -202,7 +235,10 @@ def card_text(state: dict) -> str:
         licences.add(staged["license"])
         folder = literal_in_pattern(name)
         entries = [config(name, f"data/{folder}/*/{{split}}-*.parquet", totals)]
-        entries += [config(f"{name}-{task}", f"data/{folder}/{literal_in_pattern(task)}/{{split}}-*.parquet", per_split) for task, per_split in sorted(staged["rows"].items())]
+        entries += [
+            config(f"{name}-{task}", f"data/{folder}/{literal_in_pattern(task)}/{{split}}-*.parquet", per_split)
+            for task, per_split in sorted(staged["rows"].items())
+        ]
         if name == state["default"]:
             entries.insert(0, config("default", f"data/{folder}/*/{{split}}-*.parquet", totals))
         configs += [files for files, _ in entries]
@@ -230,8 +266,14 @@ def read_state(path: Path) -> dict:
         return {}
     state = read_json(path)
     datasets = state.get("datasets") if isinstance(state, dict) else None
-    if not isinstance(datasets, dict) or state.get("default") not in datasets or not all(isinstance(d, dict) and set(d) == STAGED_FIELDS for d in datasets.values()):
-        raise VideolakeError(f"{path}: not the state of a videolake staging folder (or one staged by an older videolake): remove the staging folder and publish again")
+    if (
+        not isinstance(datasets, dict)
+        or state.get("default") not in datasets
+        or not all(isinstance(d, dict) and set(d) == STAGED_FIELDS for d in datasets.values())
+    ):
+        raise VideolakeError(
+            f"{path}: not the state of a videolake staging folder (or one staged by an older videolake): remove the staging folder and publish again"
+        )
     return state
 
 
@@ -247,7 +289,7 @@ def remove_unwritten(folder: Path, written: set[Path]) -> None:
 
 def stage(dataset_dir: Path, staging: Path, repo_id: str) -> Path:
     """Stage ``dataset_dir`` into ``staging`` (created, or extended with another dataset)."""
-    from videolake.pipeline.inspect import inspect
+    from videolake.commands.inspect import inspect
 
     checked_repo_id(repo_id)
     dataset_dir = Path(dataset_dir)
@@ -256,22 +298,33 @@ def stage(dataset_dir: Path, staging: Path, repo_id: str) -> Path:
     manifest = opened.manifest
     name, recipe = manifest["dataset"], manifest["recipe"]
     if not recipe.get("license"):
-        raise VideolakeError(f"recipe {name} states no licence for its sources: add `license: <SPDX id, or other>` to the recipe and rebuild before publishing")
+        raise VideolakeError(
+            f"recipe {name} states no licence for its sources: add `license: <SPDX id, or other>` to the recipe and rebuild before publishing"
+        )
     checked_config_name(name)
     if not sum(shard.rows for shard in opened.shards):
-        raise VideolakeError(f"{dataset_dir} holds no records (curation can drop every sample): there is nothing to publish")
+        raise VideolakeError(
+            f"{dataset_dir} holds no records (curation can drop every sample): there is nothing to publish"
+        )
     state_path = staging / STATE
     state = read_state(state_path) or {"default": name, "datasets": {}}
     identity = {"source": str(dataset_dir.resolve()), "manifest_sha256": sha256_file(dataset_dir / "manifest.json")}
     held = state["datasets"].get(name)
     if held and held["source"] != identity["source"] and held["manifest_sha256"] != identity["manifest_sha256"]:
-        raise VideolakeError(f"{staging} already holds a different dataset named {name!r} (staged from {held['source']}): stage {dataset_dir} into another --staging folder")
+        raise VideolakeError(
+            f"{staging} already holds a different dataset named {name!r} (staged from {held['source']}): stage {dataset_dir} into another --staging folder"
+        )
     rows, written = stage_data(dataset_dir, staging, manifest)
     pictures = inspect(dataset_dir, staging / "images" / name, samples=CONTACT_SHEETS, seed=0)
     remove_unwritten(staging / "data" / name, written)
     remove_unwritten(staging / "images" / name, set(pictures))
     images = [path.relative_to(staging).as_posix() for path in pictures]
-    state["datasets"][name] = {"rows": rows, "license": recipe["license"], "section": body_section(manifest, rows, images, repo_id, audit_rows(dataset_rows(dataset_dir))), **identity}
+    state["datasets"][name] = {
+        "rows": rows,
+        "license": recipe["license"],
+        "section": body_section(manifest, rows, images, repo_id, audit_rows(dataset_rows(dataset_dir))),
+        **identity,
+    }
     atomic_write_bytes(state_path, json.dumps(state, indent=1, sort_keys=True).encode())
     atomic_write_bytes(staging / CARD, card_text(state).encode())
     return staging
@@ -298,7 +351,9 @@ def remote_files(api, repo_id: str) -> dict[str, str]:
 
     try:
         entries = api.list_repo_tree(repo_id, repo_type="dataset", recursive=True)
-        return {e.path: (e.lfs.sha256 if getattr(e, "lfs", None) else e.blob_id) for e in entries if hasattr(e, "blob_id")}
+        return {
+            e.path: (e.lfs.sha256 if getattr(e, "lfs", None) else e.blob_id) for e in entries if hasattr(e, "blob_id")
+        }
     except RepositoryNotFoundError:
         return {}
 
@@ -311,7 +366,9 @@ def upload_plan(staging: Path, remote: dict[str, str]) -> list[str]:
 def stale_remote_files(staging: Path, remote: dict[str, str]) -> list[str]:
     """Files of the datasets staged here that the repository holds and the staging no longer does
     (a rebuild with fewer shards or tasks): left there, the card's globs would load them."""
-    owned = tuple(f"{area}/{name}/" for name in read_state(staging / STATE).get("datasets", {}) for area in ("data", "images"))
+    owned = tuple(
+        f"{area}/{name}/" for name in read_state(staging / STATE).get("datasets", {}) for area in ("data", "images")
+    )
     local = local_files(staging)
     return sorted(path for path in remote if path.startswith(owned) and path not in local)
 
@@ -328,10 +385,17 @@ def upload(staging: Path, repo_id: str, private: bool, api=None) -> list[str]:
     remote = remote_files(api, repo_id)
     plan = upload_plan(staging, remote)
     if plan:
-        api.upload_large_folder(repo_id=repo_id, folder_path=str(staging), repo_type="dataset", allow_patterns=plan, print_report=False)
+        api.upload_large_folder(
+            repo_id=repo_id, folder_path=str(staging), repo_type="dataset", allow_patterns=plan, print_report=False
+        )
     stale = stale_remote_files(staging, remote)
     if stale:
-        api.create_commit(repo_id, [CommitOperationDelete(path_in_repo=path) for path in stale], commit_message="videolake: remove files the staged datasets no longer have", repo_type="dataset")
+        api.create_commit(
+            repo_id,
+            [CommitOperationDelete(path_in_repo=path) for path in stale],
+            commit_message="videolake: remove files the staged datasets no longer have",
+            repo_type="dataset",
+        )
     return plan
 
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from videolake.pipeline.exports import chat_prompt, exporting, frame_counts, records, video_path, write_parquet
+from videolake.commands.exports import chat_prompt, exporting, frame_counts, records, video_path, write_parquet
 
 
 def row(record: dict, index: int, export_dir: Path) -> dict:
-    videos = [{"video": str(video_path(export_dir, data)), "nframes": frames - frames % 2} for data, frames in zip(record["videos"], frame_counts(record), strict=True)]
+    videos = [
+        {"video": str(video_path(export_dir, data)), "nframes": frames - frames % 2}
+        for data, frames in zip(record["videos"], frame_counts(record), strict=True)
+    ]
     extra = {key: record[key] for key in ("id", "task", "subtype", "tier", "split")}
     return {
         "data_source": record["task"],

@@ -22,9 +22,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from videolake import VideolakeError
+from videolake.commands.inspect import pyplot, save_figure
 from videolake.pipeline.dataset import open_dataset, refuse_output_inside
 from videolake.pipeline.graph import build_lock
-from videolake.pipeline.inspect import pyplot, save_figure
 from videolake.pipeline.jsonio import id_lines
 from videolake.pipeline.shards import atomic_write_bytes, atomic_write_json, serialize_shard, write_dataset_files
 from videolake.rewards import MAXIMUM_SCORE, compute_score
@@ -43,7 +43,9 @@ def read_rollouts(path: Path) -> dict[str, list[str]]:
 def group_statistics(record: dict, completions: list[str], pass_threshold: float) -> dict:
     task, answer = record["task"], record["answer"]
     training = [compute_score(task, c, answer)["score"] for c in completions]
-    strict = [compute_score(task, c, answer, {"reward_mode": "strict"})["score"] / MAXIMUM_SCORE[task] for c in completions]
+    strict = [
+        compute_score(task, c, answer, {"reward_mode": "strict"})["score"] / MAXIMUM_SCORE[task] for c in completions
+    ]
     return {
         "id": record["id"],
         "task": task,
@@ -56,7 +58,9 @@ def group_statistics(record: dict, completions: list[str], pass_threshold: float
     }
 
 
-def write_dataset(parent: dict, records: dict[str, list[dict]], dataset_dir: Path, home: Path, derived_from: dict) -> None:
+def write_dataset(
+    parent: dict, records: dict[str, list[dict]], dataset_dir: Path, home: Path, derived_from: dict
+) -> None:
     """A complete dataset folder (shards, datasets' files, manifest last) holding ``records``,
     written in ``dataset_dir`` and named for ``home``, where it is moved once complete."""
     shard_size = parent["recipe"]["shard_size"]
@@ -75,7 +79,14 @@ def write_dataset(parent: dict, records: dict[str, list[dict]], dataset_dir: Pat
     write_dataset_files(dataset_dir, split_files, parent["recipe"]["description"])
     atomic_write_json(
         dataset_dir / "manifest.json",
-        {**parent, "dataset": home.name, "counts": counts, "shards": shards, "derived_from": derived_from, "load": f"datasets.load_from_disk({str(home)!r})"},
+        {
+            **parent,
+            "dataset": home.name,
+            "counts": counts,
+            "shards": shards,
+            "derived_from": derived_from,
+            "load": f"datasets.load_from_disk({str(home)!r})",
+        },
     )
 
 
@@ -93,7 +104,12 @@ def histogram(rows: list[dict], path: Path, columns: int = 4) -> Path:
     for axis, (name, members) in zip(axes.flat, panels):
         counts = Counter(round(row["pass_rate"] * k) for row in members)
         passed = range(k + 1)
-        axis.bar([j / k for j in passed], [counts[j] for j in passed], width=0.8 / k, color=["#C44E52" if j in (0, k) else "#4C72B0" for j in passed])
+        axis.bar(
+            [j / k for j in passed],
+            [counts[j] for j in passed],
+            width=0.8 / k,
+            color=["#C44E52" if j in (0, k) else "#4C72B0" for j in passed],
+        )
         axis.set_title(f"{name} (n={len(members)})", fontsize=7)
         axis.tick_params(labelsize=6)
         axis.yaxis.get_major_locator().set_params(integer=True)
@@ -101,7 +117,9 @@ def histogram(rows: list[dict], path: Path, columns: int = 4) -> Path:
         axis.axis("off")
     for axis in axes[-1]:
         axis.set_xlabel(f"pass rate over k={k} rollouts", fontsize=7)
-    figure.suptitle("pass rate per sample (red: every rollout failed or every one passed; curate drops these)", fontsize=8)
+    figure.suptitle(
+        "pass rate per sample (red: every rollout failed or every one passed; curate drops these)", fontsize=8
+    )
     figure.tight_layout()
     return save_figure(figure, path, dpi=110)
 
@@ -117,7 +135,9 @@ def curate(dataset_dir: Path, rollouts: Path, out: Path, k: int = 8, pass_thresh
     groups = read_rollouts(rollouts)
     short = sorted((len(v), i) for i, v in groups.items() if len(v) != k)
     if short:
-        raise VideolakeError(f"{rollouts}: {len(short)} sample(s) do not have k={k} completions (e.g. {short[0][1]!r} has {short[0][0]})")
+        raise VideolakeError(
+            f"{rollouts}: {len(short)} sample(s) do not have k={k} completions (e.g. {short[0][1]!r} has {short[0][0]})"
+        )
     kept: dict[str, list[dict]] = {}
     statistics, known = [], set()
     for split, record in dataset.records():
@@ -131,7 +151,9 @@ def curate(dataset_dir: Path, rollouts: Path, out: Path, k: int = 8, pass_thresh
     if unknown:
         raise VideolakeError(f"{rollouts}: {len(unknown)} id(s) are not in {dataset_dir.name} (e.g. {unknown[0]!r})")
     if not kept:
-        raise VideolakeError(f"{rollouts}: every one of the {len(statistics)} rolled-out samples had all {k} completions pass or all fail: a curated dataset would be empty")
+        raise VideolakeError(
+            f"{rollouts}: every one of the {len(statistics)} rolled-out samples had all {k} completions pass or all fail: a curated dataset would be empty"
+        )
     derived_from = {
         "dataset": manifest["dataset"],
         "manifest_sha256": hashlib.sha256((dataset_dir / "manifest.json").read_bytes()).hexdigest(),
@@ -140,11 +162,16 @@ def curate(dataset_dir: Path, rollouts: Path, out: Path, k: int = 8, pass_thresh
     too_easy = [row["id"] for row in statistics if row["pass_rate"] == 1.0]
     with build_lock(Path(out), target.name):  # one curate per target at a time; the lock dies with its process
         refuse_existing(target)
-        staging = Path(out) / f".{target.name}.tmp"  # a killed curate's leftovers are ours to replace while we hold the lock
+        staging = (
+            Path(out) / f".{target.name}.tmp"
+        )  # a killed curate's leftovers are ours to replace while we hold the lock
         shutil.rmtree(staging, ignore_errors=True)
         try:
             write_dataset(manifest, kept, staging, target, derived_from)
-            atomic_write_bytes(staging / CURATION_DIR / "pass_rates.jsonl", "".join(json.dumps(row) + "\n" for row in statistics).encode())
+            atomic_write_bytes(
+                staging / CURATION_DIR / "pass_rates.jsonl",
+                "".join(json.dumps(row) + "\n" for row in statistics).encode(),
+            )
             atomic_write_json(staging / CURATION_DIR / "too_easy.json", too_easy)
             if statistics:
                 histogram(statistics, staging / CURATION_DIR / "pass_rates.png")
