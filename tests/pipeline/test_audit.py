@@ -154,6 +154,21 @@ def test_a_planted_shortcut_is_flagged(shortcut, baseline):
     )
 
 
+def test_a_planted_shortcut_in_too_few_questions_is_shown_but_not_flagged():
+    """A tiny build (one question per subtype) cannot tell a shortcut from luck: 100 % of a handful is
+    reported and never flagged; one question more than the minimum and it is."""
+
+    def first_rows(scored: int) -> list[dict]:
+        rows = mc_rows(400, "letter_a")
+        ends = [i for i, row in enumerate(rows) if not audit.fitting_half(row["id"])]
+        return rows[: ends[scored - 1] + 1]
+
+    group = only_group(audit.audit_rows(first_rows(audit.MIN_SCORED - 1)))
+    assert group["n_scored"] == audit.MIN_SCORED - 1 and group["baselines"]["letter_prior"]["accuracy"] == 100.0
+    assert group["flagged"] == []
+    assert "letter_prior" in only_group(audit.audit_rows(first_rows(audit.MIN_SCORED)))["flagged"]
+
+
 def test_a_clean_multiple_choice_set_is_not_flagged():
     result = audit.audit_rows(mc_rows(600))
     group = only_group(result)
