@@ -26,6 +26,7 @@ import psutil
 import yaml
 
 from bench.bench import print_table, short_clips
+from videolake.pipeline.dataset import read_manifest
 from videolake.pipeline.recipes import BENCHMARK_SPLITS, load_recipe
 
 
@@ -111,9 +112,9 @@ def time_recipe(name: str, clips: list[Path], fraction: float, workers: int, scr
         command += ["--sources", str(pool)]
     timing = run_build(command, scratch / "build.log")
     dataset = scratch / "out" / name
-    manifest = json.loads((dataset / "manifest.json").read_text())
-    written = sum(shard["rows"] for shard in manifest["shards"].values())
-    size = sum(shard["bytes"] for shard in manifest["shards"].values())
+    manifest = read_manifest(dataset)
+    written = manifest.rows
+    size = sum(shard.bytes for shard in manifest.shards.values())
     rate = written / timing["seconds"]
     return {
         "recipe": name,

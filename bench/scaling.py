@@ -8,7 +8,6 @@ same shard checksums (determinism across worker counts).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -16,6 +15,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from bench.bench import print_table, short_clips
+from videolake.pipeline.dataset import read_manifest, read_report
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import parse_recipe
 
@@ -67,16 +67,16 @@ def main(argv=None) -> None:
                 progress=False,
             )
             seconds = time.perf_counter() - started
-            manifest = json.loads((dataset / "manifest.json").read_text())
-            shards = {k: v["sha256"] for k, v in manifest["shards"].items()}
+            shards = {key: shard.sha256 for key, shard in read_manifest(dataset).shards.items()}
+            report = read_report(dataset)
             if checksums and shards != checksums[0]:
                 differing = sorted(k for k in shards if shards[k] != checksums[0].get(k))
-                skipped = json.loads((dataset / "build_report.json").read_text())["skipped"]
+                skipped = [entry.to_dict() for entry in report.skipped]
                 print(
                     f"workers={workers}: {len(differing)} shard(s) differ from the first run, e.g. {differing[:3]}; skipped: {skipped[:3]}"
                 )
             checksums.append(shards)
-            busy = sum(json.loads((dataset / "build_report.json").read_text())["shard_seconds"].values())
+            busy = sum(report.shard_seconds.values())
             rows.append(
                 {
                     "workers": workers,

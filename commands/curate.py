@@ -14,21 +14,27 @@ normalised to [0, 1] against ``pass_threshold``, for pass rates). Written to ``O
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import shutil
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 from videolake import VideolakeError
-from videolake.commands.inspect import pyplot, save_figure
-from videolake.pipeline.dataset import open_dataset, refuse_output_inside
+from videolake.commands.figures import pyplot, save_figure
+from videolake.pipeline.dataset import (
+    count_compositions,
+    finish_dataset,
+    open_dataset,
+    record_composition,
+    refuse_output_inside,
+    write_splits,
+)
 from videolake.pipeline.graph import build_lock
 from videolake.pipeline.jsonio import id_lines
-from videolake.pipeline.shards import atomic_write_bytes, atomic_write_json, serialize_shard, write_dataset_files
-from videolake.rewards import MAXIMUM_SCORE, compute_score
-from videolake.schemas import composition_key
+from videolake.pipeline.shards import atomic_write_bytes, atomic_write_json
+from videolake.rewards import REWARDS, compute_score
 
 CURATION_DIR = "curation"
 
@@ -44,7 +50,7 @@ def group_statistics(record: dict, completions: list[str], pass_threshold: float
     task, answer = record["task"], record["answer"]
     training = [compute_score(task, c, answer)["score"] for c in completions]
     strict = [
-        compute_score(task, c, answer, {"reward_mode": "strict"})["score"] / MAXIMUM_SCORE[task] for c in completions
+        compute_score(task, c, answer, {"reward_mode": "strict"})["score"] / REWARDS[task].maximum for c in completions
     ]
     return {
         "id": record["id"],
@@ -58,45 +64,13 @@ def group_statistics(record: dict, completions: list[str], pass_threshold: float
     }
 
 
-def write_dataset(
-    parent: dict, records: dict[str, list[dict]], dataset_dir: Path, home: Path, derived_from: dict
-) -> None:
-    """A complete dataset folder (shards, datasets' files, manifest last) holding ``records``,
-    written in ``dataset_dir`` and named for ``home``, where it is moved once complete."""
-    shard_size = parent["recipe"]["shard_size"]
-    shards, counts, split_files = {}, {}, {}
-    for split, rows in records.items():
-        count = max(1, math.ceil(len(rows) / shard_size))
-        for index in range(count):
-            chunk = rows[index * shard_size : (index + 1) * shard_size]
-            data = serialize_shard(chunk)
-            filename = f"data-{index:05d}-of-{count:05d}.arrow"
-            atomic_write_bytes(dataset_dir / split / filename, data)
-            sha = hashlib.sha256(data).hexdigest()
-            shards[f"{split}/{filename}"] = {"rows": len(chunk), "bytes": len(data), "sha256": sha}
-            split_files.setdefault(split, []).append((filename, sha))
-        counts[split] = dict(Counter(composition_key(row) for row in rows))
-    write_dataset_files(dataset_dir, split_files, parent["recipe"]["description"])
-    atomic_write_json(
-        dataset_dir / "manifest.json",
-        {
-            **parent,
-            "dataset": home.name,
-            "counts": counts,
-            "shards": shards,
-            "derived_from": derived_from,
-            "load": f"datasets.load_from_disk({str(home)!r})",
-        },
-    )
-
-
 def histogram(rows: list[dict], path: Path, columns: int = 4) -> Path:
     """Small multiples: all samples first, then one panel per task/subtype/tier. One bar per
     possible pass rate (j of k passed); the two ends, the zero-variance groups curate drops, in red."""
     plt = pyplot()
     groups: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
-        groups[f"{row['task']}/{row['subtype']}/{row['tier']}"].append(row)
+        groups[record_composition(row)].append(row)
     panels = [("all samples", rows), *sorted(groups.items())]
     k = max(row["k"] for row in rows)
     lines = math.ceil(len(panels) / columns)
@@ -124,12 +98,14 @@ def histogram(rows: list[dict], path: Path, columns: int = 4) -> Path:
     return save_figure(figure, path, dpi=110)
 
 
-def curate(dataset_dir: Path, rollouts: Path, out: Path, k: int = 8, pass_threshold: float = 0.5) -> tuple[Path, dict]:
+def curate(
+    dataset_dir: Path, rollouts: Path, out: Path, *, k: int = 8, pass_threshold: float = 0.5
+) -> tuple[Path, dict]:
     """The curated dataset is written beside its final place and renamed there when complete, so
     OUT never holds half of one; it never lands in or around its inputs, nor over another folder."""
     dataset = open_dataset(dataset_dir)
-    dataset_dir, manifest = dataset.dir, dataset.manifest
-    target = Path(out) / f"{manifest['dataset']}-curated"
+    dataset_dir = dataset.dir
+    target = Path(out) / f"{dataset.name}-curated"
     refuse_output_inside(target, dataset_dir, Path(rollouts))
     refuse_existing(target)
     groups = read_rollouts(rollouts)
@@ -154,20 +130,22 @@ def curate(dataset_dir: Path, rollouts: Path, out: Path, k: int = 8, pass_thresh
         raise VideolakeError(
             f"{rollouts}: every one of the {len(statistics)} rolled-out samples had all {k} completions pass or all fail: a curated dataset would be empty"
         )
-    derived_from = {
-        "dataset": manifest["dataset"],
-        "manifest_sha256": hashlib.sha256((dataset_dir / "manifest.json").read_bytes()).hexdigest(),
-        "curation": {"k": k, "pass_threshold": pass_threshold, "rollouts": Path(rollouts).name},
-    }
     too_easy = [row["id"] for row in statistics if row["pass_rate"] == 1.0]
     with build_lock(Path(out), target.name):  # one curate per target at a time; the lock dies with its process
         refuse_existing(target)
-        staging = (
-            Path(out) / f".{target.name}.tmp"
-        )  # a killed curate's leftovers are ours to replace while we hold the lock
+        staging = Path(out) / f".{target.name}.tmp"  # a killed curate's leftovers: ours to replace under the lock
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            write_dataset(manifest, kept, staging, target, derived_from)
+            curated = replace(
+                dataset.manifest,
+                dataset=target.name,
+                counts={split: count_compositions(rows) for split, rows in kept.items()},
+                shards=write_splits(staging, kept, dataset.manifest.recipe["shard_size"]),
+                derived_from=dataset.lineage(
+                    curation={"k": k, "pass_threshold": pass_threshold, "rollouts": Path(rollouts).name}
+                ),
+            )
+            finish_dataset(staging, curated, home=target)
             atomic_write_bytes(
                 staging / CURATION_DIR / "pass_rates.jsonl",
                 "".join(json.dumps(row) + "\n" for row in statistics).encode(),

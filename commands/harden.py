@@ -12,16 +12,23 @@ either when only ``--ids`` are regenerated.
 
 from __future__ import annotations
 
-import hashlib
 from functools import partial
 from pathlib import Path
 
 from videolake import VideolakeError
 from videolake.generators import TASKS
-from videolake.pipeline.dataset import Dataset, open_dataset, read_json, refuse_output_inside
+from videolake.pipeline.dataset import (
+    Dataset,
+    Manifest,
+    composition_key,
+    open_dataset,
+    parse_sample_id,
+    read_json,
+    refuse_output_inside,
+    sample_id,
+)
 from videolake.pipeline.plan import Plan, sources_digest
 from videolake.pipeline.recipes import Entry, Recipe, builtin_tiers, parse_recipe
-from videolake.pipeline.shards import atomic_write_json
 
 NEXT = "next"
 
@@ -72,10 +79,10 @@ def moved_entry(entry: Entry, new_tier: str, tiers: dict) -> dict:
     return {"task": entry.task, **subtype, "tier": new_tier, "count": entry.count, "params": params, **annotations}
 
 
-def parent_recipe(manifest: dict, where: str) -> tuple[Recipe, dict]:
+def parent_recipe(document: dict, where: str) -> tuple[Recipe, dict]:
     """The parent's recipe, checked as a recipe file is, and the tiers its entries were built with."""
-    stubs = unrecorded_tiers(manifest["recipe"])
-    recipe = parse_recipe({**manifest["recipe"], "tiers": stubs}, f"{where}: recipe")
+    stubs = unrecorded_tiers(document)
+    recipe = parse_recipe({**document, "tiers": stubs}, f"{where}: recipe")
     tiers = builtin_tiers()
     for task, named in stubs.items():
         tiers[task] = {**tiers.get(task, {}), **named}
@@ -83,10 +90,17 @@ def parent_recipe(manifest: dict, where: str) -> tuple[Recipe, dict]:
 
 
 def hardened_recipe(
-    manifest: dict, target: str, only: tuple[str, ...] = (), by_ids: bool = False, where: str = "manifest.json"
+    parent_name: str,
+    document: dict,
+    target: str,
+    *,
+    only: tuple[str, ...] = (),
+    by_ids: bool = False,
+    where: str = "the parent's manifest",
 ) -> tuple[Recipe, dict[str, str]]:
-    """The parent's recipe with entries moved up; and the moves as {"task/subtype/old": new}."""
-    parent, tiers = parent_recipe(manifest, where)
+    """The parent's recipe (``document``, as its manifest records it) with entries moved up; and
+    the moves as {"task/subtype/old": new}."""
+    parent, tiers = parent_recipe(document, where)
     moves: dict[str, str] = {}
     splits = {}
     for split, entries in parent.splits.items():
@@ -97,51 +111,45 @@ def hardened_recipe(
             if new_tier is None:
                 splits[split].append(entry.document)
                 continue
-            moves[f"{entry.task}/{entry.subtype}/{entry.tier}"] = new_tier
+            moves[composition_key(entry.task, entry.subtype, entry.tier)] = new_tier
             splits[split].append(moved_entry(entry, new_tier, tiers))
     if not moves:
         raise VideolakeError(
-            f"no entry of {manifest['dataset']} has a tier above it for --to {target}"
+            f"no entry of {parent_name} has a tier above it for --to {target}"
             + (f" (--only {', '.join(only)})" if only else "")
         )
     suffix = (target if target != NEXT else "harder") + ("-selected" if by_ids else "")
-    document = {
-        **manifest["recipe"],
-        "name": f"{manifest['dataset']}-{suffix}",
+    hardened = {
+        **document,
+        "name": f"{parent_name}-{suffix}",
         "splits": splits,
-        "tiers": unrecorded_tiers(manifest["recipe"]),
+        "tiers": unrecorded_tiers(document),
     }
-    return parse_recipe(document, f"{manifest['dataset']} hardened"), moves
+    return parse_recipe(hardened, f"{parent_name} hardened"), moves
 
 
-def sample_number(sample_id, prefix: str, totals: dict[str, int]) -> tuple[str, int] | None:
-    """(split, number) of an id the parent's recipe gives (``<recipe name>-<split>-<n:07d>``), else None."""
-    if not isinstance(sample_id, str):
-        return None
-    head, _, digits = sample_id.rpartition("-")
-    name, _, split = head.rpartition("-")
-    if name != prefix or split not in totals or not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
-        return None
-    number = int(digits)
-    return (split, number) if number < totals[split] and sample_id == f"{prefix}-{split}-{number:07d}" else None
+def planned_number(value, recipe_name: str, totals: dict[str, int]) -> tuple[str, int] | None:
+    """(split, number) of a sample id the parent's recipe plans (``totals``: samples per split), else None."""
+    found = parse_sample_id(value, recipe_name)
+    return found if found is not None and found[0] in totals and found[1] < totals[found[0]] else None
 
 
-def selection(parent: dict, ids, totals: dict[str, int], where: str) -> dict[str, set[int]]:
-    """Parent sample ids (``<recipe name>-<split>-<n>``, e.g. curate's too_easy.json) as numbers per split."""
+def selection(ids, totals: dict[str, int], *, parent_name: str, recipe_name: str, where: str) -> dict[str, set[int]]:
+    """Parent sample ids (e.g. curate's too_easy.json) as numbers per split."""
     if not isinstance(ids, list):
         raise VideolakeError(
-            f"{where}: expected a JSON list of sample ids of {parent['dataset']}, got a JSON {type(ids).__name__}"
+            f"{where}: expected a JSON list of sample ids of {parent_name}, got a JSON {type(ids).__name__}"
         )
     if not ids:
         raise VideolakeError(f"{where}: the list is empty: give the sample ids to regenerate")
-    prefix = parent["recipe"]["name"]
     chosen: dict[str, set[int]] = {}
-    for position, sample_id in enumerate(ids):
-        found = sample_number(sample_id, prefix, totals)
+    for position, value in enumerate(ids):
+        found = planned_number(value, recipe_name, totals)
         if found is None:
-            shown = repr(sample_id)
+            shown = repr(value)
             raise VideolakeError(
-                f"{where}[{position}]: {shown[:80]}{'...' if len(shown) > 80 else ''} is not a sample id of {parent['dataset']} (its ids look like {prefix}-{next(iter(totals))}-0000000)"
+                f"{where}[{position}]: {shown[:80]}{'...' if len(shown) > 80 else ''} is not a sample id of "
+                f"{parent_name} (its ids look like {sample_id(recipe_name, next(iter(totals)), 0)})"
             )
         chosen.setdefault(found[0], set()).add(found[1])
     return chosen
@@ -150,10 +158,10 @@ def selection(parent: dict, ids, totals: dict[str, int], where: str) -> dict[str
 def parent_samples(dataset: Dataset, totals: dict[str, int]) -> dict[str, set[int]] | None:
     """The numbers of the samples the parent holds, per split; None when it holds every one its
     recipe plans (a build), so that the hardened build is planned whole, exactly as a build is."""
-    prefix = dataset.manifest["recipe"]["name"]
+    prefix = dataset.manifest.recipe["name"]
     held: dict[str, set[int]] = {}
     for split, record in dataset.records(columns=["id"]):
-        found = sample_number(record["id"], prefix, totals)
+        found = planned_number(record["id"], prefix, totals)
         if found is None or found[0] != split:
             raise VideolakeError(
                 f"{dataset.dir}: record {str(record['id'])[:80]!r} in split {split} is not a sample id of its recipe {prefix}"
@@ -167,22 +175,19 @@ def parent_samples(dataset: Dataset, totals: dict[str, int]) -> dict[str, set[in
     return None if complete else held
 
 
-def check_same_sources(plan: Plan, parent: dict, parent_name: str, whole: bool) -> None:
+def check_same_sources(plan: Plan, parent: Manifest, whole: bool) -> None:
     """The hardened samples read the parent's pool, and the benchmark holdout stays the parent's:
     the same sources for a whole rebuild, a part of them for a selection."""
     benchmark, train = plan.source_ids(benchmark=True), plan.source_ids(benchmark=False)
-    parent_benchmark, parent_train = (
-        set(parent["holdout"]["benchmark_source_ids"]),
-        set(parent["holdout"]["train_source_ids"]),
-    )
+    parent_benchmark, parent_train = set(parent.holdout.benchmark_source_ids), set(parent.holdout.train_source_ids)
     kept = (
         (benchmark == parent_benchmark and train == parent_train)
         if whole
         else (benchmark <= parent_benchmark and train <= parent_train)
     )
-    if sources_digest(plan.sources) != parent["sources"]["digest"] or not kept:
+    if sources_digest(plan.sources) != parent.sources.digest or not kept:
         raise VideolakeError(
-            f"the sources differ from {parent_name}'s, so its samples and benchmark holdout would not be kept: pass the same --sources"
+            f"the sources differ from {parent.dataset}'s, so its samples and benchmark holdout would not be kept: pass the same --sources"
         )
 
 
@@ -190,6 +195,7 @@ def harden(
     dataset_dir: Path,
     target: str,
     out: Path,
+    *,
     sources: str | None = None,
     only: tuple[str, ...] = (),
     workers: int | None = None,
@@ -201,9 +207,8 @@ def harden(
 
     dataset = open_dataset(dataset_dir)
     parent = dataset.manifest
-    parent_sha = hashlib.sha256((dataset.dir / "manifest.json").read_bytes()).hexdigest()
     recipe, moves = hardened_recipe(
-        parent, target, only, by_ids=ids_file is not None, where=str(dataset.dir / "manifest.json")
+        dataset.name, parent.recipe, target, only=only, by_ids=ids_file is not None, where=str(dataset.manifest_path)
     )
     local_sources = [Path(sources)] if sources is not None and "://" not in sources else []
     refuse_output_inside(
@@ -211,25 +216,20 @@ def harden(
     )
     totals = {split: sum(entry.count for entry in entries) for split, entries in recipe.splits.items()}
     ids = read_json(ids_file) if ids_file is not None else None
-    select = selection(parent, ids, totals, str(ids_file)) if ids_file is not None else parent_samples(dataset, totals)
-    check = partial(check_same_sources, parent=parent, parent_name=dataset.name, whole=select is None)
-    built = build(
+    if ids_file is not None:
+        where = str(ids_file)
+        select = selection(ids, totals, parent_name=dataset.name, recipe_name=parent.recipe["name"], where=where)
+    else:
+        select = parent_samples(dataset, totals)
+    harden_info = {"to": target, "moves": moves, **({"ids": sorted(set(ids))} if ids is not None else {})}
+    return build(
         recipe,
         sources,
         Path(out),
-        seed=parent["seed"],
+        seed=parent.seed,
         workers=workers,
         progress=progress,
         select=select,
-        check_plan=check,
+        check_plan=partial(check_same_sources, parent=parent, whole=select is None),
+        derived_from=dataset.lineage(harden=harden_info),
     )
-    manifest = read_json(built / "manifest.json")
-    harden_info = {"to": target, "moves": moves, **({"ids": sorted(set(ids))} if ids is not None else {})}
-    atomic_write_json(
-        built / "manifest.json",
-        {
-            **manifest,
-            "derived_from": {"dataset": parent["dataset"], "manifest_sha256": parent_sha, "harden": harden_info},
-        },
-    )
-    return built

@@ -23,27 +23,25 @@ from videolake.generators import TASKS
 from videolake.generators.base import VIDEO_PLACEHOLDER, fps_from_str
 from videolake.pipeline.dataset import (
     META_ERRORS,
+    STATE_DIR,
+    Manifest,
     Shard,
     open_dataset,
-    parse_manifest,
     read_json,
+    record_composition,
     record_meta,
     shard_problem,
     shard_table,
+    split_shard_key,
 )
-from videolake.pipeline.shards import STATE_DIR
-from videolake.schemas import composition_key
+from videolake.pipeline.records import written_lengths
 
 MAX_REPORTED = 50
 
 
-def load_manifest(dataset_dir: Path) -> dict:
-    """The type-checked manifest, without reading the shards (``open_dataset`` verifies them too)."""
-    return parse_manifest(Path(dataset_dir))[0]
-
-
 def video_problems(data: bytes, fps: Fraction, frames: int, size: list[int] | None, sha256: str | None) -> str | None:
-    """Decode one video strictly (any bitstream error fails) and compare it with what meta says."""
+    """Decode one video strictly (any bitstream error fails), compare it with what meta says, and
+    check its frame count is even (the builder pads every video to pairs of frames)."""
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         return "video bytes differ from the sha256 in meta"
     try:
@@ -59,7 +57,9 @@ def video_problems(data: bytes, fps: Fraction, frames: int, size: list[int] | No
                 count += 1
     except (av.error.FFmpegError, IndexError) as err:
         return f"video does not decode: {err}"
-    return None if count == frames else f"{count} frames decoded, meta implies {frames}"
+    if count != frames:
+        return f"{count} frames decoded, meta implies {frames}"
+    return f"{count} frames: an odd count (video models take frames in pairs)" if count % 2 else None
 
 
 def check_record(record: dict, split: str) -> list[str]:
@@ -72,7 +72,7 @@ def check_record(record: dict, split: str) -> list[str]:
     try:
         meta = record_meta(record)
         derived = TASKS[record["task"]].derive_answer(meta)
-        lengths = TASKS[record["task"]].video_lengths(meta)
+        lengths = written_lengths(record["task"], meta)
         fps = fps_from_str(meta["fps"])
     except VideolakeError as err:
         return [str(err)]
@@ -115,16 +115,16 @@ def check_shard(shard: Shard) -> dict:
     for record in table.to_pylist():
         result["checked"] += 1
         result["ids"].append(record["id"])
-        result["counts"][composition_key(record)] += 1
+        result["counts"][record_composition(record)] += 1
         result["problems"].extend(check_record(record, shard.split))
     return result
 
 
-def layout_problems(dataset_dir: Path, manifest: dict) -> list[str]:
+def layout_problems(dataset_dir: Path, manifest: Manifest) -> list[str]:
     """What ``load_from_disk`` / ``load_dataset`` would read must be exactly the manifest's shards."""
     expected: dict[str, list[str]] = {}
-    for key in manifest["shards"]:
-        split, name = key.split("/", 1)
+    for key in manifest.shards:
+        split, name = split_shard_key(key)
         expected.setdefault(split, []).append(name)
     problems = []
     dict_path = dataset_dir / "dataset_dict.json"
@@ -154,7 +154,7 @@ def layout_problems(dataset_dir: Path, manifest: dict) -> list[str]:
                 + (f"; not in the manifest: {extra[0]}" if extra else "")
                 + (f"; missing: {missing[0]}" if missing else "")
             )
-    manifest_files = {f"{split}/{name}" for split, names in expected.items() for name in names}
+    manifest_files = set(manifest.shards)  # shard keys are the files' paths in the folder
     for path in sorted(dataset_dir.rglob("*.arrow")):
         relative = path.relative_to(dataset_dir).as_posix()
         if relative.startswith(f"{STATE_DIR}/") or relative in manifest_files:
@@ -190,7 +190,7 @@ def validate(dataset_dir: Path, workers: int | None = None) -> tuple[int, list[s
             if record_id in seen_ids:
                 problems.append(f"{record_id}: duplicate id")
             seen_ids.add(record_id)
-    for split, expected in dataset.manifest["counts"].items():
+    for split, expected in dataset.manifest.counts.items():
         if dict(counts.get(split, {})) != expected:
             problems.append(f"{split}: record counts differ from the manifest")
     return checked, problems

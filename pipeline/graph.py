@@ -4,7 +4,7 @@
     plan samples into shards (pure: recipe + seed + sources)
     for every shard without a sidecar: build_piece per few samples = decode, generate, encode;
         then write_shard = concatenate the pieces in plan order, write, sidecar
-    finalize: datasets' state files, manifest.json, build_report.json
+    finalize: the build report, datasets' state files, the manifest (pipeline/dataset.py writes them)
 
 Workers take pieces of shards, not whole shards, so that a build with fewer shards than workers
 (or a last wave of shards) still keeps every core busy.
@@ -18,7 +18,6 @@ how many workers ran it.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
@@ -36,30 +36,34 @@ from videolake import VideolakeError, __version__
 from videolake.pipeline.annotations import read_recipe_annotations
 from videolake.pipeline.audit import audit_rows, read_rows
 from videolake.pipeline.audit import summary as audit_summary
-from videolake.pipeline.dataset import read_json
+from videolake.pipeline.dataset import (
+    BuildReport,
+    Holdout,
+    Manifest,
+    Sidecar,
+    Sources,
+    claim_output,
+    count_compositions,
+    datasets_in,
+    finish_dataset,
+    read_holdout,
+    read_sidecar,
+    shard_finished,
+    write_shard_file,
+    write_sidecar,
+)
 from videolake.pipeline.encode import Encoder, choose_encoder, with_options
 from videolake.pipeline.fingerprint import Grouping, group_pool
-from videolake.pipeline.ingest import discover, list_archive, resolve_root
+from videolake.pipeline.ingest import Skipped, discover, list_archive, resolve_root
 from videolake.pipeline.plan import Plan, SampleSpec, Shard, make_plan, sources_digest
 from videolake.pipeline.polish import Polisher, outcome
 from videolake.pipeline.recipes import Recipe
 from videolake.pipeline.records import make_records
-from videolake.pipeline.shards import (
-    STATE_DIR,
-    atomic_write_bytes,
-    atomic_write_json,
-    remove_temporary_files,
-    serialize_shard,
-    write_dataset_files,
-)
-from videolake.schemas import SCHEMA_VERSION, composition_key
+from videolake.pipeline.shards import remove_temporary_files
+from videolake.schemas import SCHEMA_VERSION
 
 PIECE_SAMPLES = 8  # samples per task: small enough to balance workers at a shard's tail, large enough to amortize Dask's per-task cost
 PIECES_IN_FLIGHT_PER_WORKER = 2  # enough to keep every worker busy while the next shard is planned
-
-
-def sidecar_path(dataset_dir: Path, split: str, filename: str) -> Path:
-    return dataset_dir / STATE_DIR / "shards" / split / f"{filename}.json"
 
 
 def shard_pieces(samples) -> list[list[SampleSpec]]:
@@ -92,31 +96,31 @@ def build_piece(
     until ``write_shard`` takes them."""
     started = time.perf_counter()
     records, skipped = make_records(samples, frames, max_size, encoder, polisher)
+    skipped = [Skipped(entry["source_id"], entry["reason"], tuple(entry["samples"])) for entry in skipped]
     return {"records": records, "skipped": skipped, "seconds": time.perf_counter() - started}
 
 
-def write_shard(dataset_dir: Path, shard: Shard, pieces: list[dict]) -> dict:
+def write_shard(dataset_dir: Path, shard: Shard, pieces: list[dict]) -> Sidecar:
     """Runs on a worker: the shard's records in plan order, written under a temporary name and
     renamed, then its sidecar (the mark of a finished shard)."""
     by_id = {record["id"]: record for piece in pieces for record in piece["records"]}
     records = [by_id[spec.id] for spec in shard.samples if spec.id in by_id]
-    data = serialize_shard(records)
-    atomic_write_bytes(dataset_dir / shard.split / shard.filename, data)
+    info = write_shard_file(dataset_dir, shard.split, shard.filename, records)
     polish_outcomes = Counter(
         outcome(json.loads(r["meta"])["reasoning_polish"]) for r in records if '"reasoning_polish"' in r["meta"]
     )  # set only when polished
-    sidecar = {
-        "shard": shard.key,
-        "rows": len(records),
-        "planned": len(shard.samples),
-        "bytes": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "counts": dict(Counter(composition_key(record) for record in records)),
-        "skipped": [entry for piece in pieces for entry in piece["skipped"]],
-        "polish": dict(polish_outcomes),
-        "seconds": round(sum(piece["seconds"] for piece in pieces), 3),
-    }
-    atomic_write_json(sidecar_path(dataset_dir, shard.split, shard.filename), sidecar)
+    sidecar = Sidecar(
+        shard=shard.key,
+        rows=info.rows,
+        planned=len(shard.samples),
+        bytes=info.bytes,
+        sha256=info.sha256,
+        counts=count_compositions(records),
+        skipped=tuple(entry for piece in pieces for entry in piece["skipped"]),
+        polish=dict(polish_outcomes),
+        seconds=round(sum(piece["seconds"] for piece in pieces), 3),
+    )
+    write_sidecar(dataset_dir, sidecar)
     return sidecar
 
 
@@ -150,6 +154,7 @@ def build(
     recipe: Recipe,
     sources: str | None,
     out: Path,
+    *,
     seed: int | None = None,
     limit: int | None = None,
     workers: int | None = None,
@@ -161,8 +166,10 @@ def build(
     check_plan: Callable[[Plan], None] | None = None,
     annotations_outside_sources: bool = False,
     exclude: Path | None = None,
+    derived_from: dict | None = None,
 ) -> Path:
     """``check_plan``: a caller's check of the plan (harden: the parent's sources), run before anything is written.
+    ``derived_from``: the parent a derived build names in its manifest (harden).
     ``exclude``: benchmark videos (a folder or a ``videolake fingerprint`` file) whose copies no split uses."""
     dataset_dir = Path(out) / recipe.name
     cache_dir = Path(out) / ".videolake-cache"  # shared by every dataset built into OUT
@@ -207,15 +214,33 @@ def build(
             claim_output(dataset_dir, fingerprint)
             remove_temporary_files(dataset_dir)
             shards = plan.shards
-            pending = [i for i in range(len(shards)) if not sidecar_path(dataset_dir, *shards.name(i)).exists()]
+            pending = [i for i in range(len(shards)) if not shard_finished(dataset_dir, *shards.name(i))]
             with interrupt_guard() as interrupted:
-                run_shards(client, dataset_dir, plan, pending, encoder, progress, polisher, interrupted)
+                run_shards(
+                    client,
+                    dataset_dir,
+                    plan,
+                    pending,
+                    encoder=encoder,
+                    progress=progress,
+                    polisher=polisher,
+                    interrupted=interrupted,
+                )
         finally:
             cluster = client.cluster  # ours when local; None for an existing --scheduler, left running
             client.close()
             if cluster is not None:
                 cluster.close()
-        finalize(dataset_dir, plan, fingerprint, encoder, discovery_skips, root, grouping)
+        finalize(
+            dataset_dir,
+            plan,
+            fingerprint=fingerprint,
+            encoder=encoder,
+            discovery_skips=discovery_skips,
+            root=root,
+            grouping=grouping,
+            derived_from=derived_from,
+        )
     return dataset_dir
 
 
@@ -281,6 +306,7 @@ def run_shards(
     dataset_dir: Path,
     plan: Plan,
     pending: list[int],
+    *,
     encoder: Encoder,
     progress: bool,
     polisher: Polisher | None = None,
@@ -345,49 +371,20 @@ def run_shards(
             keep_workers_busy()
 
 
-def claim_output(dataset_dir: Path, fingerprint: str) -> None:
-    """Refuse to mix two different builds in one folder; the same build resumes."""
-    marker = dataset_dir / STATE_DIR / "build.json"
-    if marker.exists():
-        if json.loads(marker.read_text()).get("fingerprint") != fingerprint:
-            raise VideolakeError(
-                f"{dataset_dir} holds a different build (recipe, seed, sources or encoder differ): remove it or choose another --out"
-            )
-        return
-    if dataset_dir.exists() and any(dataset_dir.iterdir()):
-        raise VideolakeError(f"{dataset_dir} exists and is not a videolake build: remove it or choose another --out")
-    atomic_write_json(marker, {"fingerprint": fingerprint})
-
-
-def holdout_of(manifest_path: Path) -> tuple[str, set[str], set[str]]:
-    """Another build's pool digest and benchmark/train source ids; a manifest without them is one
-    line naming it (its holdout cannot be checked against this build's)."""
-    manifest = read_json(manifest_path)
-    sources = manifest.get("sources") if isinstance(manifest, dict) else None
-    holdout = manifest.get("holdout") if isinstance(manifest, dict) else None
-    if isinstance(sources, dict) and isinstance(sources.get("digest"), str) and isinstance(holdout, dict):
-        ids = [holdout.get("benchmark_source_ids"), holdout.get("train_source_ids")]
-        if all(isinstance(v, list) and all(isinstance(i, str) for i in v) for v in ids):
-            return sources["digest"], set(ids[0]), set(ids[1])
-    raise VideolakeError(
-        f"{manifest_path}: not a videolake manifest (no sources.digest and holdout source ids), so this build's holdout cannot be checked against it: remove it or build into another --out"
-    )
-
-
 def check_holdout(plan: Plan, out: Path) -> None:
     """Benchmark sources never reach a train split, across every dataset built into ``out``."""
     mine_train, mine_test = plan.source_ids(benchmark=False), plan.source_ids(benchmark=True)
-    for manifest_path in sorted(out.glob("*/manifest.json")):
-        if manifest_path.parent.name == plan.recipe.name:
+    for other in datasets_in(out):
+        if other.name == plan.recipe.name:
             continue
-        digest, benchmark_ids, train_ids = holdout_of(manifest_path)
+        digest, holdout = read_holdout(other)
         if digest != sources_digest(plan.sources):
             continue  # another pool: nothing shared to protect
-        leaked = mine_train & benchmark_ids
-        leaked |= mine_test & train_ids
+        leaked = mine_train & set(holdout.benchmark_source_ids)
+        leaked |= mine_test & set(holdout.train_source_ids)
         if leaked:
             raise VideolakeError(
-                f"{len(leaked)} source(s) would be both benchmark and training data with {manifest_path.parent.name} "
+                f"{len(leaked)} source(s) would be both benchmark and training data with {other.name} "
                 f"(e.g. {sorted(leaked)[0]}): use the same holdout_fraction, or a larger one for training recipes"
             )
 
@@ -412,63 +409,62 @@ def relative_reason(reason: str, root: Path | None) -> str:
 def finalize(
     dataset_dir: Path,
     plan: Plan,
+    *,
     fingerprint: str,
     encoder: Encoder,
-    discovery_skips,
+    discovery_skips: list[Skipped],
     root: Path | None = None,
     grouping: Grouping | None = None,
+    derived_from: dict | None = None,
 ) -> None:
     names = [plan.shards.name(i) for i in range(len(plan.shards))]
-    sidecars = [json.loads(sidecar_path(dataset_dir, split, filename).read_text()) for split, filename in names]
-    split_files: dict[str, list[tuple[str, str]]] = {}
+    sidecars = [read_sidecar(dataset_dir, split, filename) for split, filename in names]
     counts: dict[str, Counter] = {}
-    for (split, filename), sidecar in zip(names, sidecars):
-        split_files.setdefault(split, []).append((filename, sidecar["sha256"]))
-        counts.setdefault(split, Counter()).update(sidecar["counts"])
-    skipped = [{"source_id": s.source_id, "reason": s.reason, "samples": []} for s in discovery_skips]
-    skipped += [entry for sidecar in sidecars for entry in sidecar["skipped"]]
-    skipped = [{**entry, "reason": relative_reason(entry["reason"], root)} for entry in skipped]
-    polish_outcomes = sum((Counter(sidecar.get("polish", {})) for sidecar in sidecars), Counter())
-    report = {
-        "dataset": plan.recipe.name,
-        "planned_samples": sum(s["planned"] for s in sidecars),
-        "written_samples": sum(s["rows"] for s in sidecars),
-        "sources_found": len(plan.sources),
-        "skipped": skipped,
-        "polish": dict(polish_outcomes),
-        "annotation_shortfalls": list(plan.shortfalls),
-        "shard_seconds": {s["shard"]: s["seconds"] for s in sidecars},
-        # Blind baselines per task/subtype/tier (videolake audit): what the text alone predicts.
-        "audit": audit_summary(audit_rows(read_rows(dataset_dir / split / filename for split, filename in names))),
-    }
-    if grouping is not None:
-        report["fingerprint"] = {
+    for (split, _), sidecar in zip(names, sidecars):
+        counts.setdefault(split, Counter()).update(sidecar.counts)
+    skipped = [*discovery_skips, *(entry for sidecar in sidecars for entry in sidecar.skipped)]
+    polish_outcomes = sum((Counter(sidecar.polish) for sidecar in sidecars), Counter())
+    report = BuildReport(
+        dataset=plan.recipe.name,
+        planned_samples=sum(s.planned for s in sidecars),
+        written_samples=sum(s.rows for s in sidecars),
+        sources_found=len(plan.sources),
+        skipped=tuple(replace(entry, reason=relative_reason(entry.reason, root)) for entry in skipped),
+        polish=dict(polish_outcomes),
+        annotation_shortfalls=tuple(plan.shortfalls),
+        shard_seconds={s.shard: s.seconds for s in sidecars},
+        audit=audit_summary(audit_rows(read_rows(dataset_dir / split / filename for split, filename in names))),
+        fingerprint=None
+        if grouping is None
+        else {
             "seconds": round(grouping.seconds, 3),
             "decoded": grouping.decoded,
             "identity_only": len(grouping.identity_only),
             "excluded": len(grouping.excluded),
-        }
-    atomic_write_json(dataset_dir / "build_report.json", report)
-    write_dataset_files(dataset_dir, split_files, plan.recipe.description)
-    manifest = {
-        "dataset": plan.recipe.name,
-        "schema_version": SCHEMA_VERSION,
-        "fingerprint": fingerprint,
-        "recipe": plan.recipe.document,
-        "seed": plan.seed,
-        "sources": {"count": len(plan.sources), "digest": sources_digest(plan.sources)},
-        "holdout": {
-            "rule": "benchmark splits use the sources with the lowest sha256(source_id), each with its near-duplicate group, until ceil(fraction * n) are held; other splits never do",
-            "fraction": plan.recipe.holdout_fraction,
-            "held_out": len(plan.holdout),
-            "benchmark_source_ids": sorted(plan.source_ids(benchmark=True)),
-            "train_source_ids": sorted(plan.source_ids(benchmark=False)),
-            **(grouping.manifest_record(lambda reason: relative_reason(reason, root)) if grouping is not None else {}),
         },
-        "counts": {split: dict(c) for split, c in counts.items()},
-        "shards": {s["shard"]: {"rows": s["rows"], "bytes": s["bytes"], "sha256": s["sha256"]} for s in sidecars},
-        "encoder": encoder.describe(),
-        "versions": package_versions(),
-        "load": f"datasets.load_from_disk({str(dataset_dir)!r})",
-    }
-    atomic_write_json(dataset_dir / "manifest.json", manifest)
+    )
+    pool_record = grouping.manifest_record(lambda reason: relative_reason(reason, root)) if grouping is not None else {}
+    manifest = Manifest(
+        dataset=plan.recipe.name,
+        schema_version=SCHEMA_VERSION,
+        fingerprint=fingerprint,
+        recipe=plan.recipe.document,
+        seed=plan.seed,
+        sources=Sources(len(plan.sources), sources_digest(plan.sources)),
+        holdout=Holdout(
+            benchmark_source_ids=tuple(sorted(plan.source_ids(benchmark=True))),
+            train_source_ids=tuple(sorted(plan.source_ids(benchmark=False))),
+            details={
+                "rule": "benchmark splits use the sources with the lowest sha256(source_id), each with its near-duplicate group, until ceil(fraction * n) are held; other splits never do",
+                "fraction": plan.recipe.holdout_fraction,
+                "held_out": len(plan.holdout),
+                **pool_record,
+            },
+        ),
+        counts={split: dict(c) for split, c in counts.items()},
+        shards={s.shard: s.info for s in sidecars},
+        encoder=encoder.describe(),
+        versions=package_versions(),
+        derived_from=derived_from,
+    )
+    finish_dataset(dataset_dir, manifest, report=report)

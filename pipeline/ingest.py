@@ -34,8 +34,33 @@ class SourceRef:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A source (or annotation row) a build left out, why, and the planned samples it took along.
+    ``source_id`` is empty for a rendered sample that could not be generated."""
+
     source_id: str
     reason: str
+    samples: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"source_id": self.source_id, "reason": self.reason, "samples": list(self.samples)}
+
+    @classmethod
+    def from_dict(cls, document, where: str) -> Skipped:
+        """An entry of a build report or sidecar; ``where`` names it in the one-line error."""
+        samples = document.get("samples", []) if isinstance(document, dict) else None
+        if (
+            not isinstance(document, dict)
+            or not isinstance(document.get("source_id"), str)
+            or not isinstance(document.get("reason"), str)
+            or not isinstance(samples, list)
+            or not all(isinstance(sample, str) for sample in samples)
+        ):
+            shown = repr(document)
+            raise VideolakeError(
+                f"{where} must be {{source_id, reason, samples}} with strings, got {shown[:80]}"
+                + ("..." if len(shown) > 80 else "")
+            )
+        return cls(document["source_id"], document["reason"], tuple(samples))
 
 
 def is_video_name(name: str) -> bool:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from videolake import VideolakeError
 from videolake.generators import TASKS
 from videolake.pipeline.annotations import AnnotatedSample, digest
+from videolake.pipeline.dataset import sample_id, shard_filename, shard_key
 from videolake.pipeline.ingest import SourceRef
 from videolake.pipeline.recipes import BENCHMARK_SPLITS, Recipe
 
@@ -36,10 +37,6 @@ class SampleSpec:
     annotation: dict | None = None  # the annotated rows this sample is made from (annotated subtypes)
 
 
-def shard_filename(index: int, count: int) -> str:
-    return f"data-{index:05d}-of-{count:05d}.arrow"
-
-
 @dataclass(frozen=True)
 class Shard:
     split: str
@@ -53,7 +50,7 @@ class Shard:
 
     @property
     def key(self) -> str:
-        return f"{self.split}/{self.filename}"
+        return shard_key(self.split, self.filename)
 
 
 @dataclass(frozen=True)
@@ -394,16 +391,17 @@ class SplitLayout:
         annotation: dict | None = None,
     ) -> SampleSpec:
         entry = self.entries[entry_index]
-        sample_id = f"{self.recipe_name}-{self.split}-{self.starts[entry_index] + offset:07d}"
+        number = self.starts[entry_index] + offset
+        spec_id = sample_id(self.recipe_name, self.split, number)
         return SampleSpec(
-            sample_id,
+            spec_id,
             entry.task,
             entry.subtype,
             entry.tier,
             self.split,
             source,
             donor,
-            sample_seed(self.seed, sample_id),
+            sample_seed(self.seed, spec_id),
             entry.params,
             annotation,
         )

@@ -1,9 +1,7 @@
-"""Write shards and dataset files so that nothing half-written is ever taken as complete.
-
-Every file is written to a temporary name in its final folder, flushed to disk, then renamed.
-A shard counts as done only when its sidecar (rows, sha256, skipped sources) exists, and the
-sidecar is written after the shard. ``datasets.load_from_disk`` works only once the build has
-written ``state.json`` files at the very end.
+"""The bytes of a dataset folder: Arrow shards, and files written so that nothing half-written is
+ever taken as complete (each goes to a temporary name in its final folder, is flushed to disk, then
+renamed). ``pipeline/dataset.py`` decides what is written where and in which order;
+``datasets.load_from_disk`` works only once the ``state.json`` files written here exist.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ import pyarrow as pa
 from videolake.schemas import RECORD_SCHEMA
 
 ROWS_PER_BATCH = 16
-STATE_DIR = ".build"  # resume state inside a dataset folder: build fingerprint, shard sidecars
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

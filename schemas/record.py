@@ -34,8 +34,3 @@ RECORD_SCHEMA = pa.schema(
     ],
     metadata={b"videolake.schema_version": str(SCHEMA_VERSION).encode()},
 )
-
-
-def composition_key(record: dict) -> str:
-    """How manifests count records: ``task/subtype/tier``."""
-    return f"{record['task']}/{record['subtype']}/{record['tier']}"

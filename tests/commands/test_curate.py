@@ -10,7 +10,7 @@ import shutil
 import pytest
 import yaml
 
-from tests.cli import assert_one_line_error, run_cli, tree_hashes
+from tests.helpers.cli import assert_one_line_error, run_cli, tree_hashes
 from videolake.commands.curate import curate
 from videolake.commands.harden import harden
 from videolake.commands.validate import validate
@@ -137,16 +137,11 @@ def test_hardening_a_curated_dataset_keeps_its_rows_and_takes_its_too_easy_ids(b
 
 
 def test_rollouts_from_the_tiny_model_feed_curation(built, tmp_path):
-    from tests.trainer.tiny import tiny_qwen2_5_vl
-
-    model, processor = tiny_qwen2_5_vl()
-    model.save_pretrained(tmp_path / "model")
-    processor.save_pretrained(tmp_path / "model")
     result = run_cli(
         "rollouts",
         built,
         "--model",
-        tmp_path / "model",
+        "tiny",
         "--k",
         "2",
         "--max-new-tokens",

@@ -14,8 +14,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.cli import assert_one_line_error, run_cli, tree_hashes
-from tests.conftest import make_clip
+from tests.helpers.cli import assert_one_line_error, run_cli, tree_hashes
+from tests.helpers.clips import make_clip
 from videolake import VideolakeError
 from videolake.commands.harden import harden, hardened_recipe, harder_tier, selection
 from videolake.commands.validate import validate
@@ -107,7 +107,7 @@ def test_a_hardened_recipe_keeps_annotation_files_and_encoder_settings():
     parent = parse_recipe(
         {"name": "p", "x264": {"preset": "superfast", "crf": 26}, "splits": {"train": entries}}, "p.yaml"
     )
-    recipe, moves = hardened_recipe({"dataset": "p", "recipe": parent.document}, "next")
+    recipe, moves = hardened_recipe("p", parent.document, "next")
     assert moves == {"temporal_grounding/charades_sta/default": "busy", "temporal_grounding/rendered/default": "busy"}
     assert [e.annotations for e in recipe.splits["train"]] == [("charades_sta_train.txt",), ()]
     assert recipe.x264 == parent.x264 == {"preset": "superfast", "crf": 26}
@@ -132,7 +132,9 @@ def test_harden_keeps_sources_splits_and_holdout(tmp_path, clips_dir):
     }
     (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
     parent = build(load_recipe(str(tmp_path / "r.yaml")), str(sources), tmp_path / "out", workers=1, progress=False)
-    child = harden(parent, "next", tmp_path / "out", str(sources), only=("temporal_jigsaw",), workers=1, progress=False)
+    child = harden(
+        parent, "next", tmp_path / "out", sources=str(sources), only=("temporal_jigsaw",), workers=1, progress=False
+    )
     assert validate(child)[1] == []
     import datasets
 
@@ -157,7 +159,7 @@ def test_harden_keeps_sources_splits_and_holdout(tmp_path, clips_dir):
         parent,
         "next",
         tmp_path / "out",
-        str(sources),
+        sources=str(sources),
         only=("temporal_jigsaw",),
         workers=1,
         progress=False,
@@ -175,7 +177,7 @@ def test_harden_keeps_sources_splits_and_holdout(tmp_path, clips_dir):
     for name in ("bikes.mp4", "b.mp4", "testMovie.mp4"):
         os.symlink(clips_dir / name, fewer / name)
     with pytest.raises(VideolakeError, match="the sources differ from ladder's"):
-        harden(parent, "next", tmp_path / "other", str(fewer), workers=1, progress=False)
+        harden(parent, "next", tmp_path / "other", sources=str(fewer), workers=1, progress=False)
     assert not (tmp_path / "other" / "ladder-harder").exists()  # refused before anything was written
     assert_one_line_error(
         run_cli("harden", parent, "--to", "next", "--sources", sources, "--out", sources),
@@ -201,7 +203,7 @@ def test_hardened_entries_keep_every_param_the_new_tier_does_not_set():
         {"task": "synrl", "subtype": "speed_perception", "tier": "hard", "count": 1, "params": {"size": 64}},
     ]
     parent = parse_recipe({"name": "p", "splits": {"train": entries}}, "p.yaml")
-    recipe, moves = hardened_recipe({"dataset": "p", "recipe": parent.document}, "next")
+    recipe, moves = hardened_recipe("p", parent.document, "next")
     museg, jigsaw, synrl = recipe.splits["train"]
     assert (museg.tier, museg.params["stage"], museg.params["min_segments"]) == ("dense", 1, 3)
     assert (jigsaw.tier, jigsaw.params) == ("hard", {"segments": 8})
@@ -234,7 +236,7 @@ HOSTILE_RECIPES = [  # open_dataset has checked that the recipe is a mapping
 @pytest.mark.parametrize("document", HOSTILE_RECIPES, ids=range(len(HOSTILE_RECIPES)))
 def test_a_manifest_recipe_of_the_wrong_shape_is_one_error(document):
     with pytest.raises(VideolakeError) as caught:
-        hardened_recipe({"dataset": "p", "recipe": document}, "next", where="p/manifest.json")
+        hardened_recipe("p", document, "next", where="p/manifest.json")
     assert "\n" not in str(caught.value)
 
 
@@ -245,9 +247,7 @@ def test_an_entry_at_a_tier_the_recipe_defined_itself_is_kept_as_built():
         {"task": "synrl", "subtype": "card_pile", "count": 1},
     ]
     parent = parse_recipe({"name": "p", "tiers": tiers, "splits": {"train": entries}}, "p.yaml")
-    recipe, moves = hardened_recipe(
-        {"dataset": "p", "recipe": parent.document}, "next"
-    )  # the manifest has the entries' params, not the recipe's tiers
+    recipe, moves = hardened_recipe("p", parent.document, "next")  # the manifest has the entries' params, not tiers
     assert moves == {"synrl/card_pile/default": "hard"}
     assert (recipe.splits["train"][0].tier, recipe.splits["train"][0].params) == ("mine", {"items": [3, 3]})
 
@@ -256,11 +256,11 @@ def test_hardened_datasets_are_named_as_documented():
     parent = parse_recipe(
         {"name": "p", "splits": {"train": [{"task": "synrl", "subtype": "card_pile", "count": 1}]}}, "p.yaml"
     )
-    manifest = {"dataset": "p-curated", "recipe": parent.document}
-    assert hardened_recipe(manifest, "next")[0].name == "p-curated-harder"
-    assert hardened_recipe(manifest, "round2")[0].name == "p-curated-round2"
-    assert hardened_recipe(manifest, "next", by_ids=True)[0].name == "p-curated-harder-selected"
-    assert hardened_recipe(manifest, "round3", by_ids=True)[0].name == "p-curated-round3-selected"
+    document = parent.document
+    assert hardened_recipe("p-curated", document, "next")[0].name == "p-curated-harder"
+    assert hardened_recipe("p-curated", document, "round2")[0].name == "p-curated-round2"
+    assert hardened_recipe("p-curated", document, "next", by_ids=True)[0].name == "p-curated-harder-selected"
+    assert hardened_recipe("p-curated", document, "round3", by_ids=True)[0].name == "p-curated-round3-selected"
 
 
 @pytest.fixture(scope="module")
@@ -424,9 +424,8 @@ JSON_VALUES = st.recursive(
 @given(ids=JSON_VALUES)
 @settings(max_examples=300, deadline=None)
 def test_any_json_as_ids_is_a_selection_of_real_samples_or_one_error(ids):
-    parent = {"dataset": "pool-curated", "recipe": {"name": "pool"}}
     try:
-        chosen = selection(parent, ids, {"train": 5}, "ids.json")
+        chosen = selection(ids, {"train": 5}, parent_name="pool-curated", recipe_name="pool", where="ids.json")
     except VideolakeError as err:
         assert str(err).startswith("ids.json") and "\n" not in str(err)
         return

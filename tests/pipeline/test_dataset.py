@@ -23,7 +23,24 @@ from hypothesis import strategies as st
 from videolake import VideolakeError
 from videolake.commands.cli import main
 from videolake.commands.validate import validate
-from videolake.pipeline.dataset import open_dataset, read_json, record_meta, refuse_output_inside
+from videolake.pipeline.dataset import (
+    BuildReport,
+    Manifest,
+    Sidecar,
+    open_dataset,
+    parse_sample_id,
+    read_json,
+    read_report,
+    read_sidecar,
+    record_meta,
+    refuse_output_inside,
+    sample_id,
+    shard_filename,
+    shard_key,
+    shard_number,
+    split_composition_key,
+    split_shard_key,
+)
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.shards import read_shard, serialize_shard, sha256_file
@@ -405,3 +422,54 @@ def test_refuse_output_inside(tmp_path):
             refuse_output_inside(output, tmp_path / "elsewhere", parent)
     refuse_output_inside(tmp_path / "sibling", parent)
     refuse_output_inside(tmp_path / "parent-harder", parent)  # a shared prefix is not inside
+
+
+def test_the_typed_metadata_reads_back_what_the_build_wrote(built):
+    """Each file's JSON is exactly its dataclass's ``to_dict`` (the manifest adds only its load line)."""
+    document = read_json(built / "manifest.json")
+    manifest = Manifest.from_dict(document, built / "manifest.json")
+    assert {**manifest.to_dict(), "load": document["load"]} == document
+    assert manifest == open_dataset(built).manifest and manifest.rows == 3
+    assert read_report(built).to_dict() == read_json(built / "build_report.json")
+    assert BuildReport.from_dict(read_report(built).to_dict(), built) == read_report(built)
+    for key in manifest.shards:
+        split, filename = split_shard_key(key)
+        sidecar = read_sidecar(built, split, filename)
+        assert sidecar.info == manifest.shards[key] and Sidecar.from_dict(sidecar.to_dict(), built) == sidecar
+
+
+def test_a_manifest_of_an_older_build_opens(built, tmp_path):
+    """Builds before schema_version, fingerprint, the load line and the holdout's rule still open."""
+    folder = Path(shutil.copytree(built, tmp_path / "old" / "guarded"))
+    document = read_json(folder / "manifest.json")
+    for field in ("schema_version", "fingerprint", "load"):
+        del document[field]
+    document["holdout"] = {key: document["holdout"][key] for key in ("benchmark_source_ids", "train_source_ids")}
+    (folder / "manifest.json").write_text(json.dumps(document))
+    manifest = open_dataset(folder).manifest
+    assert manifest.schema_version is None and manifest.fingerprint is None and manifest.holdout.details == {}
+    assert manifest.to_dict() == document
+
+
+def test_a_damaged_sidecar_is_one_line_naming_it(built, tmp_path):
+    folder = Path(shutil.copytree(built, tmp_path / "damaged" / "guarded"))
+    split, filename = split_shard_key(sorted(open_dataset(folder).manifest.shards)[0])
+    path = next((folder / ".build" / "shards" / split).glob(f"{filename}.json"))
+    document = read_json(path)
+    for field, value in (("rows", "2"), ("skipped", [{"source_id": 3}]), ("shard", "../x")):
+        path.write_text(json.dumps({**document, field: value}))
+        with pytest.raises(VideolakeError, match=str(path)) as raised:
+            read_sidecar(folder, split, filename)
+        assert "\n" not in str(raised.value)
+
+
+def test_each_format_reads_back_what_it_writes():
+    assert split_shard_key(shard_key("train", shard_filename(3, 12))) == ("train", "data-00003-of-00012.arrow")
+    assert shard_number(shard_filename(3, 12)) == 3
+    for bad in ("train/../x", "train/data-1-of-2.arrow", "a/b/data-00000-of-00001.arrow", 5, "train-data"):
+        assert split_shard_key(bad) is None, bad
+    assert parse_sample_id(sample_id("my-recipe-harder", "train", 42), "my-recipe-harder") == ("train", 42)
+    for bad in ("my-recipe-train-42", "other-train-0000042", "my-recipe-train-+000042", None, "my-recipe-0000042"):
+        assert parse_sample_id(bad, "my-recipe") is None, bad
+    assert split_composition_key("synrl/rotation/default") == ("synrl", "rotation", "default")
+    assert split_composition_key("synrl/rotation") is None and split_composition_key(7) is None

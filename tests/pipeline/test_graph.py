@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from tests.media import add_bytes
+from tests.helpers.media import add_bytes
 from videolake.pipeline.encode import ENCODERS
 from videolake.pipeline.graph import PIECE_SAMPLES, build_piece, interrupt_guard, shard_pieces, write_shard
 from videolake.pipeline.ingest import SourceRef, discover
@@ -92,8 +92,8 @@ def test_a_shard_built_in_pieces_has_the_bytes_of_the_shard_built_whole(clips_di
         [build_piece(piece, recipe.frames, recipe.max_size, encoder) for piece in reversed(pieces)],
     )
 
-    assert not whole_skipped and sidecar["skipped"] == []
-    assert sidecar["rows"] == sidecar["planned"] == 24
+    assert not whole_skipped and sidecar.skipped == ()
+    assert sidecar.rows == sidecar.planned == 24
     assert (tmp_path / "out" / shard.split / shard.filename).read_bytes() == serialize_shard(whole)
 
 
