@@ -27,8 +27,8 @@ import av
 import yaml
 
 from bench.bench import print_table
-from videolake.rewards import ALL_TASKS, REWARD_MODES, compute_score
-from videolake.rewards.hostile import EXAMPLE_TRUTHS, hostile_completions
+from videolake.rewards import REWARD_MODES, REWARDS, compute_score
+from videolake.rewards.hostile import hostile_completions
 
 REWARD_LIMIT_SECONDS = 0.05
 VIUBENCH_RECORDS = 2700
@@ -37,13 +37,13 @@ VIUBENCH_RECORDS = 2700
 def reward_worst_case(size: int) -> dict:
     worst = (0.0, "")
     for name, text in hostile_completions(size).items():
-        for task in ALL_TASKS:
+        for task, declared in REWARDS.items():
             for mode in REWARD_MODES:
                 for stage in (1, 2):
                     best = float("inf")
                     for _ in range(3):
                         started = time.process_time()
-                        compute_score(task, text, EXAMPLE_TRUTHS[task], {"reward_mode": mode, "museg_stage": stage})
+                        compute_score(task, text, declared.example_truth, {"reward_mode": mode, "museg_stage": stage})
                         best = min(best, time.process_time() - started)
                     worst = max(worst, (best, f"{task}/{mode}/stage {stage} on '{name}'"))
     return {
@@ -233,6 +233,7 @@ def audit_speed(records: int) -> list[dict]:
     import numpy as np
 
     from videolake.pipeline import audit
+    from videolake.pipeline.dataset import shard_filename
     from videolake.pipeline.shards import serialize_shard
 
     found = []
@@ -243,7 +244,7 @@ def audit_speed(records: int) -> list[dict]:
             for row in rows
         ]
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "data-00000-of-00001.arrow"
+            path = Path(folder) / shard_filename(0, 1)
             path.write_bytes(serialize_shard(full))
             audit.metric.cache_clear()
             started, cpu = time.perf_counter(), time.process_time()

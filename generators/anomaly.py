@@ -10,6 +10,7 @@ from videolake.generators.base import (
     Param,
     Sample,
     SampledClip,
+    Task,
     format_seconds,
     fps_from_str,
     fps_to_str,
@@ -21,7 +22,7 @@ from videolake.generators.perturbations import DEFAULT_SETTINGS as PERTURBATION_
 from videolake.generators.perturbations import PARAMETERS as PERTURBATION_PARAMETERS
 from videolake.generators.perturbations import PERTURBATIONS
 
-TASK = "anomaly_grounding"
+NAME = "anomaly_grounding"
 
 PROMPT = (
     "In a segment of this video, {description} Your task is to identify the precise time interval of "
@@ -40,7 +41,7 @@ PARAMETERS = {
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+    return merge_settings(NAME, DEFAULT_SETTINGS, PARAMETERS, params)
 
 
 def reads(subtype: str) -> tuple[str, ...]:
@@ -81,7 +82,12 @@ def segment_start(rng: np.random.Generator, n: int, length: int, edge: int) -> i
 
 
 def generate(
-    clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor: SampledClip | None = None
+    clip: SampledClip,
+    subtype: str,
+    params: dict,
+    rng: np.random.Generator,
+    donor: SampledClip | None = None,
+    annotation=None,
 ) -> Sample:
     settings = settings_for(params)
     perturbation = PERTURBATIONS[subtype]
@@ -149,3 +155,21 @@ def contact(meta: dict) -> Contact:
     return Contact(
         dict.fromkeys(range(start, end), "inside"), f"red: perturbed frames {start}..{end - 1} ({meta['perturbation']})"
     )
+
+
+TASK = Task(
+    name=NAME,
+    paper="videossr",
+    shows="one video in which one contiguous segment is perturbed (pixels, speed or order)",
+    generate=generate,
+    derive_answer=derive_answer,
+    settings_for=settings_for,
+    reads=reads,
+    random_guess=random_guess,
+    subtypes=tuple(PERTURBATIONS),
+    contact=contact,
+    interval_answers=True,
+    required_density=required_density,
+    needs_donor=needs_donor,
+    answer_form="interval",
+)

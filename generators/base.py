@@ -1,9 +1,12 @@
-"""Types shared by every generator: what a generator is given and what it returns."""
+"""Types shared by every generator: what a generator is given, what it returns, and the ``Task``
+record each task module declares about itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Protocol
 
 import numpy as np
 
@@ -64,6 +67,82 @@ class Contact:
     note: str
     video_labels: list[str] | None = None
     boxes: dict[int, list[int]] | None = None
+
+
+class Generate(Protocol):
+    """Every task's ``generate``: ``clip`` is None for subtypes rendered from nothing, ``donor`` is set
+    for subtypes that need a second clip, ``annotation`` for subtypes that read an annotated set."""
+
+    def __call__(
+        self,
+        clip: SampledClip | None,
+        subtype: str,
+        params: dict,
+        rng: np.random.Generator,
+        donor: SampledClip | None = None,
+        annotation: dict | None = None,
+    ) -> Sample: ...
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything the pipeline, validate, score, inspect and the exports know about a task, declared
+    once in its module (``TASK = Task(...)``): a new task family is that module, its reward
+    (``videolake.rewards.reward``), one line in ``videolake.generators.TASKS`` and tests."""
+
+    name: str
+    paper: str  # the source paper, a key of ``commands.publish.PAPERS`` (the card cites it)
+    shows: str  # what the model is shown and asked, in one line (the card's task table)
+    generate: Generate
+    derive_answer: Callable[[dict], str]
+    settings_for: Callable[[dict], dict]  # defaults + params, type- and range-checked
+    reads: Callable[[str], tuple[str, ...]]  # the settings a subtype reads; a recipe may set no other
+    random_guess: Callable[[dict, float, np.random.Generator], str]  # (meta, fps, rng): `score --baseline random`
+    # None: the subtype is free (the tier name); otherwise the allowed subtypes.
+    subtypes: tuple[str, ...] | None = None
+    video_lengths: Callable[[dict], list[int]] = single_video_lengths  # frames of each output video, from meta
+    contact: Callable[[dict], Contact] | None = None  # what `inspect` marks; None: the event-timeline strip
+    trace_facts: Callable[[str], set[str]] | None = None  # what a polished reasoning trace must keep
+    # The thinking of an SFT target for a sample without a reasoning trace, where the prompt asks for
+    # one: a short account of the answer from meta, true by construction. None: the prompt asks for none.
+    explain: Callable[[dict], str] | None = None
+    interval_answers: bool = False  # `score` adds R@0.3/0.5/0.7 (the answer is scored by IoU)
+    required_density: Callable[[str, dict], int] = lambda subtype, params: 1
+    needs_donor: Callable[[str], bool] = lambda subtype: False
+    needs_source: Callable[[str], bool] = lambda subtype: True  # False: rendered from nothing
+    # The annotated set a subtype reads (pipeline.annotations.FORMATS), or None.
+    annotation_format: Callable[[str], str | None] = lambda subtype: None
+    # rows -> one dict per sample: grouped (every segment of a query), or only the rows the task uses
+    select_annotations: Callable[[list[dict]], list[dict]] | None = None
+    # The answer's form, for the guessers `audit` fits without the pixels: "exact" (a letter, number
+    # or text matched whole), "counts" (per-shape counts), "interval" ("s-e"), "interval_to"
+    # ("X to Y"), "segments" (MUSEG's "s-e s-e ..."), "boxes" (tracking), "letter_glue" (grounding QA).
+    answer_form: str = "exact"
+
+
+@dataclass(frozen=True)
+class Subtype:
+    """One way a task makes its samples, for tasks whose subtypes differ in more than their settings."""
+
+    make: Callable[
+        [SampledClip | None, dict, np.random.Generator, dict | None], Sample
+    ]  # clip, settings, rng, annotation
+    reads: tuple[str, ...]
+    needs_source: bool = True  # False: rendered from nothing
+    annotation_format: str | None = None
+
+
+class Subtypes(dict[str, Subtype]):
+    """A task's subtypes by name; its ``Task`` takes these bound methods as its per-subtype hooks."""
+
+    def reads(self, subtype: str) -> tuple[str, ...]:
+        return self[subtype].reads
+
+    def needs_source(self, subtype: str) -> bool:
+        return self[subtype].needs_source
+
+    def annotation_format(self, subtype: str) -> str | None:
+        return self[subtype].annotation_format
 
 
 class CannotGenerate(Exception):

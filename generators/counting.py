@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from videolake.generators.base import (
     CannotGenerate,
@@ -13,13 +12,14 @@ from videolake.generators.base import (
     Param,
     Sample,
     SampledClip,
+    Task,
     fps_to_str,
     merge_settings,
     single_video_question,
 )
+from videolake.generators.drawing import SHAPES, draw_shapes, extent
 
-TASK = "object_counting"
-SHAPES = ("circle", "square", "triangle")
+NAME = "object_counting"
 
 PROMPT = (
     "Count the number of circles, squares, and triangles that appear in this video. Be aware that the "
@@ -54,7 +54,7 @@ LAYOUT_RETRIES = 12  # each retry scales every size by 0.85
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+    return merge_settings(NAME, DEFAULT_SETTINGS, PARAMETERS, params)
 
 
 def reads(subtype: str) -> tuple[str, ...]:
@@ -66,51 +66,11 @@ def _frames_with_gap(rng, num_slots: int, count: int, gap: int) -> list[int]:
     free = num_slots - (count - 1) * (gap - 1)
     if free < count:
         raise CannotGenerate(
-            f"{count} frames at least {gap} apart need {(count - 1) * gap + 1} frames, the video has {num_slots}: lower max_frames or min_frame_gap, or sample more frames"
+            f"{count} frames at least {gap} apart need {(count - 1) * gap + 1} frames, the video has {num_slots}: "
+            "lower max_frames or min_frame_gap, or sample more frames"
         )
     picks = np.sort(rng.choice(free, size=count, replace=False))
     return [int(p + i * (gap - 1)) for i, p in enumerate(picks)]
-
-
-def shape_polygon(shape: dict) -> list[tuple[float, float]]:
-    """Vertices of a square or equilateral triangle of side ``size`` centred on (cx, cy)."""
-    cx, cy, size, angle = shape["cx"], shape["cy"], shape["size"], math.radians(shape["rotation"])
-    if shape["type"] == "square":
-        radius, corners = size / math.sqrt(2), 4
-    else:
-        radius, corners = size / math.sqrt(3), 3
-    return [
-        (
-            cx + radius * math.cos(angle + 2 * math.pi * k / corners),
-            cy + radius * math.sin(angle + 2 * math.pi * k / corners),
-        )
-        for k in range(corners)
-    ]
-
-
-def draw_shapes(frame: np.ndarray, shapes: list[dict]) -> np.ndarray:
-    """The shapes, then the bars that partly hide some of them."""
-    image = Image.fromarray(frame)
-    draw = ImageDraw.Draw(image)
-    for shape in shapes:
-        color = tuple(shape["color"])
-        if shape["type"] == "circle":
-            r = shape["size"] / 2
-            draw.ellipse((shape["cx"] - r, shape["cy"] - r, shape["cx"] + r, shape["cy"] + r), fill=color)
-        else:
-            draw.polygon(shape_polygon(shape), fill=color)
-    for shape in shapes:
-        if "occluder" in shape:
-            draw.rectangle(shape["occluder"]["box"], fill=tuple(shape["occluder"]["color"]))
-    return np.asarray(image)
-
-
-def extent(shape: dict) -> tuple[float, float, float, float]:
-    if shape["type"] == "circle":
-        r = shape["size"] / 2
-        return shape["cx"] - r, shape["cy"] - r, shape["cx"] + r, shape["cy"] + r
-    xs, ys = zip(*shape_polygon(shape))
-    return min(xs), min(ys), max(xs), max(ys)
 
 
 def occluder(rng, shape: dict) -> dict:
@@ -185,7 +145,9 @@ def split_count(rng: np.random.Generator, max_frames: int, max_per_frame: int) -
             return [int(v) for v in parts]
 
 
-def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
+def generate(
+    clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation=None
+) -> Sample:
     settings = settings_for(params)
     frames = clip.base_frames()
     n, h, w = frames.shape[:3]
@@ -229,4 +191,20 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
 
 
 def contact(meta: dict) -> Contact:
-    return Contact({s["frame"]: "shapes" for s in meta["shapes"]}, "green: frames with drawn shapes")
+    counts = [int(n) for n in derive_answer(meta).split(",")]
+    named = ", ".join(f"{n} {shape}{'' if n == 1 else 's'}" for n, shape in zip(counts, SHAPES, strict=True))
+    return Contact({s["frame"]: "shapes" for s in meta["shapes"]}, f"{named}; green: frames with drawn shapes")
+
+
+TASK = Task(
+    name=NAME,
+    paper="videossr",
+    shows="one video with circles, squares and triangles drawn on a few frames; the answer counts each kind",
+    generate=generate,
+    derive_answer=derive_answer,
+    settings_for=settings_for,
+    reads=reads,
+    random_guess=random_guess,
+    contact=contact,
+    answer_form="counts",
+)

@@ -18,41 +18,27 @@ import json
 import numpy as np
 
 from videolake.generators import annotated
-from videolake.generators.base import Contact, Sample, merge_settings, single_video_question
+from videolake.generators.base import Contact, Sample, Subtype, Subtypes, Task, merge_settings, single_video_question
+from videolake.generators.prompts import VIDEOCHAT_SYSTEM_PROMPT, VIDEOCHAT_THINKING, quoted
 from videolake.generators.synthetic import qa, scenes
 from videolake.generators.synthetic.render import OBJECT_COLOURS, SHAPES
-from videolake.generators.temporal_grounding import SYSTEM_PROMPT
 
-TASK = "grounding_qa"
-SUBTYPES = ("rendered", "nextgqa")
+NAME = "grounding_qa"
 PROMPT = (
     'Answer the question: "[QUESTION]" according to the content of the video. Select the answer from :[OPTION].\n\n'
-    "Output your thought process within the <think> </think> tags, including analysis with either specific timestamps (xx.xx) "
-    "or time ranges (xx.xx to xx.xx) in <timestep> </timestep> tags.\n\n"
-    "Then, provide your answer within the <answer> </answer> tags, output the corresponding letter of the option. At the same "
-    "time, in the <glue> </glue> tags, present the precise time period in seconds of the video clips on which you base your "
-    "answer to this question in the format of [(s1, e1), (s2, e2), ...]. For example: <answer>A</answer><glue>[(5.2, 10.4)]</glue>.\n"
+    + VIDEOCHAT_THINKING
+    + "Then, provide your answer within the <answer> </answer> tags, output the corresponding letter of the option. "
+    "At the same time, in the <glue> </glue> tags, present the precise time period in seconds of the video clips on "
+    "which you base your answer to this question in the format of [(s1, e1), (s2, e2), ...]. For example: "
+    "<answer>A</answer><glue>[(5.2, 10.4)]</glue>.\n"
 )
 DOES = {"move": "It moves", "spin": "It spins", "pulse": "It grows and shrinks back"}  # every object acts at least once
-QUESTIONS = ("which", "first")
 DEFAULT_SETTINGS = dict(scenes.DEFAULT_SETTINGS)
 PARAMETERS = dict(scenes.PARAMETERS)
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
-
-
-def reads(subtype: str) -> tuple[str, ...]:
-    return scenes.READS if subtype == "rendered" else ()
-
-
-def needs_source(subtype: str) -> bool:
-    return subtype != "rendered"
-
-
-def annotation_format(subtype: str) -> str | None:
-    return "nextgqa" if subtype == "nextgqa" else None
+    return merge_settings(NAME, DEFAULT_SETTINGS, PARAMETERS, params)
 
 
 def select_annotations(rows: list[dict]) -> list[dict]:
@@ -95,62 +81,83 @@ def _object_options(meta: dict, kind: str, truth: str, rng) -> list[str]:
     return qa.uniform_options(truth, others + made_up, 4, rng)
 
 
+def _which(settings: dict, rng: np.random.Generator) -> dict:
+    """Which object performs an action only one object performs?"""
+    meta = scenes.simulate(settings, rng, wanted=lambda m: bool(_sole_actions(m)))
+    kind = qa.choose(rng, _sole_actions(meta))
+    truth = _doers(meta, kind)[0]["name"]
+    meta["query"] = {
+        "kind": "which",
+        "action": kind,
+        "text": f"Which object {scenes.VERBS[kind]}?",
+        "options": _object_options(meta, kind, truth, rng),
+    }
+    return meta
+
+
+def _first(settings: dict, rng: np.random.Generator) -> dict:
+    """What does an object do first? The action is drawn before the scene, so each is the answer equally often."""
+    first = qa.choose(rng, list(scenes.ACTIONS))
+    meta = scenes.simulate(settings, rng, wanted=lambda m: any(_first_action(o)[0] == first for o in m["objects"]))
+    obj = qa.choose(rng, [o for o in meta["objects"] if _first_action(o)[0] == first])
+    options = qa.uniform_options(DOES[first], [DOES[k] for k in scenes.ACTIONS], len(scenes.ACTIONS), rng)
+    meta["query"] = {
+        "kind": "first",
+        "object": obj["id"],
+        "text": f"What does the {obj['name']} do first?",
+        "options": options,
+    }
+    return meta
+
+
+def _solve_which(meta: dict) -> tuple[str, list[tuple[int, int]]]:
+    doers = _doers(meta, meta["query"]["action"])
+    if len(doers) != 1:
+        raise ValueError(f"{len(doers)} objects {scenes.VERBS[meta['query']['action']]}; the question assumes one")
+    return doers[0]["name"], scenes.action_spans(doers[0], meta["query"]["action"])
+
+
+def _solve_first(meta: dict) -> tuple[str, list[tuple[int, int]]]:
+    kind, span = _first_action(scenes.by_id(meta, meta["query"]["object"]))
+    if kind is None:
+        raise ValueError(f"object {meta['query']['object']} never acts; the question assumes it does")
+    return DOES[kind], [span]
+
+
+# A rendered scene's question kinds: (pose the question into meta, re-solve it from the tracks).
+QUESTIONS = {"which": (_which, _solve_which), "first": (_first, _solve_first)}
+
+
+def _rendered(clip, settings: dict, rng: np.random.Generator, annotation=None) -> Sample:
+    pose, _ = QUESTIONS[qa.choose(rng, list(QUESTIONS))]
+    meta = pose(settings, rng)
+    question = question_text(meta["query"]["text"], meta["query"]["options"])
+    return Sample([scenes.render(meta)], question, derive_answer(meta), meta, system=VIDEOCHAT_SYSTEM_PROMPT)
+
+
+def _annotated(clip, settings: dict, rng: np.random.Generator, annotation: dict) -> Sample:
+    meta = annotated.whole_clip_meta(clip, annotation)
+    answer = annotated.cannot_generate(derive_answer, meta)
+    question = question_text(annotation["question"], annotation["options"])
+    return Sample([clip.base_frames()], question, answer, meta, system=VIDEOCHAT_SYSTEM_PROMPT)
+
+
+SUBTYPES = Subtypes(
+    rendered=Subtype(_rendered, scenes.READS, needs_source=False),
+    nextgqa=Subtype(_annotated, (), annotation_format="nextgqa"),
+)
+
+
 def generate(
     clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None
 ) -> Sample:
-    if subtype == "nextgqa":
-        meta = annotated.whole_clip_meta(clip, annotation)
-        answer = annotated.cannot_generate(derive_answer, meta)
-        return Sample(
-            [clip.base_frames()],
-            question_text(annotation["question"], annotation["options"]),
-            answer,
-            meta,
-            system=SYSTEM_PROMPT,
-        )
-    settings = settings_for(params)
-    if qa.choose(rng, list(QUESTIONS)) == "which":
-        meta = scenes.simulate(settings, rng, wanted=lambda m: bool(_sole_actions(m)))
-        kind = qa.choose(rng, _sole_actions(meta))
-        truth = _doers(meta, kind)[0]["name"]
-        meta["query"] = {
-            "kind": "which",
-            "action": kind,
-            "text": f"Which object {scenes.VERBS[kind]}?",
-            "options": _object_options(meta, kind, truth, rng),
-        }
-    else:  # the first action is drawn before the scene, so each is the answer equally often
-        first = qa.choose(rng, list(scenes.ACTIONS))
-        meta = scenes.simulate(settings, rng, wanted=lambda m: any(_first_action(o)[0] == first for o in m["objects"]))
-        obj = qa.choose(rng, [o for o in meta["objects"] if _first_action(o)[0] == first])
-        options = qa.uniform_options(DOES[first], [DOES[k] for k in scenes.ACTIONS], len(scenes.ACTIONS), rng)
-        meta["query"] = {
-            "kind": "first",
-            "object": obj["id"],
-            "text": f"What does the {obj['name']} do first?",
-            "options": options,
-        }
-    return Sample(
-        [scenes.render(meta)],
-        question_text(meta["query"]["text"], meta["query"]["options"]),
-        derive_answer(meta),
-        meta,
-        system=SYSTEM_PROMPT,
-    )
+    return SUBTYPES[subtype].make(clip, settings_for(params), rng, annotation)
 
 
 def solve(meta: dict) -> tuple[str, list[tuple[int, int]]]:
     """(true option text, supporting frame spans), from the tracks."""
-    query = meta["query"]
-    if query["kind"] == "which":
-        doers = _doers(meta, query["action"])
-        if len(doers) != 1:
-            raise ValueError(f"{len(doers)} objects {scenes.VERBS[query['action']]}; the question assumes one")
-        return doers[0]["name"], scenes.action_spans(doers[0], query["action"])
-    kind, span = _first_action(scenes.by_id(meta, query["object"]))
-    if kind is None:
-        raise ValueError(f"object {query['object']} never acts; the question assumes it does")
-    return DOES[kind], [span]
+    _, solve_kind = QUESTIONS[meta["query"]["kind"]]
+    return solve_kind(meta)
 
 
 def _annotated_truth(meta: dict) -> dict:
@@ -176,6 +183,14 @@ def derive_answer(meta: dict) -> str:
     return json.dumps({"answer": qa.LETTERS[options.index(truth)], "segments": segments})
 
 
+def explain(meta: dict) -> str:
+    truth = json.loads(derive_answer(meta))
+    options = meta["annotation"]["options"] if "annotation" in meta else meta["query"]["options"]
+    seen = ", ".join(f"{start:.2f} to {end:.2f}" for start, end in truth["segments"])
+    option = options[qa.LETTERS.index(truth["answer"])]
+    return f"The answer is {truth['answer']}, {quoted(option)}: the video shows it at {seen} seconds."
+
+
 def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
     """A uniformly random letter and the whole video as glue."""
     options = meta["annotation"]["options"] if "annotation" in meta else meta["query"]["options"]
@@ -198,3 +213,22 @@ def contact(meta: dict) -> Contact:
         {f: "inside" for s, e in spans for f in range(s, e + 1)},
         f"red: the glue for {truth!r} ({meta['query']['text']})",
     )
+
+
+TASK = Task(
+    name=NAME,
+    paper="videochat-r1",
+    shows="a multiple-choice question about an event, answered with the intervals that support it",
+    generate=generate,
+    derive_answer=derive_answer,
+    settings_for=settings_for,
+    reads=SUBTYPES.reads,
+    random_guess=random_guess,
+    subtypes=tuple(SUBTYPES),
+    contact=contact,
+    explain=explain,
+    needs_source=SUBTYPES.needs_source,
+    annotation_format=SUBTYPES.annotation_format,
+    select_annotations=select_annotations,
+    answer_form="letter_glue",
+)

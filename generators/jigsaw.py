@@ -11,11 +11,13 @@ from videolake.generators.base import (
     Param,
     Sample,
     SampledClip,
+    Task,
     fps_to_str,
     merge_settings,
 )
+from videolake.generators.prompts import number_word
 
-TASK = "temporal_jigsaw"
+NAME = "temporal_jigsaw"
 DEFAULT_SETTINGS = {"segments": 6, "quiet_window": 1}
 PARAMETERS = {
     "segments": Param(int, 2, 64),
@@ -23,7 +25,6 @@ PARAMETERS = {
     # same number of frames): low motion leaves fewer cues to the order. 1: the whole video.
     "quiet_window": Param(int, 1, 8),
 }
-NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 # The worked examples of the reference prompts (Figure 11's 6-clip and the released 8-clip wording);
 # other lengths extend the 6-clip example by swapping each further pair.
@@ -31,7 +32,7 @@ REFERENCE_EXAMPLES = {6: [3, 4, 1, 5, 6, 2], 8: [5, 1, 8, 2, 7, 4, 6, 3]}
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+    return merge_settings(NAME, DEFAULT_SETTINGS, PARAMETERS, params)
 
 
 def reads(subtype: str) -> tuple[str, ...]:
@@ -78,8 +79,8 @@ def prompt(n: int) -> str:
         steps.append(f"the clip at position {position} is the {ORDINALS.get(rank, f'{rank}th')} part")
     steps.append(f"and finally the clip at position {example[-1]} is the {ORDINALS.get(n, f'{n}th')} part")
     if n <= 9:
-        article = "an" if NUMBER_WORDS[n][0] in "aeiou" else "a"
-        form = f"{article} {NUMBER_WORDS[n]}-digit number"
+        article = "an" if number_word(n)[0] in "aeiou" else "a"
+        form = f"{article} {number_word(n)}-digit number"
     else:
         form = f"{n} comma-separated numbers"
     return (
@@ -95,7 +96,9 @@ def question_for(n: int) -> str:
     return f"{clips}\n{prompt(n)}"
 
 
-def generate(clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
+def generate(
+    clip: SampledClip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation=None
+) -> Sample:
     settings = settings_for(params)
     n, window = settings["segments"], settings["quiet_window"]
     slots = clip.num_slots
@@ -144,3 +147,18 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
 def contact(meta: dict) -> Contact:
     labels = [f"clip {k + 1} (original part {part})" for k, part in enumerate(meta["presented_order"])]
     return Contact({}, "rows are clips in presentation order", labels)
+
+
+TASK = Task(
+    name=NAME,
+    paper="videossr",
+    shows="n clips of one video in shuffled order; the answer gives each original clip's position",
+    generate=generate,
+    derive_answer=derive_answer,
+    settings_for=settings_for,
+    reads=reads,
+    random_guess=random_guess,
+    video_lengths=video_lengths,
+    contact=contact,
+    required_density=required_density,
+)

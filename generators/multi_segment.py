@@ -22,6 +22,9 @@ from videolake.generators.base import (
     Param,
     Sample,
     SampledClip,
+    Subtype,
+    Subtypes,
+    Task,
     fps_from_str,
     fps_to_str,
     merge_settings,
@@ -31,27 +34,34 @@ from videolake.generators.base import (
 from videolake.generators.perturbations import DEFAULT_SETTINGS as PERTURBATION_SETTINGS
 from videolake.generators.perturbations import PARAMETERS as PERTURBATION_PARAMETERS
 from videolake.generators.perturbations import PERTURBATIONS
+from videolake.generators.prompts import VIDEOCHAT_SYSTEM_PROMPT, quoted
 from videolake.generators.synthetic import qa, scenes
-from videolake.generators.temporal_grounding import SYSTEM_PROMPT
 
-TASK = "multi_segment_grounding"
-PERTURBED = tuple(name for name, p in PERTURBATIONS.items() if p.kind == "pixel")
-ANNOTATED = ("charades_sta", "activitynet")
-SUBTYPES = ("rendered",) + PERTURBED + ANNOTATED
+NAME = "multi_segment_grounding"
 
 _FORMAT = (
-    'Then summarize your reasoning process above and output selected segments like "<answer>X.XX-X.XX</answer>", where "X" '
-    'denotes arabic numbers. If there are multiple segments, separate them with spaces like "<answer>X.XX-X.XX X.XX-X.XX</answer>". '
-    'Your output format should be like "<think>...</think><answer>...</answer>".'
+    'Then summarize your reasoning process above and output selected segments like "<answer>X.XX-X.XX</answer>", '
+    'where "X" denotes arabic numbers. If there are multiple segments, separate them with spaces like '
+    '"<answer>X.XX-X.XX X.XX-X.XX</answer>". Your output format should be like '
+    '"<think>...</think><answer>...</answer>".'
 )
 PROMPTS = {  # MUSEG's question templates: stage 1 "frame_selection_thinking", stage 2 "..._n_timestamp"
-    1: "{} First, output reasoning process in <think> </think> tags. The reasoning process must REFER TO SPECIFIC TIMESTAMPS TO TELL WHERE YOU GET THE INFORMATION FROM THE VIDEO. "
-    + _FORMAT,
+    1: "{} First, output reasoning process in <think> </think> tags. The reasoning process must REFER TO SPECIFIC "
+    "TIMESTAMPS TO TELL WHERE YOU GET THE INFORMATION FROM THE VIDEO. " + _FORMAT,
     2: "{} First, output reasoning process in <think> </think> tags. " + _FORMAT,
 }
-RENDERED_QUERY = "Find all the sections of the video where the {event}, and report the results with their respective start and end timestamps."
-ANNOTATED_QUERY = "Find all the sections of the video where '{query}' occurs, and report the results with their respective start and end timestamps."
-PERTURBED_QUERY = "In some segments of this video, {description} Find all the sections of the video where this happens, and report the results with their respective start and end timestamps."
+RENDERED_QUERY = (
+    "Find all the sections of the video where the {event}, and report the results with their respective "
+    "start and end timestamps."
+)
+ANNOTATED_QUERY = (
+    "Find all the sections of the video where '{query}' occurs, and report the results with their "
+    "respective start and end timestamps."
+)
+PERTURBED_QUERY = (
+    "In some segments of this video, {description} Find all the sections of the video where this "
+    "happens, and report the results with their respective start and end timestamps."
+)
 
 DEFAULT_SETTINGS = {
     **scenes.DEFAULT_SETTINGS,
@@ -74,23 +84,7 @@ PARAMETERS = {
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
-
-
-def reads(subtype: str) -> tuple[str, ...]:
-    if subtype == "rendered":
-        return scenes.READS + ("stage", "min_segments")
-    if subtype in ANNOTATED:
-        return ("stage",)
-    return ("stage", "segments", "segment_frames", "gap_frames") + PERTURBATIONS[subtype].reads
-
-
-def needs_source(subtype: str) -> bool:
-    return subtype != "rendered"
-
-
-def annotation_format(subtype: str) -> str | None:
-    return subtype if subtype in ANNOTATED else None
+    return merge_settings(NAME, DEFAULT_SETTINGS, PARAMETERS, params)
 
 
 def select_annotations(rows: list[dict]) -> list[dict]:
@@ -120,38 +114,6 @@ def _repeated_events(meta: dict, at_least: int) -> list[tuple[str, str]]:
         for kind in scenes.ACTIONS
         if len(scenes.action_spans(obj, kind)) >= at_least
     ]
-
-
-def generate(
-    clip: SampledClip | None,
-    subtype: str,
-    params: dict,
-    rng: np.random.Generator,
-    donor=None,
-    annotation: dict | None = None,
-) -> Sample:
-    settings = settings_for(params)
-    if subtype in ANNOTATED:
-        meta = {**annotated.whole_clip_meta(clip, annotation), "museg_stage": settings["stage"]}
-        answer = annotated.cannot_generate(derive_answer, meta)
-        return Sample(
-            [clip.base_frames()],
-            question(settings["stage"], ANNOTATED_QUERY.format(query=annotation["query"])),
-            answer,
-            meta,
-            system=SYSTEM_PROMPT,
-        )
-    if subtype == "rendered":
-        meta = scenes.simulate(settings, rng, wanted=lambda m: bool(_repeated_events(m, settings["min_segments"])))
-        object_id, kind = qa.choose(rng, _repeated_events(meta, settings["min_segments"]))
-        event = f"{scenes.by_id(meta, object_id)['name']} {scenes.VERBS[kind]}"
-        meta["query"] = {"object": object_id, "action": kind, "event": event}
-        video, query = scenes.render(meta), RENDERED_QUERY.format(event=event)
-    else:
-        meta, video = _perturb(clip, subtype, settings, rng)
-        query = PERTURBED_QUERY.format(description=PERTURBATIONS[subtype].description)
-    meta["museg_stage"] = settings["stage"]
-    return Sample([video], question(settings["stage"], query), derive_answer(meta), meta, system=SYSTEM_PROMPT)
 
 
 def place_segments(rng, slots: int, lengths: list[int], gap: int) -> list[int]:
@@ -193,6 +155,58 @@ def _perturb(clip: SampledClip, subtype: str, settings: dict, rng) -> tuple[dict
     return meta, frames
 
 
+def _annotated(clip: SampledClip, settings: dict, rng: np.random.Generator, annotation: dict) -> Sample:
+    meta = {**annotated.whole_clip_meta(clip, annotation), "museg_stage": settings["stage"]}
+    answer = annotated.cannot_generate(derive_answer, meta)
+    question_text = question(settings["stage"], ANNOTATED_QUERY.format(query=annotation["query"]))
+    return Sample([clip.base_frames()], question_text, answer, meta, system=VIDEOCHAT_SYSTEM_PROMPT)
+
+
+def _rendered(clip, settings: dict, rng: np.random.Generator, annotation=None) -> Sample:
+    meta = scenes.simulate(settings, rng, wanted=lambda m: bool(_repeated_events(m, settings["min_segments"])))
+    object_id, kind = qa.choose(rng, _repeated_events(meta, settings["min_segments"]))
+    event = f"{scenes.by_id(meta, object_id)['name']} {scenes.VERBS[kind]}"
+    meta["query"] = {"object": object_id, "action": kind, "event": event}
+    return _sample(meta, scenes.render(meta), RENDERED_QUERY.format(event=event), settings["stage"])
+
+
+def _perturbed(subtype: str):
+    def make(clip: SampledClip, settings: dict, rng: np.random.Generator, annotation=None) -> Sample:
+        meta, video = _perturb(clip, subtype, settings, rng)
+        query = PERTURBED_QUERY.format(description=PERTURBATIONS[subtype].description)
+        return _sample(meta, video, query, settings["stage"])
+
+    return make
+
+
+def _sample(meta: dict, video: np.ndarray, query: str, stage: int) -> Sample:
+    meta["museg_stage"] = stage
+    return Sample([video], question(stage, query), derive_answer(meta), meta, system=VIDEOCHAT_SYSTEM_PROMPT)
+
+
+PERTURBED_READS = ("stage", "segments", "segment_frames", "gap_frames")
+SUBTYPES = Subtypes(
+    rendered=Subtype(_rendered, scenes.READS + ("stage", "min_segments"), needs_source=False),
+    **{
+        name: Subtype(_perturbed(name), PERTURBED_READS + perturbation.reads)
+        for name, perturbation in PERTURBATIONS.items()
+        if perturbation.kind == "pixel"
+    },
+    **{name: Subtype(_annotated, ("stage",), annotation_format=name) for name in ("charades_sta", "activitynet")},
+)
+
+
+def generate(
+    clip: SampledClip | None,
+    subtype: str,
+    params: dict,
+    rng: np.random.Generator,
+    donor=None,
+    annotation: dict | None = None,
+) -> Sample:
+    return SUBTYPES[subtype].make(clip, settings_for(params), rng, annotation)
+
+
 def frame_spans(meta: dict) -> list[tuple[int, int]]:
     """Every answer segment as [start frame, end frame], end exclusive for perturbed clips and the
     last changing frame for rendered scenes (see ``scenes``), both read as seconds = frame / fps."""
@@ -228,6 +242,17 @@ def derive_answer(meta: dict) -> str:
     return segments_text((s / fps, e / fps) for s, e in spans)
 
 
+def explain(meta: dict) -> str:
+    if "annotation" in meta:
+        what = f"{quoted(meta['annotation']['query'])} occurs"
+    elif "perturbation" in meta:
+        description = PERTURBATIONS[meta["perturbation"]].description.rstrip(".")
+        what = description[0].upper() + description[1:]
+    else:
+        what = f"The {meta['query']['event']}"
+    return f"{what} at {', '.join(derive_answer(meta).split())} seconds."
+
+
 def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
     """One segment over the whole video."""
     return segments_text([(0.0, meta["num_frames"] / fps)])
@@ -247,3 +272,22 @@ def contact(meta: dict) -> Contact:
     marked = {f: "inside" for s, e in spans for f in range(s, e + last)}
     what = meta["query"]["event"] if "perturbation" not in meta else meta["perturbation"]
     return Contact(marked, f"red: {what} ({len(spans)} segments)")
+
+
+TASK = Task(
+    name=NAME,
+    paper="museg",
+    shows="a query about an event that happens one or more times; the answer lists every interval",
+    generate=generate,
+    derive_answer=derive_answer,
+    settings_for=settings_for,
+    reads=SUBTYPES.reads,
+    random_guess=random_guess,
+    subtypes=tuple(SUBTYPES),
+    contact=contact,
+    explain=explain,
+    needs_source=SUBTYPES.needs_source,
+    annotation_format=SUBTYPES.annotation_format,
+    select_annotations=select_annotations,
+    answer_form="segments",
+)

@@ -7,18 +7,17 @@ from __future__ import annotations
 import numpy as np
 
 from videolake.generators import annotated
-from videolake.generators.base import Contact, Sample, merge_settings, single_video_question
+from videolake.generators.base import Contact, Sample, Task, merge_settings, single_video_question
+from videolake.generators.prompts import VIDEOCHAT_SYSTEM_PROMPT, VIDEOCHAT_THINKING, quoted
 from videolake.generators.synthetic import qa
-from videolake.generators.temporal_grounding import SYSTEM_PROMPT
 
-TASK = "multiple_choice"
+NAME = "multiple_choice"
 SUBTYPES = ("nextgqa", "llava_video")
 # VideoChat-R1's multiple-choice prompt.
 PROMPT = (
     'Answer the question: "[QUESTION]" according to the content of the video. Select the answer from :[OPTION].\n\n'
-    "Output your thought process within the <think> </think> tags, including analysis with either specific timestamps (xx.xx) "
-    "or time ranges (xx.xx to xx.xx) in <timestep> </timestep> tags.\n\n"
-    "Then, provide your answer within the <answer> </answer> tags, output the corresponding letter of the option.\n"
+    + VIDEOCHAT_THINKING
+    + "Then, provide your answer within the <answer> </answer> tags, output the corresponding letter of the option.\n"
 )
 
 
@@ -27,7 +26,7 @@ PARAMETERS: dict = {}
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+    return merge_settings(NAME, DEFAULT_SETTINGS, PARAMETERS, params)
 
 
 def reads(subtype: str) -> tuple[str, ...]:
@@ -50,7 +49,7 @@ def generate(
     answer = annotated.cannot_generate(derive_answer, meta)
     lettered = [f"{qa.LETTERS[i]}. {option}" for i, option in enumerate(annotation["options"])]
     question = PROMPT.replace("[QUESTION]", annotation["question"]).replace("[OPTION]", str(lettered))
-    return Sample([clip.base_frames()], single_video_question(question), answer, meta, system=SYSTEM_PROMPT)
+    return Sample([clip.base_frames()], single_video_question(question), answer, meta, system=VIDEOCHAT_SYSTEM_PROMPT)
 
 
 def derive_answer(meta: dict) -> str:
@@ -64,6 +63,12 @@ def derive_answer(meta: dict) -> str:
     return qa.LETTERS[rows["answer"]]
 
 
+def explain(meta: dict) -> str:
+    rows = meta["annotation"]
+    option = rows["options"][rows["answer"]]
+    return f"The answer to {quoted(rows['question'])} is option {derive_answer(meta)}: {quoted(option)}."
+
+
 def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
     """A uniformly random option letter."""
     return qa.LETTERS[int(rng.integers(len(meta["annotation"]["options"])))]
@@ -72,3 +77,20 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
 def contact(meta: dict) -> Contact:
     rows = meta["annotation"]
     return Contact({}, f"{rows['question'][:70]!r} ({annotated.where(rows)})")
+
+
+TASK = Task(
+    name=NAME,
+    paper="videochat-r1",
+    shows="a question with lettered options over the whole video (NExT-QA, LLaVA-Video-178K)",
+    generate=generate,
+    derive_answer=derive_answer,
+    settings_for=settings_for,
+    reads=reads,
+    random_guess=random_guess,
+    subtypes=SUBTYPES,
+    contact=contact,
+    explain=explain,
+    annotation_format=annotation_format,
+    select_annotations=select_annotations,
+)

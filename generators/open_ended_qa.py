@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from videolake.generators import annotated
-from videolake.generators.base import Contact, Sample, merge_settings, single_video_question
+from videolake.generators.base import Contact, Sample, Task, merge_settings, single_video_question
 
-TASK = "open_ended_qa"
+NAME = "open_ended_qa"
 SUBTYPES = ("llava_video",)
 SYSTEM_PROMPT = "Answer the question about the video."
 
@@ -19,7 +19,7 @@ PARAMETERS: dict = {}
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+    return merge_settings(NAME, DEFAULT_SETTINGS, PARAMETERS, params)
 
 
 def reads(subtype: str) -> tuple[str, ...]:
@@ -62,3 +62,19 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
 def contact(meta: dict) -> Contact:
     rows = meta["annotation"]
     return Contact({}, f"{rows['question'][:70]!r} ({annotated.where(rows)})")
+
+
+TASK = Task(
+    name=NAME,
+    paper="synrl",
+    shows="a question over the whole video (LLaVA-Video-178K)",
+    generate=generate,
+    derive_answer=derive_answer,
+    settings_for=settings_for,
+    reads=reads,
+    random_guess=random_guess,
+    subtypes=SUBTYPES,
+    contact=contact,
+    annotation_format=annotation_format,
+    select_annotations=select_annotations,
+)

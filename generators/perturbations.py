@@ -307,8 +307,8 @@ PERTURBATIONS: dict[str, Perturbation] = {
         Perturbation(
             "slow",
             "temporal",
-            "the video slows down, this means the action unfolds at an unusually slow pace, making movements appear prolonged."
-            + SPEED_NOTE,
+            "the video slows down, this means the action unfolds at an unusually slow pace, making movements appear "
+            "prolonged." + SPEED_NOTE,
             _sample_speed,
             index_map=slow_index_map,
             changes_speed=True,
@@ -317,8 +317,8 @@ PERTURBATIONS: dict[str, Perturbation] = {
         Perturbation(
             "fast",
             "temporal",
-            "the video speeds up, this means the segment plays at a high speed, compressing the action and making movements appear jerky or rushed."
-            + SPEED_NOTE,
+            "the video speeds up, this means the segment plays at a high speed, compressing the action and making "
+            "movements appear jerky or rushed." + SPEED_NOTE,
             _sample_speed,
             index_map=fast_index_map,
             changes_speed=True,
@@ -327,7 +327,8 @@ PERTURBATIONS: dict[str, Perturbation] = {
         Perturbation(
             "stutter_hold",
             "temporal",
-            "the video appears to freeze and stutter on a few frames, this means instead of playing smoothly, the video repeatedly freezes on a single frame before jumping to the next.",
+            "the video appears to freeze and stutter on a few frames, this means instead of playing smoothly, the "
+            "video repeatedly freezes on a single frame before jumping to the next.",
             _sample_stutter,
             index_map=stutter_index_map,
             reads=("stutter_holds",),
@@ -335,7 +336,8 @@ PERTURBATIONS: dict[str, Perturbation] = {
         Perturbation(
             "shuffle",
             "temporal",
-            "the frames are shuffled, this means the order of events is scrambled, making the action appear illogical and chaotic.",
+            "the frames are shuffled, this means the order of events is scrambled, making the action appear "
+            "illogical and chaotic.",
             _sample_shuffle,
             index_map=shuffle_index_map,
         ),

@@ -11,38 +11,23 @@ from __future__ import annotations
 import numpy as np
 
 from videolake.generators import annotated
-from videolake.generators.base import Contact, Sample, merge_settings, single_video_question
+from videolake.generators.base import Contact, Sample, Subtype, Subtypes, Task, merge_settings, single_video_question
+from videolake.generators.prompts import VIDEOCHAT_SYSTEM_PROMPT, VIDEOCHAT_THINKING, quoted
 from videolake.generators.synthetic import qa, scenes
 
-TASK = "temporal_grounding"
-ANNOTATED = ("charades_sta", "activitynet")
-SUBTYPES = ("rendered",) + ANNOTATED
-SYSTEM_PROMPT = "You are a video analysis expert."  # VideoChat-R1's
+NAME = "temporal_grounding"
 PROMPT = (
     'To accurately pinpoint the event "[EVENT]" in the video, determine the precise time period of the event.\n\n'
-    "Output your thought process within the <think> </think> tags, including analysis with either specific timestamps (xx.xx) "
-    "or time ranges (xx.xx to xx.xx) in <timestep> </timestep> tags.\n\n"
-    'Then, provide the start and end times (in seconds, precise to two decimal places) in the format "start time to end time" '
-    'within the <answer> </answer> tags. For example: "12.54 to 17.83".'
+    + VIDEOCHAT_THINKING
+    + 'Then, provide the start and end times (in seconds, precise to two decimal places) in the format "start time to '
+    'end time" within the <answer> </answer> tags. For example: "12.54 to 17.83".'
 )
 DEFAULT_SETTINGS = dict(scenes.DEFAULT_SETTINGS)
 PARAMETERS = dict(scenes.PARAMETERS)
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
-
-
-def reads(subtype: str) -> tuple[str, ...]:
-    return scenes.READS if subtype == "rendered" else ()
-
-
-def needs_source(subtype: str) -> bool:
-    return subtype != "rendered"
-
-
-def annotation_format(subtype: str) -> str | None:
-    return subtype if subtype in ANNOTATED else None
+    return merge_settings(NAME, DEFAULT_SETTINGS, PARAMETERS, params)
 
 
 def interval_text(start: float, end: float) -> str:
@@ -59,30 +44,30 @@ def _unique_events(meta: dict) -> list[tuple[str, str]]:
     ]
 
 
-def generate(
-    clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation: dict | None = None
-) -> Sample:
-    if subtype in ANNOTATED:
-        meta = annotated.whole_clip_meta(clip, annotation)
-        answer = annotated.cannot_generate(derive_answer, meta)
-        return Sample(
-            [clip.base_frames()],
-            single_video_question(PROMPT.replace("[EVENT]", annotation["query"])),
-            answer,
-            meta,
-            system=SYSTEM_PROMPT,
-        )
-    meta = scenes.simulate(settings_for(params), rng, wanted=lambda m: bool(_unique_events(m)))
+def _annotated(clip, settings: dict, rng: np.random.Generator, annotation: dict) -> Sample:
+    meta = annotated.whole_clip_meta(clip, annotation)
+    answer = annotated.cannot_generate(derive_answer, meta)
+    question = single_video_question(PROMPT.replace("[EVENT]", annotation["query"]))
+    return Sample([clip.base_frames()], question, answer, meta, system=VIDEOCHAT_SYSTEM_PROMPT)
+
+
+def _rendered(clip, settings: dict, rng: np.random.Generator, annotation=None) -> Sample:
+    meta = scenes.simulate(settings, rng, wanted=lambda m: bool(_unique_events(m)))
     object_id, kind = qa.choose(rng, _unique_events(meta))
     event = f"the {scenes.by_id(meta, object_id)['name']} {scenes.VERBS[kind]}"
     meta["query"] = {"object": object_id, "action": kind, "event": event}
-    return Sample(
-        [scenes.render(meta)],
-        single_video_question(PROMPT.replace("[EVENT]", event)),
-        derive_answer(meta),
-        meta,
-        system=SYSTEM_PROMPT,
-    )
+    question = single_video_question(PROMPT.replace("[EVENT]", event))
+    return Sample([scenes.render(meta)], question, derive_answer(meta), meta, system=VIDEOCHAT_SYSTEM_PROMPT)
+
+
+SUBTYPES = Subtypes(
+    rendered=Subtype(_rendered, scenes.READS, needs_source=False),
+    **{name: Subtype(_annotated, (), annotation_format=name) for name in ("charades_sta", "activitynet")},
+)
+
+
+def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation=None) -> Sample:
+    return SUBTYPES[subtype].make(clip, settings_for(params), rng, annotation)
 
 
 def _span(meta: dict) -> tuple[int, int]:
@@ -96,6 +81,11 @@ def derive_answer(meta: dict) -> str:
     if "annotation" in meta:
         return interval_text(*annotated.checked_interval(meta["annotation"]["start"], meta["annotation"]["end"], meta))
     return interval_text(*scenes.seconds(_span(meta), meta))
+
+
+def explain(meta: dict) -> str:
+    event = meta["annotation"]["query"] if "annotation" in meta else meta["query"]["event"]
+    return f"The event {quoted(event)} lasts from {derive_answer(meta)} seconds."
 
 
 def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
@@ -116,3 +106,22 @@ def contact(meta: dict) -> Contact:
     return Contact(
         dict.fromkeys(range(start, end + 1), "inside"), f"red: {meta['query']['event']} (frames {start}..{end})"
     )
+
+
+TASK = Task(
+    name=NAME,
+    paper="videochat-r1",
+    shows="a query about one event; the answer is its interval",
+    generate=generate,
+    derive_answer=derive_answer,
+    settings_for=settings_for,
+    reads=SUBTYPES.reads,
+    random_guess=random_guess,
+    subtypes=tuple(SUBTYPES),
+    contact=contact,
+    explain=explain,
+    interval_answers=True,
+    needs_source=SUBTYPES.needs_source,
+    annotation_format=SUBTYPES.annotation_format,
+    answer_form="interval_to",
+)

@@ -26,43 +26,30 @@ from videolake.generators.base import (
     Param,
     Sample,
     SampledClip,
+    Subtype,
+    Subtypes,
+    Task,
     fps_to_str,
     merge_settings,
     sample_range,
     single_video_question,
 )
-from videolake.generators.counting import draw_shapes, shape_polygon
+from videolake.generators.drawing import SHAPES, circumradius, draw_shapes, extent
+from videolake.generators.prompts import VIDEOCHAT_SYSTEM_PROMPT, VIDEOCHAT_THINKING, number_word, quoted
 from videolake.generators.synthetic import qa, scenes
 from videolake.generators.synthetic.render import OBJECT_COLOURS
-from videolake.generators.temporal_grounding import SYSTEM_PROMPT
 
-TASK = "object_tracking"
-SUBTYPES = ("rendered", "overlay", "got10k")
-COUNT_WORDS = {
-    2: "two",
-    3: "three",
-    4: "four",
-    5: "five",
-    6: "six",
-    7: "seven",
-    8: "eight",
-    9: "nine",
-    10: "ten",
-    11: "eleven",
-    12: "twelve",
-    16: "sixteen",
-}
+NAME = "object_tracking"
 # VideoChat-R1's tracking prompt, with pixel coordinates of the frame instead of normalized ones.
 PROMPT = (
-    'Track the "{object}" in the video based on its initial coordinates "{start}". The output should be a list containing '
-    "{count} sublists. Each sublist includes four pixel coordinates [x0, y0, x1, y1] of the {width}x{height} frame representing "
-    "the bounding box of the object on each frame of the video, in order.\n\n"
-    "Output your thought process within the <think> </think> tags, including analysis with either specific timestamps (xx.xx) "
-    "or time ranges (xx.xx to xx.xx) in <timestep> </timestep> tags.\n\n"
-    "Provide your answer within the <answer> </answer> tags as a list of {count} sublists, where each sublist contains the "
-    "pixel coordinates [x0, y0, x1, y1]. For example: <answer>[[10, 52, 40, 80], [72, 25, 104, 60], ...]</answer>."
+    'Track the "{object}" in the video based on its initial coordinates "{start}". The output should be a list '
+    "containing {count} sublists. Each sublist includes four pixel coordinates [x0, y0, x1, y1] of the "
+    "{width}x{height} frame representing the bounding box of the object on each frame of the video, in order.\n\n"
+    + VIDEOCHAT_THINKING
+    + "Provide your answer within the <answer> </answer> tags as a list of {count} sublists, where each sublist "
+    "contains the pixel coordinates [x0, y0, x1, y1]. For example: "
+    "<answer>[[10, 52, 40, 80], [72, 25, 104, 60], ...]</answer>."
 )
-OVERLAY_SHAPES = ("circle", "square", "triangle")
 DEFAULT_SETTINGS = {
     **scenes.DEFAULT_SETTINGS,
     "asked_frames": 8,
@@ -71,7 +58,7 @@ DEFAULT_SETTINGS = {
 }
 PARAMETERS = {
     **scenes.PARAMETERS,
-    "asked_frames": Param(int, 2, 16),
+    "asked_frames": Param(int, 2, 16, even=True),  # a box per frame: an odd count would be padded with an unasked frame
     "overlay_size": Param(float, 0.02, 0.5, span=True),
     "overlay_travel": Param(float, 0.0, 8.0, span=True),
 }
@@ -79,23 +66,7 @@ MIN_TRAVEL = 0.2  # rendered: the tracked object's centre moves at least this fa
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
-
-
-def reads(subtype: str) -> tuple[str, ...]:
-    return {
-        "rendered": scenes.READS + ("asked_frames",),
-        "overlay": ("asked_frames", "overlay_size", "overlay_travel"),
-        "got10k": ("asked_frames",),
-    }[subtype]
-
-
-def needs_source(subtype: str) -> bool:
-    return subtype != "rendered"
-
-
-def annotation_format(subtype: str) -> str | None:
-    return "got10k" if subtype == "got10k" else None
+    return merge_settings(NAME, DEFAULT_SETTINGS, PARAMETERS, params)
 
 
 def spread(total: int, count: int) -> list[int]:
@@ -105,13 +76,57 @@ def spread(total: int, count: int) -> list[int]:
     return [round(i * (total - 1) / (count - 1)) for i in range(count)]
 
 
-def _count_word(count: int) -> str:
-    return COUNT_WORDS.get(count, str(count))
-
-
 def _travel(obj: dict, frames: list[int]) -> float:
     points = np.asarray([obj["track"][f][:2] for f in frames])
     return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
+
+
+def _rendered(clip, settings: dict, rng: np.random.Generator, annotation=None) -> Sample:
+    count = settings["asked_frames"]
+
+    def asked(world):
+        return spread(world["num_frames"], count)
+
+    world = scenes.simulate(
+        settings, rng, wanted=lambda w: max(_travel(o, asked(w)) for o in w["objects"]) >= MIN_TRAVEL
+    )
+    target = max(world["objects"], key=lambda o: _travel(o, asked(world)))
+    fps = Fraction(settings["fps"] * (count - 1), world["num_frames"] - 1).limit_denominator(1000)
+    meta = {
+        "num_frames": count,
+        "fps": fps_to_str(fps),
+        "asked_frames": asked(world),
+        "target": target["id"],
+        "name": target["name"],
+        "world": world,
+    }
+    return _sample(meta, scenes.render(world, meta["asked_frames"]))
+
+
+def _overlaid(clip: SampledClip, settings: dict, rng: np.random.Generator, annotation=None) -> Sample:
+    meta, video = _overlay(clip, settings, rng)
+    return _sample(meta, video)
+
+
+def _annotated(clip: SampledClip, settings: dict, rng: np.random.Generator, annotation: dict) -> Sample:
+    meta, video = _sequence(clip, annotation, settings["asked_frames"])
+    annotated.cannot_generate(boxes_for, meta)
+    return _sample(meta, video)
+
+
+def _sample(meta: dict, video) -> Sample:
+    height, width = video.shape[1:3]
+    boxes = boxes_for(meta)
+    count = number_word(meta["num_frames"])
+    text = PROMPT.format(object=meta["name"], start=boxes[0], count=count, width=width, height=height)
+    return Sample([video], single_video_question(text), json.dumps(boxes), meta, system=VIDEOCHAT_SYSTEM_PROMPT)
+
+
+SUBTYPES = Subtypes(
+    rendered=Subtype(_rendered, scenes.READS + ("asked_frames",), needs_source=False),
+    overlay=Subtype(_overlaid, ("asked_frames", "overlay_size", "overlay_travel")),
+    got10k=Subtype(_annotated, ("asked_frames",), annotation_format="got10k"),
+)
 
 
 def generate(
@@ -122,38 +137,7 @@ def generate(
     donor=None,
     annotation: dict | None = None,
 ) -> Sample:
-    settings = settings_for(params)
-    count = settings["asked_frames"]
-    if subtype == "got10k":
-        meta, video = _sequence(clip, annotation, count)
-        height, width = video.shape[1:3]
-        annotated.cannot_generate(boxes_for, meta)
-    elif subtype == "rendered":
-
-        def asked(world):
-            return spread(world["num_frames"], count)
-
-        world = scenes.simulate(
-            settings, rng, wanted=lambda w: max(_travel(o, asked(w)) for o in w["objects"]) >= MIN_TRAVEL
-        )
-        target = max(world["objects"], key=lambda o: _travel(o, asked(world)))
-        fps = Fraction(settings["fps"] * (count - 1), world["num_frames"] - 1).limit_denominator(1000)
-        meta = {
-            "num_frames": count,
-            "fps": fps_to_str(fps),
-            "asked_frames": asked(world),
-            "target": target["id"],
-            "name": target["name"],
-            "world": world,
-        }
-        video = scenes.render(world, meta["asked_frames"])
-        width = height = world["size"]
-    else:
-        meta, video = _overlay(clip, settings, rng)
-        height, width = video.shape[1:3]
-    boxes = boxes_for(meta)
-    text = PROMPT.format(object=meta["name"], start=boxes[0], count=_count_word(count), width=width, height=height)
-    return Sample([video], single_video_question(text), json.dumps(boxes), meta, system=SYSTEM_PROMPT)
+    return SUBTYPES[subtype].make(clip, settings_for(params), rng, annotation)
 
 
 def _bounce(position: float, travel: float, low: float, high: float) -> float:
@@ -171,10 +155,8 @@ def _overlay(clip: SampledClip, settings: dict, rng) -> tuple[dict, np.ndarray]:
     frames = clip.base_frames()[slots]
     h, w = frames.shape[1:3]
     size = sample_range(rng, settings["overlay_size"]) * min(h, w)
-    kind, colour = qa.choose(rng, list(OVERLAY_SHAPES)), qa.choose(rng, list(OBJECT_COLOURS))
-    reach = (
-        size / 2 if kind == "circle" else size / math.sqrt(2) if kind == "square" else size / math.sqrt(3)
-    )  # circumradius
+    kind, colour = qa.choose(rng, list(SHAPES)), qa.choose(rng, list(OBJECT_COLOURS))
+    reach = circumradius(kind, size)
     low_x, high_x, low_y, high_y = reach, w - reach, reach, h - reach
     if high_x <= low_x or high_y <= low_y:
         raise CannotGenerate(f"a {size:.0f}-pixel shape does not fit a {w}x{h} frame")
@@ -237,18 +219,8 @@ def _sequence(clip: SampledClip, annotation: dict, count: int) -> tuple[dict, np
 
 
 def _overlay_box(shape: dict, cx: float, cy: float, rotation: float, w: int, h: int) -> list[int]:
-    if shape["type"] == "circle":
-        r = shape["size"] / 2
-        xs, ys = [cx - r, cx + r], [cy - r, cy + r]
-    else:
-        points = shape_polygon({"type": shape["type"], "cx": cx, "cy": cy, "size": shape["size"], "rotation": rotation})
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return [
-        max(0, math.floor(min(xs))),
-        max(0, math.floor(min(ys))),
-        min(w, math.ceil(max(xs))),
-        min(h, math.ceil(max(ys))),
-    ]
+    x1, y1, x2, y2 = extent({**shape, "cx": cx, "cy": cy, "rotation": rotation})
+    return [max(0, math.floor(x1)), max(0, math.floor(y1)), min(w, math.ceil(x2)), min(h, math.ceil(y2))]
 
 
 def boxes_for(meta: dict) -> list[list[int]]:
@@ -281,6 +253,11 @@ def derive_answer(meta: dict) -> str:
     return json.dumps(boxes_for(meta))
 
 
+def explain(meta: dict) -> str:
+    boxes = boxes_for(meta)
+    return f"The {quoted(meta['name'])} is at {boxes[0]} on the first frame and at {boxes[-1]} on the last."
+
+
 def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
     """The whole frame on every frame: its IoU is the object's share of the frame."""
     w, h = (meta["world"]["size"],) * 2 if "world" in meta else meta["frame_size"]
@@ -290,3 +267,21 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
 def contact(meta: dict) -> Contact:
     boxes = boxes_for(meta)
     return Contact({}, f"red boxes: the {meta['name']} on each asked frame", boxes=dict(enumerate(boxes)))
+
+
+TASK = Task(
+    name=NAME,
+    paper="videochat-r1",
+    shows="8 frames and the first box of a named object; one box per frame",
+    generate=generate,
+    derive_answer=derive_answer,
+    settings_for=settings_for,
+    reads=SUBTYPES.reads,
+    random_guess=random_guess,
+    subtypes=tuple(SUBTYPES),
+    contact=contact,
+    explain=explain,
+    needs_source=SUBTYPES.needs_source,
+    annotation_format=SUBTYPES.annotation_format,
+    answer_form="boxes",
+)

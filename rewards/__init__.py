@@ -1,4 +1,7 @@
-"""Verifiable rewards for every videolake task, importable without torch.
+"""Verifiable rewards for every videolake task, importable without numpy or torch (verl imports them).
+
+Each task's reward is one function with its ``Reward`` record (``@reward``: its maximum, the parts
+``score`` reports, how the prompt wants the answer written, an example ground truth) in ``REWARDS``.
 
 - ``compute_score(data_source, solution_str, ground_truth, extra_info=None)``: verl's custom reward
   signature; ``data_source`` is the record's ``task``. Returns ``{"score": float, ...components}``.
@@ -14,8 +17,38 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from videolake.rewards import formats, parse, scores
+
+
+@dataclass(frozen=True)
+class Reward:
+    """A task's reward and all the lake knows about it, declared once next to the function (``@reward``)."""
+
+    score: Callable[[str, str, dict], dict]  # (solution, ground truth, extra_info) -> {"score": ..., parts}
+    example_truth: str  # a ground truth in its stored form, to score hostile and arbitrary completions against
+    described: str  # how an answer is scored, in one line (the dataset card)
+    maximum: float = 1.0  # the largest score: format and accuracy terms add up for VideoChat-R1 and MUSEG
+    metric_parts: tuple[str, ...] = ("accuracy",)  # `score` reports their mean, in [0, 1] (never the format term)
+    # (ground truth, reasoning) -> the true answer written as the task's prompt asks for it
+    completion: Callable[[str, str], str] = formats.bare_answer
+
+
+# One record per task: data_source (the record's ``task``) -> its Reward.
+REWARDS: dict[str, Reward] = {}
+REWARD_MODES = ("smooth", "strict")
+
+
+def reward(example_truth: str, **declared) -> Callable:
+    """Register the decorated ``fn(solution, ground_truth, extra_info) -> dict`` as the reward of the
+    task named like it, with the rest of its record (``Reward``'s fields)."""
+
+    def register(fn: Callable[[str, str, dict], dict]) -> Callable[[str, str, dict], dict]:
+        REWARDS[fn.__name__] = Reward(fn, example_truth, **declared)
+        return fn
+
+    return register
 
 
 def parse_truth_order(ground_truth: str) -> list[int]:
@@ -34,12 +67,14 @@ def truth_interval(truth: str) -> tuple[float, float]:
     return interval
 
 
+@reward("14.5-26.2", described="IoU of the interval")
 def anomaly_grounding(solution: str, truth: str, extra_info: dict) -> dict:
     predicted = parse.parse_interval(solution)
     value = scores.interval_iou(predicted, truth_interval(truth)) if predicted else 0.0
     return {"score": value, "accuracy": value, "parsed": float(predicted is not None)}
 
 
+@reward("3,1,4", described="mean over the shape kinds of 1 − relative count error (strict: exact match)")
 def object_counting(solution: str, truth: str, extra_info: dict) -> dict:
     gt = [int(v) for v in truth.split(",")]
     predicted = parse.parse_counts(solution, len(gt))
@@ -48,6 +83,7 @@ def object_counting(solution: str, truth: str, extra_info: dict) -> dict:
     return {"score": value, "accuracy": value, "parsed": float(predicted is not None)}
 
 
+@reward("341562", described="1 − normalised displacement of each clip (VideoSSR Eq. 7; strict: exact match)")
 def temporal_jigsaw(solution: str, truth: str, extra_info: dict) -> dict:
     gt = parse_truth_order(truth)
     predicted = parse.parse_order(solution, len(gt))
@@ -56,6 +92,7 @@ def temporal_jigsaw(solution: str, truth: str, extra_info: dict) -> dict:
     return {"score": value, "accuracy": value, "parsed": float(predicted is not None)}
 
 
+@reward("4.0-8.0", maximum=2.0, completion=formats.think_answer, described="format + IoU")
 def temporal_grounding(solution: str, truth: str, extra_info: dict) -> dict:
     fmt = formats.think_answer_format(solution)
     predicted = parse.parse_interval(solution)
@@ -63,12 +100,16 @@ def temporal_grounding(solution: str, truth: str, extra_info: dict) -> dict:
     return {"score": fmt + accuracy, "format": fmt, "accuracy": accuracy}
 
 
+@reward("B", maximum=2.0, completion=formats.think_answer, described="format + accuracy")
 def multiple_choice(solution: str, truth: str, extra_info: dict) -> dict:
     fmt = formats.think_answer_format(solution)
     accuracy = float(parse.parse_choice(solution) == truth.strip())
     return {"score": fmt + accuracy, "format": fmt, "accuracy": accuracy}
 
 
+@reward(
+    "[[0, 0, 10, 10], [2, 2, 8, 8]]", maximum=2.0, completion=formats.think_answer, described="format + mean box IoU"
+)
 def object_tracking(solution: str, truth: str, extra_info: dict) -> dict:
     """Ground truth JSON ``[[x1, y1, x2, y2], ...]``, one box per asked frame."""
     gt = [tuple(b) for b in json.loads(truth)]
@@ -78,6 +119,20 @@ def object_tracking(solution: str, truth: str, extra_info: dict) -> dict:
     return {"score": fmt + accuracy, "format": fmt, "accuracy": accuracy}
 
 
+def glue_completion(truth: str, reasoning: str) -> str:
+    """Grounding QA's JSON ground truth as its prompt asks: the letter in <answer>, the segments in <glue>."""
+    gt = json.loads(truth)
+    glue = ", ".join(f"({start}, {end})" for start, end in gt["segments"])
+    return f"{formats.think_answer(gt['answer'], reasoning)}<glue>[{glue}]</glue>"
+
+
+@reward(
+    '{"answer": "A", "segments": [[0, 2], [6, 8]]}',
+    maximum=3.0,
+    metric_parts=("iou", "accuracy"),
+    completion=glue_completion,
+    described="format + IoU of the intervals + accuracy",
+)
 def grounding_qa(solution: str, truth: str, extra_info: dict) -> dict:
     """Ground truth JSON ``{"answer": "B", "segments": [[s, e], ...]}``."""
     gt = json.loads(truth)
@@ -102,6 +157,13 @@ def museg_stage(extra_info: dict) -> int:
     return int(meta.get("museg_stage", 2)) if isinstance(meta, dict) else 2
 
 
+@reward(
+    "1.0-3.0 5.0-7.0",
+    maximum=3.0,
+    metric_parts=("global", "local"),
+    completion=formats.think_answer,
+    described="format (stage 1: with the timestamp term) + global F1 + local matching of the segments",
+)
 def multi_segment_grounding(solution: str, truth: str, extra_info: dict) -> dict:
     fmt = formats.museg_format(solution, timestamp_term=museg_stage(extra_info) == 1)
     predicted = parse.parse_segments(solution)
@@ -111,12 +173,7 @@ def multi_segment_grounding(solution: str, truth: str, extra_info: dict) -> dict
     return {"score": fmt + global_score + local_score, "format": fmt, "global": global_score, "local": local_score}
 
 
-def open_ended_qa(solution: str, truth: str, extra_info: dict) -> dict:
-    """Exact match of the answer region after normalising case, punctuation, articles and spaces."""
-    accuracy = float(parse.normalise_text(parse.answer_region(solution)) == parse.normalise_text(truth))
-    return {"score": accuracy, "accuracy": accuracy}
-
-
+@reward("C", completion=formats.think_answer, described="exact match of the option letter or number")
 def synrl(solution: str, truth: str, extra_info: dict) -> dict:
     """SynRL: exact option letter, or exact number for open counting questions; score = accuracy."""
     if truth.isalpha():
@@ -126,59 +183,31 @@ def synrl(solution: str, truth: str, extra_info: dict) -> dict:
     return {"score": accuracy, "accuracy": accuracy, "format": formats.think_answer_format(solution)}
 
 
-# One entry per task: data_source -> reward(solution, ground_truth, extra_info) -> {"score": ..., ...}.
-REWARDS: dict[str, Callable[[str, str, dict], dict]] = {
-    fn.__name__: fn
-    for fn in (
-        anomaly_grounding,
-        object_counting,
-        temporal_jigsaw,
-        temporal_grounding,
-        multiple_choice,
-        object_tracking,
-        grounding_qa,
-        multi_segment_grounding,
-        synrl,
-        open_ended_qa,
-    )
-}
-ALL_TASKS = tuple(REWARDS)
-# The largest score each task's reward gives (format + accuracy terms add up for VideoChat-R1 and MUSEG).
-MAXIMUM_SCORE = {
-    "temporal_grounding": 2.0,
-    "multiple_choice": 2.0,
-    "object_tracking": 2.0,
-    "grounding_qa": 3.0,
-    "multi_segment_grounding": 3.0,
-}
-MAXIMUM_SCORE = {task: MAXIMUM_SCORE.get(task, 1.0) for task in REWARDS}
-REWARD_MODES = ("smooth", "strict")
-# What `score` reports per task, in [0, 1]: the mean of these parts of the reward (never the format term).
-METRIC_PARTS = {"grounding_qa": ("iou", "accuracy"), "multi_segment_grounding": ("global", "local")}
+@reward("A man rides a red bike.", described="exact match after normalising case and punctuation")
+def open_ended_qa(solution: str, truth: str, extra_info: dict) -> dict:
+    """Exact match of the answer region after normalising case, punctuation, articles and spaces."""
+    accuracy = float(parse.normalise_text(parse.answer_region(solution)) == parse.normalise_text(truth))
+    return {"score": accuracy, "accuracy": accuracy}
 
 
 def benchmark_metric(task: str, result: dict) -> float:
-    parts = METRIC_PARTS.get(task, ("accuracy",))
+    parts = REWARDS[task].metric_parts
     return sum(result[part] for part in parts) / len(parts)
 
 
 def ideal_completion(task: str, ground_truth: str, reasoning: str = "") -> str:
-    """The true answer written as the task's prompt asks for it: bare for VideoSSR and SynRL tasks,
-    in think/answer (and glue) blocks for VideoChat-R1's and MUSEG's. It scores MAXIMUM_SCORE."""
-    if MAXIMUM_SCORE[task] == 1.0:
-        return ground_truth
-    if task == "grounding_qa":
-        truth = json.loads(ground_truth)
-        glue = ", ".join(f"({start}, {end})" for start, end in truth["segments"])
-        return f"<think>{reasoning}</think><answer>{truth['answer']}</answer><glue>[{glue}]</glue>"
-    return f"<think>{reasoning}</think><answer>{ground_truth}</answer>"
+    """The true answer written as the task's prompt asks for it, ``reasoning`` as its thinking where the
+    prompt asks for one: bare for VideoSSR's tasks and open-ended QA, think/answer (and glue) blocks for
+    SynRL's, VideoChat-R1's and MUSEG's. It scores the reward's maximum when the reasoning satisfies the
+    format (MUSEG's stage 1 wants every answer timestamp cited in it)."""
+    return REWARDS[task].completion(ground_truth, reasoning)
 
 
 def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> dict:
     if data_source not in REWARDS:
-        raise ValueError(f"no reward for data_source {data_source!r} (known: {', '.join(ALL_TASKS)})")
+        raise ValueError(f"no reward for data_source {data_source!r} (known: {', '.join(REWARDS)})")
     solution = solution_str if isinstance(solution_str, str) else ""
-    return REWARDS[data_source](solution, ground_truth, extra_info or {})
+    return REWARDS[data_source].score(solution, ground_truth, extra_info or {})
 
 
 def completion_text(completion) -> str:
@@ -210,8 +239,8 @@ def format_reward(prompts, completions, **columns) -> list[float]:
 
 
 __all__ = [
-    "ALL_TASKS",
-    "MAXIMUM_SCORE",
+    "REWARDS",
+    "Reward",
     "accuracy_reward",
     "benchmark_metric",
     "compute_score",

@@ -1,4 +1,5 @@
-"""Format rewards: does the output have the structure the task asks for? Linear-time checks."""
+"""Format rewards: does the output have the structure the task asks for? Linear-time checks; and the
+writers of the two structures the prompts ask for, which those checks accept."""
 
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ def _blocks(text: str, names: tuple[str, ...]) -> list[str] | None:
         contents.append(rest[len(opening) : end])
         rest = rest[end + len(closing) :].lstrip()
     return contents if not rest else None
+
+
+def bare_answer(answer: str, reasoning: str) -> str:
+    """VideoSSR's prompts ask for the answer directly: no thinking shown."""
+    return answer
+
+
+def think_answer(answer: str, reasoning: str) -> str:
+    """``<think>`` reasoning ``</think>`` then ``<answer>`` answer ``</answer>`` (VideoChat-R1, MUSEG, SynRL)."""
+    return f"<think>\n{reasoning}\n</think>\n<answer>{answer}</answer>"
 
 
 def think_answer_format(text: str) -> float:

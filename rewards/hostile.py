@@ -7,19 +7,6 @@ bounds what a policy writes. The tests and ``make bench`` run every reward on th
 from __future__ import annotations
 
 MEGABYTE = 1_000_000
-# A ground truth per task, in its stored form, to score hostile (and arbitrary) completions against.
-EXAMPLE_TRUTHS = {
-    "anomaly_grounding": "14.5-26.2",
-    "object_counting": "3,1,4",
-    "temporal_jigsaw": "341562",
-    "temporal_grounding": "4.0-8.0",
-    "multiple_choice": "B",
-    "object_tracking": "[[0, 0, 10, 10], [2, 2, 8, 8]]",
-    "grounding_qa": '{"answer": "A", "segments": [[0, 2], [6, 8]]}',
-    "multi_segment_grounding": "1.0-3.0 5.0-7.0",
-    "synrl": "C",
-    "open_ended_qa": "A man rides a red bike.",
-}
 
 
 def _fill(unit: str, size: int, head: str = "", tail: str = "") -> str:

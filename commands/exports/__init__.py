@@ -26,6 +26,7 @@ from pathlib import Path
 from videolake import VideolakeError
 from videolake.pipeline.dataset import open_dataset, read_json, reading_record, record_meta, refuse_output_inside
 from videolake.pipeline.shards import atomic_write_bytes, sha256_file
+from videolake.rewards import ideal_completion
 
 VIDEO_DIR = "videos"
 
@@ -80,12 +81,9 @@ class Export:
     wrote it. Two owners are the same dataset when they are the same folder (a rebuild replaces its
     own export) or have byte-identical manifests (a copy)."""
 
-    def __init__(self, root: Path, dataset_dir: Path, splits: list[str]):
+    def __init__(self, root: Path, dataset_dir: Path, splits: list[str], manifest_sha256: str):
         self.root, self.dataset_dir, self.splits = root, dataset_dir, splits
-        self.owner = {
-            "dataset": str(absolute_folder(dataset_dir)),
-            "manifest_sha256": sha256_file(dataset_dir / "manifest.json"),
-        }
+        self.owner = {"dataset": str(absolute_folder(dataset_dir)), "manifest_sha256": manifest_sha256}
         self.claims = read_claims(root / CLAIMS)
         self.claimed: list[str] = []
 
@@ -153,21 +151,30 @@ def exporting(dataset_dir: Path, export_dir: Path, folder: str, split: str | Non
         refuse_output_inside(root, source)
     for area in (VIDEO_DIR, folder):  # the dataset may lie in EXPORT, not in what the export writes
         refuse_output_inside(absolute_folder(root / area), source)
-    splits = sorted(
-        {shard.split for shard in open_dataset(dataset_dir, verify=False).split_shards(split) if shard.rows}
-    )
+    dataset = open_dataset(dataset_dir, verify=False)
+    splits = sorted({shard.split for shard in dataset.split_shards(split) if shard.rows})
     root.mkdir(parents=True, exist_ok=True)
     with open(root / LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         sweep_half_written(root)
-        session = Export(root, dataset_dir, splits)
+        session = Export(root, dataset_dir, splits, dataset.manifest_sha256)
         yield session
         session.finish()
 
 
+PROGRESS_FROM = 500  # records: a smaller export takes seconds and shows no progress bar
+
+
 def records(dataset_dir: Path, split: str | None = None) -> Iterator[tuple[str, dict]]:
-    """(split, record) for every record of a verified build, shard by shard (one in memory at a time)."""
-    yield from open_dataset(dataset_dir).records(split)
+    """(split, record) for every record of a verified build, shard by shard (one in memory at a time),
+    counted on a progress bar when the export is large and stderr is a terminal."""
+    from tqdm import tqdm
+
+    dataset = open_dataset(dataset_dir)
+    total = sum(shard.rows for shard in dataset.split_shards(split))
+    quiet = True if total < PROGRESS_FROM else None  # None: tqdm draws only on a terminal
+    with tqdm(dataset.records(split), total=total, desc=f"export {dataset.name}", unit="record", disable=quiet) as bar:
+        yield from bar
 
 
 def chat_prompt(record: dict) -> list[dict]:
@@ -176,20 +183,26 @@ def chat_prompt(record: dict) -> list[dict]:
     return [{"role": "system", "content": record["system"]}, {"role": "user", "content": record["question"]}]
 
 
-def sft_target(record: dict) -> str | None:
-    """The assistant turn for supervised fine-tuning, in the format the record's prompt asks for:
-    the reasoning in <think> and the answer in <answer> when the record has a reasoning trace."""
-    if record["reasoning"] is None:
-        return None
-    return f"<think>\n{record['reasoning']}\n</think>\n<answer>{record['answer']}</answer>"
+def sft_target(record: dict) -> str:
+    """The assistant turn for supervised fine-tuning: the true answer in the format the record's prompt
+    asks for (``ideal_completion``: bare, or in think/answer blocks), thinking with the record's
+    reasoning trace or, without one, the task's short account of its answer from meta."""
+    from videolake.generators import TASKS
+
+    reasoning, explain = record["reasoning"], TASKS[record["task"]].explain
+    if reasoning is None and explain is not None:
+        with reading_record(record):
+            reasoning = explain(record_meta(record))
+    return ideal_completion(record["task"], record["answer"], reasoning or "")
 
 
 def frame_counts(record: dict) -> list[int]:
-    """Frames of each video, from meta (the generator's own account, checked by validate)."""
-    from videolake.generators import TASKS
+    """Frames of each video as written, from meta (the generator's own account and the builder's
+    padding to even counts, checked by validate)."""
+    from videolake.pipeline.records import written_lengths
 
     with reading_record(record):
-        lengths = TASKS[record["task"]].video_lengths(record_meta(record))
+        lengths = written_lengths(record["task"], record_meta(record))
         if len(lengths) != len(record["videos"]) or not all(isinstance(n, int) and 0 < n < 2**31 for n in lengths):
             raise ValueError(f"frame counts {str(lengths)[:80]} do not fit {len(record['videos'])} video(s)")
     return lengths

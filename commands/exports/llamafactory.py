@@ -23,7 +23,7 @@ def item(record: dict, export_dir: Path) -> dict:
     return {
         "messages": [
             {"role": "user", "content": record["question"]},
-            {"role": "assistant", "content": sft_target(record) or record["answer"]},
+            {"role": "assistant", "content": sft_target(record)},
         ],
         "system": record["system"],
         "videos": [str(video_path(export_dir, data)) for data in record["videos"]],

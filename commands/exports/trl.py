@@ -4,7 +4,7 @@
 - ``videos``: paths, in placeholder order; ``fps``: frame i of every video is at i / fps;
 - ``task``, ``answer`` and ``meta``: the columns ``videolake.rewards.accuracy_reward`` reads (meta
   carries reward options such as MUSEG's stage);
-- ``completion``: for records with a reasoning trace, the assistant turn for SFT (else null).
+- ``completion``: the assistant turn for SFT, in the format the record's prompt asks for (``sft_target``).
 Content parts (text and video mixed in one column) are not stored: Arrow corrupts them, so the
 trainer's adapter builds them from these flat columns at load time.
 """
@@ -17,11 +17,10 @@ from videolake.commands.exports import chat_prompt, exporting, records, sft_targ
 
 
 def row(record: dict, export_dir: Path) -> dict:
-    target = sft_target(record)
     return {
         "id": record["id"],
         "prompt": chat_prompt(record),
-        "completion": [{"role": "assistant", "content": target}] if target is not None else None,
+        "completion": [{"role": "assistant", "content": sft_target(record)}],
         "videos": [str(video_path(export_dir, data)) for data in record["videos"]],
         "fps": record["fps"],
         "task": record["task"],

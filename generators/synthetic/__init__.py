@@ -14,13 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videolake.generators.base import Param, Sample, merge_settings, single_video_question
+from videolake.generators.base import Param, Sample, Task, merge_settings, single_video_question
 from videolake.generators.synthetic import games, motion, qa
 from videolake.generators.synthetic.longterm import MODES
 from videolake.generators.synthetic.render import OBJECT_COLOURS, ORIENTED_SHAPES, SHAPES, PalettedVideo
 
-TASK = "synrl"
-REASONING_PROMPT = "Watch the video, reason step by step inside <think></think>, then give only the final answer inside <answer></answer>."
+NAME = "synrl"
+REASONING_PROMPT = (
+    "Watch the video, reason step by step inside <think></think>, then give only the final answer "
+    "inside <answer></answer>."
+)
 
 DEFAULT_SETTINGS = {
     "size": 448,  # frame side in pixels (square, even)
@@ -120,14 +123,14 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def settings_for(params: dict) -> dict:
-    return merge_settings(TASK, DEFAULT_SETTINGS, PARAMETERS, params)
+    return merge_settings(NAME, DEFAULT_SETTINGS, PARAMETERS, params)
 
 
 def reads(subtype: str) -> tuple[str, ...]:
     return SCENARIOS[subtype].reads
 
 
-def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None) -> Sample:
+def generate(clip, subtype: str, params: dict, rng: np.random.Generator, donor=None, annotation=None) -> Sample:
     """``clip`` is unused: the video is rendered, not sampled."""
     scenario = SCENARIOS[subtype]
     meta = scenario.simulate(settings_for(params), rng)
@@ -149,7 +152,8 @@ def _alternatives(words) -> str:
 ENTITY = re.compile(
     rf"\b\d{{2}}:\d{{2}}\.\d\b"  # timestamps
     rf"|\b(?:{_alternatives(OBJECT_COLOURS)}) (?:{_alternatives(SHAPES + ORIENTED_SHAPES)})\b"
-    rf"|\b(?:{_alternatives(list(games.RANK_NAMES.values()) + games.RANKS)}) of (?:{_alternatives(games.SUITS.values())})\b"
+    rf"|\b(?:{_alternatives(list(games.RANK_NAMES.values()) + games.RANKS)}) of "
+    rf"(?:{_alternatives(games.SUITS.values())})\b"
     rf"|(?<![\w.])(?:{_alternatives(games.FILE_NAMES)})(?![\w.])"
     rf"|\bCup [A-Z]\b|\b(?:{_alternatives(games.CELLS)})\b"
     r"|(?<![\w.:])\d+(?:\.\d+)?(?![\w:])"  # numbers
@@ -165,3 +169,18 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
     """A uniformly random option letter, or a digit 0-9 for open counting questions."""
     options = meta["query"]["options"]
     return qa.LETTERS[int(rng.integers(len(options)))] if options else str(int(rng.integers(0, 10)))
+
+
+TASK = Task(
+    name=NAME,
+    paper="synrl",
+    shows="a rendered video of a short-term motion or long-term state-tracking scenario, with a timestamped reasoning trace",
+    generate=generate,
+    derive_answer=derive_answer,
+    settings_for=settings_for,
+    reads=reads,
+    random_guess=random_guess,
+    subtypes=tuple(SCENARIOS),
+    trace_facts=trace_facts,
+    needs_source=lambda subtype: False,
+)

@@ -583,11 +583,13 @@ class MathTrail(Game):
             return {
                 "kind": "symbol",
                 "position": index,
-                "prompt": f"A ball's trajectory draws a math problem one symbol at a time. What is the {ordinal(index)} symbol drawn?",
+                "prompt": "A ball's trajectory draws a math problem one symbol at a time. What is the "
+                f"{ordinal(index)} symbol drawn?",
             }, last
         return {
             "kind": "result",
-            "prompt": "A ball's trajectory draws a math problem, which can include '+', '-', '*' and '/'. Following the standard order of operations, what is the final result?",
+            "prompt": "A ball's trajectory draws a math problem, which can include '+', '-', '*' and '/'. Following "
+            "the standard order of operations, what is the final result?",
         }, last
 
     def value(self, state, query):
@@ -613,7 +615,10 @@ class MathTrail(Game):
     def narrate(self, meta):
         opening, steps, _ = super().narrate(meta)
         symbols = meta["states"][-1]
-        conclusion = f"Put together, the expression is {symbols}; with multiplication and division first it equals {number_text(evaluate(symbols))}."
+        conclusion = (
+            f"Put together, the expression is {symbols}; with multiplication and division first it equals "
+            f"{number_text(evaluate(symbols))}."
+        )
         return opening, steps[1:-1], conclusion
 
     def hidden_text(self) -> str:
@@ -827,7 +832,8 @@ class SlidingPuzzle(Game):
         return {
             "kind": "tile",
             "position": position,
-            "prompt": f"Which number is in the {position} cell right after the {ordinal(index)} move? (0 means the empty cell)",
+            "prompt": f"Which number is in the {position} cell right after the {ordinal(index)} move? (0 means the "
+            "empty cell)",
         }, index
 
     def value(self, state, query):

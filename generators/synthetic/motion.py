@@ -298,7 +298,8 @@ def narrate_direction(meta):
         Step(start["ms"], f"the {obj['name']} is in the {region(*points[0][:2])} and moves {start['heading']}."),
         Step(
             turn["ms"],
-            f"it changes course in the {region(*points[turn['frame']][:2])} and moves {turn['heading']} until the end, in the {region(*points[-1][:2])}.",
+            f"it changes course in the {region(*points[turn['frame']][:2])} and moves {turn['heading']} until the "
+            f"end, in the {region(*points[-1][:2])}.",
         ),
     ]
     return (
@@ -615,7 +616,10 @@ def narrate_attribute(meta):
     changes = [e for e in meta["events"] if e["type"] == "change"]
     for e in changes:
         if e["attribute"] == "size":
-            text = f"the {obj['name']} suddenly becomes {'larger' if e['to'] > obj['radius'] else 'smaller'}; its colour and shape stay the same."
+            text = (
+                f"the {obj['name']} suddenly becomes {'larger' if e['to'] > obj['radius'] else 'smaller'}; its "
+                "colour and shape stay the same."
+            )
         elif e["attribute"] == "colour":
             text = f"the {obj['name']} turns {e['to']}; its size and shape stay the same."
         else:
@@ -731,7 +735,8 @@ def _relative(settings, rng):
     meta = world("relative_position", settings, frames, [mover, anchor], events)
     meta["query"] = qa.open_number(
         "crossings",
-        f"How many times does the {mover['name']} pass the {anchor['name']} horizontally, going from one side of it to the other?",
+        f"How many times does the {mover['name']} pass the {anchor['name']} horizontally, going from one side of it "
+        "to the other?",
     )
     return meta
 
@@ -890,7 +895,8 @@ def narrate_velocity(meta):
             frame_ms(frames - 1, fps),
             "by the end, "
             + "; ".join(
-                f"the {o['name']} has covered {lane_speed(o, slice(None)) * (frames - 1):.2f} widths ({lane_speed(o, slice(None)) * fps:.2f} per second)"
+                f"the {o['name']} has covered {lane_speed(o, slice(None)) * (frames - 1):.2f} widths "
+                f"({lane_speed(o, slice(None)) * fps:.2f} per second)"
                 for o in meta["objects"]
             )
             + ".",

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import make_clip
+from tests.helpers.clips import make_clip
 from videolake.generators import anomaly
 from videolake.generators.perturbations import PERTURBATIONS
 
@@ -69,8 +69,8 @@ def test_derive_answer_refuses_a_tampered_index_map():
 def test_prompt_is_figure9_with_the_table8_description():
     text = anomaly.question_for("channel_swap")
     assert text == (
-        "<video>\nIn a segment of this video, the red and blue color channels in the video are swapped. Your task is to "
-        "identify the precise time interval of this change. Please only provide the start and end times in seconds, "
+        "<video>\nIn a segment of this video, the red and blue color channels in the video are swapped. Your task is "
+        "to identify the precise time interval of this change. Please only provide the start and end times in seconds, "
         "formatted as <start_time>-<end_time> (e.g., '14.5-26.2')."
     )
 

@@ -4,8 +4,9 @@ Questions are simulated (no pixels: nothing here needs them) and audited with ``
 audit``'s own baselines - option-only pickers, the letter and option-text priors, a text classifier
 fitted on half, the frame count. The bound: a group fails when a baseline's Wilson 95 % lower
 bound over the scored half (about 500 questions) exceeds chance + 5 points (``audit.MARGIN``),
-the rule ``audit`` flags by. Each draw is seeded, so the verdict is the same on every host. Before the distractors were rebuilt, 10 of these templates failed (centrality
-right 70-81 % of the time on orders, paths and numbers; see docs/blind_baselines.md).
+the rule ``audit`` flags by. Each draw is seeded, so the verdict is the same on every host. Before
+the distractors were rebuilt, 10 of these templates failed (centrality right 70-81 % of the time
+on orders, paths and numbers; see docs/blind_baselines.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from tests.conftest import make_clip
+from tests.helpers.clips import make_clip
 from videolake.generators import CannotGenerate, counting
 
 EASY = {"max_frames": 3, "max_per_frame": 3}

@@ -9,11 +9,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from tests.conftest import generate_example, make_clip
+from tests.helpers.clips import make_clip
+from tests.helpers.examples import generate_example
 from videolake.generators import TASKS, grounding_qa, multi_segment, temporal_grounding, tracking
 from videolake.generators.synthetic import scenes
 from videolake.generators.synthetic.render import INDEX
-from videolake.rewards import MAXIMUM_SCORE, accuracy_reward, benchmark_metric, compute_score, ideal_completion
+from videolake.rewards import REWARDS, accuracy_reward, benchmark_metric, compute_score, ideal_completion
 
 SIZE = 128
 NEW_TASKS = (
@@ -48,7 +49,7 @@ def test_answers_rederive_and_score_full_marks(task, subtype):
         assert TASKS[task].derive_answer(meta) == sample.answer
         assert sample.question.startswith("<video>\n")
         result = compute_score(task, ideal_completion(task, sample.answer), sample.answer, {"meta": json.dumps(meta)})
-        assert result["score"] == pytest.approx(MAXIMUM_SCORE[task], abs=1e-5)
+        assert result["score"] == pytest.approx(REWARDS[task].maximum, abs=1e-5)
         assert TASKS[task].video_lengths(meta) == [sample.clips[0].shape[0]]
 
 

@@ -1,16 +1,17 @@
 import numpy as np
 import pytest
 
-from tests.conftest import make_clip
+from tests.helpers.clips import make_clip
 from videolake.generators import jigsaw
+from videolake.generators.prompts import number_word
 
 FIGURE_11 = (
     "This video is presented as 6 separate clips, which are in a shuffled order. Your task is to determine the correct "
-    "chronological sequence. Please output a six-digit number that specifies the order in which to play the clips you are "
-    "seeing (labeled 1 through 6 by their position). For example, if you decide that the clip at position 3 of this video "
-    "is the true beginning (the 1st clip of the original video), the clip at position 4 is the 2nd part, the clip at "
-    "position 1 is the 3rd part, the clip at position 5 is the 4th part, the clip at position 6 is the 5th part, and "
-    "finally the clip at position 2 is the 6th part, then your answer should be '341562'."
+    "chronological sequence. Please output a six-digit number that specifies the order in which to play the clips you "
+    "are seeing (labeled 1 through 6 by their position). For example, if you decide that the clip at position 3 of "
+    "this video is the true beginning (the 1st clip of the original video), the clip at position 4 is the 2nd part, "
+    "the clip at position 1 is the 3rd part, the clip at position 5 is the 4th part, the clip at position 6 is the 5th "
+    "part, and finally the clip at position 2 is the 6th part, then your answer should be '341562'."
 )
 
 
@@ -45,12 +46,12 @@ def test_ten_or_more_clips_answer_with_commas():
 
 REFERENCE_8_CLIPS = (
     "This video is presented as 8 separate clips, which are in a shuffled order. Your task is to determine the correct "
-    "chronological sequence. Please output an eight-digit number that specifies the order in which to play the clips you "
-    "are seeing (labeled 1 through 8 by their position). For example, if you decide that the clip at position 5 of this "
-    "video is the true beginning (the 1st clip of the original video), the clip at position 1 is the 2nd part, the clip at "
-    "position 8 is the 3rd part, the clip at position 2 is the 4th part, the clip at position 7 is the 5th part, the clip "
-    "at position 4 is the 6th part, the clip at position 6 is the 7th part, and finally the clip at position 3 is the 8th "
-    "part, then your answer should be '51827463'."
+    "chronological sequence. Please output an eight-digit number that specifies the order in which to play the clips "
+    "you are seeing (labeled 1 through 8 by their position). For example, if you decide that the clip at position 5 of "
+    "this video is the true beginning (the 1st clip of the original video), the clip at position 1 is the 2nd part, "
+    "the clip at position 8 is the 3rd part, the clip at position 2 is the 4th part, the clip at position 7 is the 5th "
+    "part, the clip at position 4 is the 6th part, the clip at position 6 is the 7th part, and finally the clip at "
+    "position 3 is the 8th part, then your answer should be '51827463'."
 )
 
 
@@ -63,7 +64,7 @@ def test_other_lengths_have_a_valid_example_and_article(n):
     text = jigsaw.prompt(n)
     example = text.rsplit("'", 2)[1]
     assert sorted(example) == [str(k) for k in range(1, n + 1)]
-    assert f" a {jigsaw.NUMBER_WORDS[n]}-digit number" in text
+    assert f" a {number_word(n)}-digit number" in text
 
 
 def test_derive_rejects_a_non_permutation():

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import generate_example, make_clip
+from tests.helpers.clips import make_clip
+from tests.helpers.examples import generate_example
 from videolake.generators import (
     TASKS,
     CannotGenerate,
@@ -24,7 +25,7 @@ from videolake.generators import (
 from videolake.generators.base import Param
 
 MODULES = {
-    m.TASK: m
+    m.NAME: m
     for m in (
         anomaly,
         counting,
@@ -120,13 +121,14 @@ def test_synthetic_scenarios_generate_at_every_declared_bound(scenario):
             assert synthetic.derive_answer(sample.meta) == sample.answer, (name, value)
 
 
-@pytest.mark.parametrize("module", SCENE_TASKS, ids=lambda m: m.TASK)
+@pytest.mark.parametrize("module", SCENE_TASKS, ids=lambda m: m.NAME)
 def test_scene_tasks_generate_at_every_declared_bound(module):
-    for subtype in module.SUBTYPES:
-        if module.annotation_format(subtype):
+    task = module.TASK
+    for subtype in task.subtypes:
+        if task.annotation_format(subtype):
             continue  # annotated rows carry no settings beyond the prompt's stage and frame count
-        rendered = not module.needs_source(subtype)
-        for name in module.reads(subtype):
+        rendered = not task.needs_source(subtype)
+        for name in task.reads(subtype):
             if name in ("size", "fps"):
                 continue  # the frame itself: 64 px and 10 fps keep this test fast
             for value in bounds(module.PARAMETERS[name]):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import textured_frames
+from tests.helpers.clips import textured_frames
 from videolake.generators import perturbations as P
 
 

@@ -4,11 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from videolake.rewards import MAXIMUM_SCORE, compute_score
-from videolake.rewards.hostile import EXAMPLE_TRUTHS
+from videolake.rewards import REWARDS, compute_score
 
-TRUTHS = EXAMPLE_TRUTHS
-MAXIMUM = MAXIMUM_SCORE
+TRUTHS = {task: reward.example_truth for task, reward in REWARDS.items()}
+MAXIMUM = {task: reward.maximum for task, reward in REWARDS.items()}
 PERFECT = {
     "anomaly_grounding": "14.5-26.2",
     "object_counting": "3,1,4",

@@ -1,5 +1,7 @@
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -232,3 +234,10 @@ def test_numbers_in_the_reasoning_never_reach_the_answer():
     assert s("object_counting", "<think>3,1,4</think><answer>2,2,2</answer>", "3,1,4") < 1.0
     assert s("anomaly_grounding", "<think>maybe 1.0-2.0</think>", "1.0-2.0") == 0.0  # nothing after the reasoning
     assert s("temporal_jigsaw", "<think>not 123456</think> 341562", "341562") == 1.0
+
+
+def test_the_rewards_import_without_numpy():
+    """verl imports ``videolake.rewards`` in its reward workers: the records and the functions need
+    nothing beyond the standard library."""
+    code = "import sys, videolake.rewards, videolake.rewards.hostile; assert 'numpy' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
