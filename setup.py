@@ -1,7 +1,9 @@
 """Package discovery: the root folders keep their short names in the repository but install under
-one package, ``videolake.<folder>``; every subpackage below them is found, never listed by hand."""
+one package, ``videolake.<folder>``; every folder below them is found, never listed by hand, data
+folders such as trainer/configs included (as namespace packages: setuptools warns about a folder
+it ships as data but was not told is a package)."""
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 ROOTS = {
     "videolake": "videolake",
@@ -15,6 +17,8 @@ ROOTS = {
 }
 
 packages = [
-    name for root, folder in ROOTS.items() for name in [root, *(f"{root}.{sub}" for sub in find_packages(folder))]
+    name
+    for root, folder in ROOTS.items()
+    for name in [root, *(f"{root}.{sub}" for sub in find_namespace_packages(folder))]
 ]
 setup(packages=packages, package_dir=ROOTS)

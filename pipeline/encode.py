@@ -161,16 +161,25 @@ def encode_yuv420p(
     return buffer.getvalue()
 
 
-def encode_mp4(video, fps: Fraction, encoder: Encoder = ENCODERS["libx264"]) -> bytes:
+def encode_mp4(video, fps: Fraction, encoder: Encoder = ENCODERS["libx264"], repeat_last: int = 0) -> bytes:
     """``video``: [T, H, W, 3] uint8 RGB with even H and W, or a paletted video (``index_frames()``
     and ``palette``, see generators/synthetic/render.py), which encodes to the same bytes as its
-    RGB frames would."""
+    RGB frames would. ``repeat_last``: copies of the last frame appended (the builder's even frame
+    counts, pipeline/records.py)."""
     height, width = video.shape[1:3]
     if hasattr(video, "index_frames"):
         planes = paletted_to_yuv420p(video.index_frames(), video.palette)
     else:
         planes = rgb_to_yuv420p(video)
-    return encode_yuv420p(planes, width, height, fps, encoder)
+    return encode_yuv420p(_repeat_last(planes, repeat_last), width, height, fps, encoder)
+
+
+def _repeat_last(planes: Iterable[np.ndarray], copies: int) -> Iterator[np.ndarray]:
+    image = None
+    for image in planes:
+        yield image
+    for _ in range(copies):
+        yield image
 
 
 def decode_mp4(data: bytes) -> np.ndarray:

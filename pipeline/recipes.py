@@ -7,6 +7,7 @@ or a recipe's own ``tiers:``), so difficulty is data, never a code branch.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,7 @@ RECIPE_KEYS = {
     "name",
     "description",
     "license",
+    "sources",
     "seed",
     "frames",
     "max_size",
@@ -29,6 +31,7 @@ RECIPE_KEYS = {
     "splits",
     "tiers",
     "x264",
+    "scale",
 }
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 ENTRY_KEYS = {"task", "subtype", "tier", "count", "params", "annotations"}
@@ -243,7 +246,7 @@ def parse_recipe(document: dict, where: str) -> Recipe:
         "description": description or "",
         "license": _license(document.get("license"), where),
         "seed": _int(document.get("seed", 0), f"{where}: seed", 0, limit=MAX_SEED),
-        "frames": _int(document.get("frames", 48), f"{where}: frames", 2, MAX_FRAMES),
+        "frames": _even_frames(document.get("frames", 48), where),
         "max_size": list(max_size),
         "shard_size": _int(document.get("shard_size", 256), f"{where}: shard_size", 1, MAX_SHARD_SIZE),
         "holdout_fraction": float(holdout),
@@ -252,7 +255,15 @@ def parse_recipe(document: dict, where: str) -> Recipe:
     x264 = _x264(document.get("x264"), where)
     if x264:  # recorded only when set, so recipes without it keep their fingerprints
         resolved["x264"] = x264
+    sources = document.get("sources")  # where the clips come from and their licences: the card states it
+    if sources is not None and (not isinstance(sources, str) or not sources.strip()):
+        raise RecipeError(f"{where}: sources must be text naming the clips' origin and licence, got {_shown(sources)}")
+    if sources:  # recorded only when set, like x264
+        resolved["sources"] = " ".join(sources.split())
     resolved["splits"] = {s: [e.document for e in entries] for s, entries in splits.items()}
+    scale = _scale(document.get("scale"), splits, where)
+    if scale:
+        resolved["scale"] = scale
     return Recipe(
         name=name,
         description=resolved["description"],
@@ -266,6 +277,87 @@ def parse_recipe(document: dict, where: str) -> Recipe:
         document=resolved,
         x264=x264,
     )
+
+
+def _even_frames(value, where: str) -> int:
+    """Qwen-family models take video frames in pairs (a temporal patch is 2 frames): an odd count
+    would have its last frame repeated or dropped by the trainer, so a recipe asks for an even one."""
+    frames = _int(value, f"{where}: frames", 2, MAX_FRAMES)
+    if frames % 2:
+        raise RecipeError(f"{where}: frames must be even (video models take frames in pairs), got {frames}")
+    return frames
+
+
+def scaled_counts(counts: list[int], limit: int) -> list[int]:
+    """``counts`` scaled to ``limit`` in all, each at least one and none above its own: the largest
+    remainder method (Hamilton's) in integer arithmetic, ties to the earlier count, so the same
+    counts and limit always give the same numbers. At most ``limit`` counts; counts already within
+    the limit stay as they are."""
+    total = sum(counts)
+    if total <= limit:
+        return list(counts)
+    shares = [max(1, count * limit // total) for count in counts]
+    gap = lambda i: counts[i] * limit - shares[i] * total  # how far a share is below its exact quota, x total
+    while sum(shares) != limit:
+        if sum(shares) < limit:  # the share furthest below its quota takes one more
+            shares[max(range(len(counts)), key=lambda i: (gap(i), -i))] += 1
+        else:  # the minimum of one put the total over: the share furthest above its quota gives one back
+            shares[min((i for i in range(len(counts)) if shares[i] > 1), key=lambda i: (gap(i), -i))] -= 1
+    return shares
+
+
+def scale_recipe(recipe: Recipe, max_samples: int) -> Recipe:
+    """The recipe with at most ``max_samples`` samples in all (``build --max-samples``): every entry
+    kept with at least one sample, the counts in their proportions across all splits (so each split
+    keeps its share), everything else as it is. The resolved recipe records the full counts and the
+    limit (``scale``), so the manifest tells a scaled build from a full one. A recipe already within
+    the limit is returned unchanged."""
+    entries = [entry for split_entries in recipe.splits.values() for entry in split_entries]
+    if sum(entry.count for entry in entries) <= max_samples:
+        return recipe
+    if len(entries) > max_samples:
+        raise RecipeError(
+            f"{recipe.name} has {len(entries)} entries: --max-samples must be at least {len(entries)} "
+            "(every entry keeps one sample at least)"
+        )
+    full = recipe.document.get("scale", {}).get("counts") or {
+        split: [entry.count for entry in split_entries] for split, split_entries in recipe.splits.items()
+    }
+    counts = iter(scaled_counts([count for split in recipe.splits for count in full[split]], max_samples))
+    splits = {
+        split: [dataclasses.replace(entry, count=next(counts)) for entry in split_entries]
+        for split, split_entries in recipe.splits.items()
+    }
+    document = {
+        **recipe.document,
+        "splits": {split: [entry.document for entry in split_entries] for split, split_entries in splits.items()},
+        "scale": {"max_samples": max_samples, "counts": full},
+    }
+    return dataclasses.replace(recipe, splits=splits, document=document)
+
+
+def _scale(value, splits: dict[str, list[Entry]], where: str) -> dict | None:
+    """``scale: {max_samples, counts}`` (recorded by ``scale_recipe``): the full recipe's count of
+    every entry, split by split, which the entries' counts must be scaled from exactly."""
+    if value is None:
+        return None
+    _check_keys(value, {"max_samples", "counts"}, f"{where}: scale")
+    limit = _int(value.get("max_samples"), f"{where}: scale.max_samples", 1, limit=MAX_COUNT)
+    counts = value.get("counts")
+    if not isinstance(counts, dict) or {
+        split: len(listed) if isinstance(listed, list) else None for split, listed in counts.items()
+    } != {split: len(entries) for split, entries in splits.items()}:
+        raise RecipeError(f"{where}: scale.counts must list the full count of every entry, split by split")
+    full = {
+        split: [_int(c, f"{where}: scale.counts.{split}[{i}]", 1, limit=MAX_COUNT) for i, c in enumerate(counts[split])]
+        for split in splits
+    }
+    flat = [count for listed in full.values() for count in listed]
+    if not len(flat) <= limit < sum(flat) or scaled_counts(flat, limit) != [
+        e.count for entries in splits.values() for e in entries
+    ]:
+        raise RecipeError(f"{where}: the entries' counts are not scale.counts scaled to {limit} samples")
+    return {"max_samples": limit, "counts": full}
 
 
 def _x264(value, where: str) -> dict:

@@ -27,6 +27,29 @@ def meta_json(meta: dict) -> str:
     return json.dumps(meta, sort_keys=True, separators=(",", ":"))
 
 
+def even_frame_padding(clips) -> list[int]:
+    """Copies of its last frame each video gets so that its frame count is even: Qwen-family models
+    take frames in pairs (a temporal patch is 2 frames) and their processors repeat the last frame of
+    an odd count, while qwen-vl-utils (verl) rounds ``nframes`` to even; the lake writes that frame,
+    so every consumer sees the same frames. Appended at the end, it moves no frame's time and cuts
+    no answer interval."""
+    return [clip.shape[0] % 2 for clip in clips]
+
+
+def written_lengths(task: str, meta: dict) -> list[int]:
+    """Frames of each video as written: the generator's count plus the padding ``record_for``
+    recorded (``meta["padded_frames"]``, present only where a video was padded)."""
+    lengths = TASKS[task].video_lengths(meta)
+    padding = meta.get("padded_frames", [0] * len(lengths))
+    if (
+        not isinstance(padding, list)
+        or len(padding) != len(lengths)
+        or not all(type(p) is int and p in (0, 1) for p in padding)
+    ):
+        raise ValueError(f"padded_frames {str(padding)[:80]} is not one 0 or 1 per video")
+    return [length + pad for length, pad in zip(lengths, padding)]
+
+
 def required_density(specs) -> int:
     return math.lcm(*(TASKS[s.task].required_density(s.subtype, s.params) for s in specs))
 
@@ -39,16 +62,15 @@ def record_for(
     polisher: Polisher | None = None,
 ) -> dict:
     """``clip`` is None for tasks that render their videos."""
-    options = {"annotation": spec.annotation} if spec.annotation is not None else {}
-    sample = TASKS[spec.task].generate(
-        clip, spec.subtype, spec.params, np.random.default_rng(spec.seed), donor, **options
-    )
+    rng = np.random.default_rng(spec.seed)
+    sample = TASKS[spec.task].generate(clip, spec.subtype, spec.params, rng, donor, annotation=spec.annotation)
     fps = fps_from_str(sample.meta["fps"])
     reasoning, audit = sample.reasoning, None
     facts = TASKS[spec.task].trace_facts
     if polisher and reasoning and facts:
         reasoning, audit = polish(reasoning, polisher, facts)
-    videos = [encode_mp4(video, fps, encoder) for video in sample.clips]
+    padding = even_frame_padding(sample.clips)
+    videos = [encode_mp4(video, fps, encoder, pad) for video, pad in zip(sample.clips, padding)]
     height, width = sample.clips[0].shape[1:3]
     meta = {
         **sample.meta,
@@ -64,6 +86,8 @@ def record_for(
         "video_size": [width, height],  # every frame of every video; validate decodes and checks
         "video_sha256": [hashlib.sha256(video).hexdigest() for video in videos],
     }
+    if any(padding):
+        meta["padded_frames"] = padding
     if audit:
         meta["reasoning_polish"] = audit
     return {

@@ -1,13 +1,19 @@
-import pytest
+import json
 
-from videolake.pipeline.ingest import SourceRef
-from videolake.pipeline.plan import holdout_sources, make_plan
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.helpers.cli import run_cli
 from videolake.pipeline.recipes import (
     RecipeError,
     builtin_names,
     load_recipe,
     parse_recipe,
+    scale_recipe,
+    scaled_counts,
 )
+from videolake.pipeline.shards import sha256_file
 
 
 def totals(recipe):
@@ -92,6 +98,7 @@ BASE = {"name": "x", "splits": {"train": [{"task": "temporal_jigsaw", "tier": "e
             r"max_frames must be an integer in \[1, 64\], got -1",
         ),
         ({"frames": 100000}, r"frames: expected an integer in \[2, 1024\], got 100000"),
+        ({"frames": 47}, r"frames must be even \(video models take frames in pairs\), got 47"),
         ({"x264": {"preset": "warp"}}, r"x264.preset must be one of ultrafast, superfast, veryfast"),
         ({"x264": {"crf": 60}}, r"x264.crf: expected an integer in \[0, 51\], got 60"),
         ({"x264": {"tune": "film"}}, r"x264: unknown key 'tune'"),
@@ -158,210 +165,94 @@ def test_a_recipe_can_define_a_harder_tier_without_code():
     assert recipe.splits["train"][0].params == {"segments": 10}
 
 
-def pool(n):
-    return [SourceRef(f"clip{i:03d}.mp4", f"/x/clip{i:03d}.mp4") for i in range(n)]
+@pytest.mark.parametrize(
+    "counts, limit, shares",
+    [
+        ([3000, 3000, 3000, 3000, 12000, 6000], 20, [2, 2, 2, 2, 8, 4]),  # videossr-30k: exact quotas
+        ([389] * 16 + [388] * 2, 20, [2, 2] + [1] * 16),  # equal remainders: the earlier entries first
+        ([98, 1, 1], 10, [8, 1, 1]),  # the minimum of one costs the largest entry
+        ([5, 7], 12, [5, 7]),  # within the limit: as it is
+    ],
+)
+def test_scaled_counts_are_the_largest_remainder_shares_with_one_at_least(counts, limit, shares):
+    assert scaled_counts(counts, limit) == shares
 
 
-def test_holdout_is_a_prefix_so_smaller_fractions_nest():
-    sources = pool(200)
-    small, large = holdout_sources(sources, 0.1), holdout_sources(sources, 0.2)
-    assert len(small) == 20 and set(small) <= set(large)
+@given(counts=st.lists(st.integers(1, 10_000), min_size=1, max_size=30), data=st.data())
+def test_scaled_counts_sum_to_the_limit_in_order_of_the_counts(counts, data):
+    limit = data.draw(st.integers(len(counts), sum(counts)))
+    shares = scaled_counts(counts, limit)
+    assert sum(shares) == limit and all(1 <= share <= count for share, count in zip(shares, counts))
+    assert all(shares[i] >= shares[j] for i in range(len(counts)) for j in range(len(counts)) if counts[i] > counts[j])
 
 
-def test_plan_keeps_benchmark_sources_out_of_train_and_is_deterministic():
-    recipe = parse_recipe(
-        {
-            "name": "mix",
-            "holdout_fraction": 0.25,
-            "shard_size": 3,
-            "splits": {
-                "train": [
-                    {"task": "temporal_jigsaw", "tier": "easy", "count": 20},
-                    {"task": "anomaly_grounding", "subtype": "swap", "count": 5},
-                ],
-                "test": [{"task": "object_counting", "tier": "easy", "count": 6}],
-            },
-        },
-        "mix",
-    )
-    plan = make_plan(recipe, pool(12))
-    train = {s.source.source_id for sh in plan.shards if sh.split == "train" for s in sh.samples}
-    donors = {s.donor.source_id for sh in plan.shards if sh.split == "train" for s in sh.samples if s.donor}
-    test = {s.source.source_id for sh in plan.shards if sh.split == "test" for s in sh.samples}
-    assert test == {s.source_id for s in plan.holdout} and len(test) == 3
-    assert not (train | donors) & test
-    assert [len(sh.samples) for sh in plan.shards if sh.split == "train"] == [3] * 8 + [1]
-    again = make_plan(recipe, list(reversed(pool(12))))
-    assert again.shards == plan.shards
-    assert make_plan(recipe, pool(12), seed=1).shards != plan.shards
+MIX = {
+    "name": "mix",
+    "holdout_fraction": 0.25,
+    "splits": {
+        "train": [
+            {"task": "temporal_jigsaw", "tier": "easy", "count": 600},
+            {"task": "synrl", "subtype": "rotation", "count": 300},
+        ],
+        "test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 100}],
+    },
+}
 
 
-def test_disjoint_tasks_use_disjoint_sources():
-    recipe = parse_recipe(
-        {
-            "name": "d",
-            "disjoint_tasks": True,
-            "holdout_fraction": 0.0,
-            "splits": {
-                "train": [
-                    {"task": "temporal_jigsaw", "tier": "easy", "count": 30},
-                    {"task": "object_counting", "tier": "easy", "count": 10},
-                ]
-            },
-        },
-        "d",
-    )
-    plan = make_plan(recipe, pool(40))
-    by_task = {}
-    for sh in plan.shards:
-        for s in sh.samples:
-            by_task.setdefault(s.task, set()).add(s.source.source_id)
-    assert not by_task["temporal_jigsaw"] & by_task["object_counting"]
-    assert len(by_task["temporal_jigsaw"]) == 30 and len(by_task["object_counting"]) == 10
-
-
-def test_every_source_is_used_before_any_repeats():
-    recipe = parse_recipe(
-        {
-            "name": "r",
-            "holdout_fraction": 0.0,
-            "splits": {
-                "train": [
-                    {"task": "temporal_jigsaw", "tier": "easy", "count": 2},
-                    {"task": "object_counting", "tier": "easy", "count": 2},
-                ]
-            },
-        },
-        "r",
-    )
-    plan = make_plan(recipe, pool(4))
-    assert len({s.source.source_id for sh in plan.shards for s in sh.samples}) == 4
-
-
-def test_disjoint_slices_cover_small_pools_without_empty_slices():
-    entries = [
-        {"task": t, "tier": tier, "count": c}
-        for t, tier, c in [
-            ("temporal_jigsaw", "easy", 1000),
-            ("object_counting", "easy", 1),
-            ("anomaly_grounding", "default", 1),
-        ]
-    ]
-    entries[2]["subtype"] = "mirror"
-    recipe = parse_recipe(
-        {"name": "r", "holdout_fraction": 0.0, "disjoint_tasks": True, "splits": {"train": entries}}, "r"
-    )
-    plan = make_plan(recipe, pool(3))
-    by_task = {}
-    for sh in plan.shards:
-        for s in sh.samples:
-            by_task.setdefault(s.task, set()).add(s.source.source_id)
-    assert [len(v) for v in by_task.values()] == [1, 1, 1] and len(set().union(*by_task.values())) == 3
-
-
-def test_build_refuses_a_train_split_on_another_datasets_benchmark_sources(tmp_path):
-    import json
-
-    from videolake import VideolakeError
-    from videolake.pipeline.graph import check_holdout
-    from videolake.pipeline.plan import sources_digest
-
-    sources = pool(20)
-    bench = parse_recipe(
-        {
-            "name": "bench",
-            "holdout_fraction": 0.2,
-            "splits": {"test": [{"task": "temporal_jigsaw", "tier": "easy", "count": 4}]},
-        },
-        "b",
-    )
-    bench_plan = make_plan(bench, sources)
-    held = sorted(s.source_id for s in bench_plan.holdout)
-    (tmp_path / "bench").mkdir()
-    (tmp_path / "bench" / "manifest.json").write_text(
-        json.dumps(
-            {
-                "sources": {"digest": sources_digest(bench_plan.sources)},
-                "holdout": {"benchmark_source_ids": held, "train_source_ids": []},
-            }
-        )
-    )
-    same = parse_recipe(
-        {
-            "name": "train",
-            "holdout_fraction": 0.2,
-            "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]},
-        },
-        "t",
-    )
-    check_holdout(make_plan(same, sources), tmp_path)  # same fraction: disjoint by construction
-    leaky = parse_recipe(
-        {
-            "name": "train",
-            "holdout_fraction": 0.0,
-            "splits": {"train": [{"task": "temporal_jigsaw", "tier": "easy", "count": 40}]},
-        },
-        "t",
-    )
-    with pytest.raises(VideolakeError, match="both benchmark and training data with bench"):
-        check_holdout(make_plan(leaky, sources), tmp_path)
-
-
-def test_a_ten_million_sample_plan_is_made_shard_by_shard_in_bounded_memory():
-    import time
-    import tracemalloc
-
-    document = {
-        "name": "huge",
-        "splits": {
-            "train": [
-                {"task": "anomaly_grounding", "subtype": "swap", "count": 4_000_000},
-                {"task": "temporal_jigsaw", "tier": "easy", "count": 3_000_000},
-                {"task": "synrl", "subtype": "rotation", "count": 3_000_000},
-            ]
-        },
+def test_a_scaled_recipe_keeps_every_entry_and_records_the_full_counts():
+    recipe = parse_recipe(MIX, "mix.yaml")
+    scaled = scale_recipe(recipe, 10)
+    assert {split: [e.count for e in entries] for split, entries in scaled.splits.items()} == {
+        "train": [6, 3],
+        "test": [1],
     }
-    recipe = parse_recipe(document, "huge.yaml")
-    tracemalloc.start()
-    started = time.perf_counter()
-    plan = make_plan(recipe, pool(5000))
-    shards = plan.shards
-    first, last = shards[0], shards[len(shards) - 1]
-    used = plan.source_ids(benchmark=False)
-    seconds = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert len(shards) == 10_000_000 // 256 + 1 and len(first.samples) == 256 and len(last.samples) == 10_000_000 % 256
-    assert peak < 64 * 2**20, f"planning held {peak / 2**20:.0f} MiB"
-    assert seconds < 30  # seconds in practice; generous for a loaded machine
-    assert len(used) == 4500  # every non-held-out source, donors included
-    # samples of one source sit together, ids are unique and the plan is a pure function
-    ids = [s.id for sh in (shards[0], shards[1], shards[20_000]) for s in sh.samples]
-    assert len(set(ids)) == len(ids)
-    assert make_plan(recipe, list(reversed(pool(5000)))).shards[20_000] == shards[20_000]
-
-
-def test_a_sample_computed_from_its_number_is_the_one_the_plan_makes():
-    document = {
-        "name": "mix",
-        "shard_size": 5,
-        "disjoint_tasks": True,
-        "splits": {
-            "train": [
-                {"task": "anomaly_grounding", "subtype": "swap", "count": 7},
-                {"task": "synrl", "subtype": "rotation", "count": 3},
-                {"task": "temporal_jigsaw", "tier": "easy", "count": 9},
-            ]
-        },
+    assert scaled.document["scale"] == {"max_samples": 10, "counts": {"train": [600, 300], "test": [100]}}
+    assert {k: v for k, v in scaled.document.items() if k not in ("splits", "scale")} == {
+        k: v for k, v in recipe.document.items() if k != "splits"
     }
-    plan = make_plan(parse_recipe(document, "mix.yaml"), pool(6))
-    (layout,) = plan.layouts
-    made = {spec.id: spec for shard in plan.shards for spec in shard.samples}
-    assert len(made) == 19
-    for number in range(19):
-        spec = layout.by_number(number)
-        assert made[spec.id] == spec
-    chosen = make_plan(parse_recipe(document, "mix.yaml"), pool(6), select={"train": {2, 8, 15}})
-    picked = [spec for shard in chosen.shards for spec in shard.samples]
-    assert sorted(s.id for s in picked) == sorted(layout.by_number(n).id for n in (2, 8, 15))
-    assert all(made[s.id] == s for s in picked) and chosen.selection and plan.selection is None
+    # harden parses a manifest's recipe again: the scale survives it, checked against the counts
+    assert parse_recipe(scaled.document, "manifest.json: recipe").document == scaled.document
+    assert scale_recipe(scaled, 5).document == scale_recipe(recipe, 5).document  # scaled from the full counts
+    assert scale_recipe(scaled, 20) is scaled and scale_recipe(recipe, 1000) is recipe  # within the limit already
+    with pytest.raises(RecipeError, match="mix has 3 entries: --max-samples must be at least 3"):
+        scale_recipe(recipe, 2)
+
+
+@pytest.mark.parametrize(
+    "scale, message",
+    [
+        ({"max_samples": 10, "counts": {"train": [600, 300], "test": [400]}}, "not scale.counts scaled to 10"),
+        ({"max_samples": 10, "counts": {"train": [600, 300]}}, "scale.counts must list the full count of every entry"),
+        ({"max_samples": 10, "counts": {"train": [6, 3], "test": [1]}}, "not scale.counts scaled to 10"),
+        ({"max_samples": 10}, "scale.counts must list"),
+        ({"max_samples": 0, "counts": {}}, r"scale.max_samples: expected an integer >= 1"),
+        ({"limit": 10}, "scale: unknown key 'limit'"),
+    ],
+)
+def test_a_scale_that_does_not_give_the_counts_is_refused(scale, message):
+    document = scale_recipe(parse_recipe(MIX, "mix.yaml"), 10).document
+    with pytest.raises(RecipeError, match=message):
+        parse_recipe({**document, "scale": scale}, "mix.yaml")
+
+
+def test_build_max_samples_scales_a_recipe_end_to_end(tmp_path):
+    recipe = tmp_path / "rendered.yaml"
+    recipe.write_text(
+        "name: rendered\nshard_size: 2\nsplits:\n  train:\n"
+        "    - {task: synrl, subtype: rotation, count: 30, params: {size: 64, duration: [2.0, 2.5]}}\n"
+        "    - {task: synrl, subtype: collision_count, count: 10, params: {size: 64, duration: [2.0, 2.5]}}\n"
+    )
+    first = run_cli("build", recipe, "--out", tmp_path / "a", "--max-samples", 4, "--workers", 1, "--quiet")
+    assert first.returncode == 0, first.stderr
+    dataset = tmp_path / "a" / "rendered"
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    assert [e["count"] for e in manifest["recipe"]["splits"]["train"]] == [3, 1]
+    assert manifest["recipe"]["scale"] == {"max_samples": 4, "counts": {"train": [30, 10]}}
+    checked = run_cli("validate", dataset)
+    assert checked.returncode == 0 and checked.stdout.startswith("ok: 4 records"), checked.stdout + checked.stderr
+    # --limit counts sources, which a rendered recipe has none of: it says so, and changes nothing
+    again = run_cli("build", recipe, "--out", tmp_path / "b", "--max-samples", 4, "--limit", 2, "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert "note: --limit takes the first 2 sources, and rendered renders every video: all 4 samples" in again.stderr
+    shards = lambda root: {p.name: sha256_file(p) for p in sorted((root / "rendered" / "train").glob("*.arrow"))}
+    assert len(shards(tmp_path / "a")) == 2 and shards(tmp_path / "b") == shards(tmp_path / "a")

@@ -4,7 +4,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.media import moving_frames, write_audio_only, write_video
+from tests.helpers.media import moving_frames, write_audio_only, write_video
 from videolake.pipeline.sampling import SourceError, output_size, sample_clip
 
 
