@@ -7,18 +7,20 @@ from typing import Any
 
 import torch
 
-from videolake.trainer.data import prompt_messages, target_text, videos
+from videolake.trainer.data import FrameBudget, model_inputs, prompt_messages, target_text, videos
 
 IGNORE_INDEX = -100  # label of a token the loss does not count
 
 
 @dataclass
 class SFTCollator:
-    """Records -> input_ids, attention_mask, labels (the assistant turn only) and the video tensors
-    (``pixel_values_videos``, ``video_grid_thw``, ``second_per_grid_ts``), every frame of every clip
-    at the clip's own frame rate."""
+    """Records -> input_ids, attention_mask, labels (the assistant turn only) and the video tensors the
+    model family needs (``pixel_values_videos``, ``video_grid_thw``, and Qwen2.5-VL's
+    ``second_per_grid_ts`` or Qwen3-VL's ``mm_token_type_ids``), every frame of every clip at the
+    clip's own clock, each frame within ``budget``."""
 
     processor: Any
+    budget: FrameBudget
 
     def __call__(self, records: list[dict]) -> dict[str, torch.Tensor]:
         texts, targets, clips = [], [], []
@@ -29,13 +31,7 @@ class SFTCollator:
             targets.append(target_text(record) + self.end_of_turn)
             texts.append(prompt + targets[-1])
             clips.extend(videos(record))
-        batch = self.processor(
-            text=texts,
-            videos=[clip.tensor() for clip in clips] or None,
-            videos_kwargs={"video_metadata": [clip.metadata for clip in clips], "do_sample_frames": False},
-            padding=True,
-            return_tensors="pt",
-        )
+        batch = model_inputs(self.processor, texts, clips, self.budget, padding=True)
         # The loss counts the assistant turn only: the last tokens of each row, padding aside.
         labels = torch.full_like(batch["input_ids"], IGNORE_INDEX)
         for row, target in enumerate(targets):

@@ -5,8 +5,10 @@ the video tokens but no ``pixel_values_videos``, never run the vision tower, and
 ``VideoGRPOTrainer`` makes each sample's video tensors travel with it:
 
 1. ``_tokenize_prompts``: each prompt goes through the processor with its decoded videos at the
-   clip's own clock (the rows carry the MP4 bytes and fps), once per distinct prompt of the batch;
-   the per-sample tensors are kept;
+   clip's own clock and within the frame budget (``data.model_inputs``; the rows carry the MP4 bytes
+   and fps), once per distinct prompt of the batch; the per-sample tensors are kept. Qwen3-VL's
+   clock is text (a ``<t seconds>`` marker per temporal patch) and so travels in the prompt ids;
+   Qwen2.5-VL's is ``second_per_grid_ts``, one of the tensors;
 2. ``_generate_and_score_completions``: the per-sample tensors join the batch as one list entry
    per sample, which TRL shuffles and splits into micro-batches in unison with everything else;
 3. ``_get_per_token_logps_and_entropies`` (old, reference and loss passes): the model is called
@@ -29,10 +31,10 @@ import trl
 from packaging.version import Version
 from trl import GRPOTrainer
 
-from videolake.trainer.data import prompt_messages, videos
+from videolake.trainer.data import FrameBudget, model_inputs, prompt_messages, videos
 
 SUPPORTED_TRL = (Version("1.16"), Version("1.17"))  # [low, high)
-VIDEO_KEYS = ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
+VIDEO_KEYS = ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")  # those the processor returns
 VIDEO_COLUMN = "video_inputs"  # per-sample video tensors in TRL's batch
 VISION_TOKENS = (
     "<|vision_start|>",
@@ -114,7 +116,7 @@ class _ModelWithVideos:
         chunk = self.rows[self.used : self.used + count]
         self.used += count
         device = inputs["input_ids"].device
-        for key in VIDEO_KEYS:
+        for key in chunk[0]:
             inputs[key] = torch.cat([row[key] for row in chunk]).to(device)
         if inputs.get("mm_token_type_ids") is None and self.video_token_id is not None:
             inputs["mm_token_type_ids"] = (inputs["input_ids"] == self.video_token_id).long() * 2
@@ -125,11 +127,12 @@ class _ModelWithVideos:
 
 
 class VideoGRPOTrainer(GRPOTrainer):
-    """``GRPOTrainer`` for rows of a videolake split (see ``with_prompts``)."""
+    """``GRPOTrainer`` for rows of a videolake split (see ``with_prompts``), every frame within ``budget``."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, budget: FrameBudget, **kwargs):
         check_trl_version()
         super().__init__(*args, **kwargs)
+        self.budget = budget
         self._vision_token_ids = vision_token_ids(self.model.config, self.processing_class)
         if not self.use_vllm:  # vLLM samples without this list: _generate cleans what it returns
             suppressed = sorted({*(self.generation_kwargs.get("suppress_tokens") or []), *self._vision_token_ids})
@@ -137,6 +140,10 @@ class VideoGRPOTrainer(GRPOTrainer):
             self.generation_config.suppress_tokens = suppressed
         self._batch_rows: list[dict] | None = None  # the dataset rows being generated for
         self._video_rows: list[dict] | None = None  # per-sample video tensors of the pass in progress
+
+    def create_model_card(self, *args, **kwargs):
+        """Writes no card: TRL's, written into the run folder at each checkpoint, is a template that
+        knows neither the dataset nor the base model. The run's facts are in train_config.json."""
 
     def _generate_and_score_completions(self, inputs):
         self._batch_rows = inputs
@@ -159,33 +166,26 @@ class VideoGRPOTrainer(GRPOTrainer):
         if rows is None or len(rows) != len(prompts):
             raise RuntimeError("VideoGRPOTrainer tokenizes prompts only for the rows it is generating for")
         prompt_ids, per_sample, token_types = [], [], []
-        encoded_by_id: dict[
-            str, dict
-        ] = {}  # a batch holds each prompt num_generations times: decode and process it once
+        # a batch holds each prompt num_generations times: decode and process it once
+        encoded_by_id: dict[str, dict] = {}
         for row, prompt in zip(rows, prompts, strict=True):
             if row["id"] not in encoded_by_id:
                 encoded_by_id[row["id"]] = self._encode(row, prompt)
             encoded = encoded_by_id[row["id"]]
             prompt_ids.append(encoded["input_ids"][0].tolist())
-            per_sample.append({key: encoded[key] for key in VIDEO_KEYS})
+            per_sample.append({key: encoded[key] for key in VIDEO_KEYS if key in encoded})
             if "mm_token_type_ids" in encoded:
                 token_types.append(encoded["mm_token_type_ids"][0].tolist())
         self._video_rows = per_sample
-        fields = {key: torch.cat([sample[key] for sample in per_sample]) for key in VIDEO_KEYS}
+        fields = {key: torch.cat([sample[key] for sample in per_sample]) for key in per_sample[0]}
         if token_types:
             fields["mm_token_type_ids"] = token_types  # per token: TRL left-pads it with the prompt ids
         return prompt_ids, None, fields
 
     def _encode(self, row: dict, prompt: list[dict]):
         """The processor's output for one prompt with its videos at the clip's own clock."""
-        clips = videos(row)
         text = self.processing_class.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
-        return self.processing_class(
-            text=[text],
-            videos=[clip.tensor() for clip in clips],
-            videos_kwargs={"video_metadata": [clip.metadata for clip in clips], "do_sample_frames": False},
-            return_tensors="pt",
-        )
+        return model_inputs(self.processing_class, [text], videos(row), self.budget)
 
     def _compute_loss(self, model, inputs):
         self._video_rows = inputs[VIDEO_COLUMN]

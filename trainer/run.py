@@ -1,4 +1,7 @@
-"""``videolake train grpo|sft DIR --model NAME_OR_PATH --out RUN [--preset NAME] [--config train.yaml]``.
+"""``videolake train grpo|sft DIR --model NAME_OR_PATH --out RUN [--preset NAME] [--config train.yaml] [--max-steps N]``.
+
+``--model tiny`` trains a tiny random model built here (trainer/tiny.py) at CPU sizes: a smoke run
+of the whole path in minutes, with no download.
 
 Also runnable as ``python -m videolake.trainer.run ...`` under ``accelerate launch`` (multi-GPU,
 multi-node, DeepSpeed: trainer/configs/). A run folder holds TRL/transformers checkpoints (a rerun
@@ -20,11 +23,23 @@ import yaml
 from transformers import AutoModelForImageTextToText, AutoProcessor, TrainerCallback
 
 from videolake import VideolakeError
-from videolake.commands.inspect import METRICS_FILE
 from videolake.rewards import accuracy_reward, format_reward
+from videolake.trainer import METRICS_FILE
+from videolake.trainer.data import FrameBudget, check_frames_per_sample
+from videolake.trainer.tiny import CPU_SETTINGS, TINY_MODELS, loadable
 
 ALGORITHMS = ("grpo", "sft")
-OWN_KEYS = {"algorithm", "rewards", "global_batch_size", "split"}  # everything else goes to the trainer's arguments
+# everything else goes to the trainer's arguments
+OWN_KEYS = {
+    "algorithm",
+    "rewards",
+    "global_batch_size",
+    "split",
+    "video_min_pixels",  # the frame budget (data.FrameBudget)
+    "video_max_pixels",
+    "video_frames",  # frames per sample the paper trained on: the lake is checked for it
+    "paper_model",  # the model the paper trained: a record (--model says what this run trains)
+}
 REWARD_FUNCTIONS = {"accuracy": accuracy_reward, "format": format_reward}
 CONFIG_FILE = "train_config.json"
 
@@ -33,8 +48,15 @@ def presets() -> dict:
     return yaml.safe_load(resources.files("videolake.trainer").joinpath("presets.yaml").read_text())
 
 
-def resolve_config(algorithm: str, preset: str | None, config_file: Path | None) -> dict:
-    """Preset, then the user's YAML on top; the algorithm must agree with the preset's."""
+def resolve_config(
+    algorithm: str,
+    preset: str | None,
+    config_file: Path | None,
+    model_name: str | None = None,
+    max_steps: int | None = None,
+) -> dict:
+    """Preset, then a tiny model's CPU sizes, then the user's YAML, then ``--max-steps`` on top; the
+    algorithm must agree with the preset's."""
     settings: dict = {"algorithm": algorithm, "split": "train", "rewards": ["accuracy"]}
     if preset is not None:
         known = presets()
@@ -43,11 +65,19 @@ def resolve_config(algorithm: str, preset: str | None, config_file: Path | None)
         if known[preset]["algorithm"] != algorithm:
             raise VideolakeError(f"preset {preset} is for {known[preset]['algorithm']}, not {algorithm}")
         settings.update(known[preset])
+    if model_name in TINY_MODELS:
+        import torch
+
+        settings.update(CPU_SETTINGS[algorithm])
+        if not torch.cuda.is_available():  # and in float32: TRL's bf16 autocast makes the CPU's Conv3d backward crawl
+            settings.update(use_cpu=True, bf16=False)
     if config_file is not None:
         document = yaml.safe_load(Path(config_file).read_text(encoding="utf-8")) or {}
         if not isinstance(document, dict):
             raise VideolakeError(f"{config_file}: expected a mapping of training settings")
         settings.update(document)
+    if max_steps is not None:
+        settings["max_steps"] = max_steps
     unknown = sorted(set(settings["rewards"]) - set(REWARD_FUNCTIONS))
     if unknown:
         raise VideolakeError(f"unknown reward {unknown[0]!r} (known: {', '.join(REWARD_FUNCTIONS)})")
@@ -88,18 +118,36 @@ def train(
     out: Path,
     preset: str | None = None,
     config_file: Path | None = None,
+    max_steps: int | None = None,
 ):
     from videolake.pipeline.dataset import open_dataset
 
     if algorithm not in ALGORITHMS:
         raise VideolakeError(f"unknown algorithm {algorithm!r} (known: {', '.join(ALGORITHMS)})")
-    settings = resolve_config(algorithm, preset, config_file)
+    settings = resolve_config(algorithm, preset, config_file, model_name, max_steps)
     records = open_dataset(dataset_dir).hf_split(settings["split"])  # only shards whose sha256 matches the manifest
+    if "video_frames" in settings:
+        check_frames_per_sample(records, settings["video_frames"])
     out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG_FILE).write_text(
-        json.dumps({"dataset": str(dataset_dir), "model": model_name, "preset": preset, **settings}, indent=2) + "\n"
-    )
-    processor = AutoProcessor.from_pretrained(model_name)
+    with loadable(model_name) as source:
+        processor = AutoProcessor.from_pretrained(source)
+        budget = FrameBudget.of(processor, settings.get("video_min_pixels"), settings.get("video_max_pixels"))
+        settings = {**settings, **budget.settings()}
+        (out / CONFIG_FILE).write_text(
+            json.dumps({"dataset": str(dataset_dir), "model": model_name, "preset": preset, **settings}, indent=2)
+            + "\n"
+        )
+        trainer = make_trainer(algorithm, settings, source, processor, budget, records, out)
+        trainer.add_callback(MetricsLog(out / METRICS_FILE))
+        resume = any(out.glob("checkpoint-*"))
+        trainer.train(resume_from_checkpoint=True if resume else None)
+        trainer.save_model(str(out / "final"))
+        processor.save_pretrained(str(out / "final"))
+    return out
+
+
+def make_trainer(algorithm: str, settings: dict, source: str, processor, budget: FrameBudget, records, out: Path):
+    """The trainer for ``source``, a Hub id or a model folder."""
     arguments = trainer_arguments(settings, out)
     if algorithm == "grpo":
         from trl import GRPOConfig
@@ -108,25 +156,21 @@ def train(
 
         rewards = [REWARD_FUNCTIONS[name] for name in settings["rewards"]]
         trainer = VideoGRPOTrainer(
-            model=model_name,
+            model=source,
             processing_class=processor,
             reward_funcs=rewards,
             args=GRPOConfig(**arguments),
             train_dataset=with_prompts(records),
+            budget=budget,
         )
     else:
         from videolake.trainer.sft import sft_trainer
 
-        model = AutoModelForImageTextToText.from_pretrained(model_name)
+        model = AutoModelForImageTextToText.from_pretrained(source)
         trainer = sft_trainer(
-            model, processor, records, out, **{k: v for k, v in arguments.items() if k != "output_dir"}
+            model, processor, records, out, budget, **{k: v for k, v in arguments.items() if k != "output_dir"}
         )
-    trainer.add_callback(MetricsLog(out / METRICS_FILE))
-    resume = any(out.glob("checkpoint-*"))
-    trainer.train(resume_from_checkpoint=True if resume else None)
-    trainer.save_model(str(out / "final"))
-    processor.save_pretrained(str(out / "final"))
-    return out
+    return trainer
 
 
 def main(argv=None) -> None:

@@ -1,7 +1,8 @@
 """Runs inside the consumers' environment (see verl_reads_export.py): reads a LLaMA-Factory export
-the way ``llamafactory-cli train --stage sft`` does (its argument parser, tokenizer loader, qwen2_vl
-template, ``get_dataset``), then turns each row's videos into model inputs with the template's own
-multimodal plugin. Writes what LLaMA-Factory saw, for the test in the project's venv to check.
+the way ``llamafactory-cli train --stage sft`` does (its argument parser, tokenizer loader, the model
+family's template, ``get_dataset``), then turns each row's videos into model inputs with the
+template's own multimodal plugin. Writes what LLaMA-Factory saw, for the test in the project's venv
+to check.
 
 usage: python llamafactory_reads_export.py DATASET_DIR DATASET_NAME VIDEO_FPS OUT.npz
 """
@@ -11,20 +12,24 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from pathlib import Path
 
 import numpy as np
 from llamafactory.data import get_dataset, get_template_and_fix_tokenizer
 from llamafactory.hparams import get_train_args
 from llamafactory.model import load_tokenizer
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.trainer.tiny import tiny_qwen2_5_vl  # noqa: E402  (tests/ is not installed anywhere)
+from videolake.trainer.tiny import TINY_MODELS
+
+TEMPLATES = {"tiny": "qwen2_vl", "tiny-qwen3-vl": "qwen3_vl_nothink"}  # each tiny model's LLaMA-Factory template
 
 
-def main(dataset_dir: str, dataset_name: str, video_fps: str, out: str) -> None:
+def seen_items(
+    model_name: str, dataset_dir: str, dataset_name: str, video_fps: float, budget: dict | None = None
+) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """Each item as LLaMA-Factory trains on it, with ``model_name``'s tiny model and template;
+    ``budget``: its ``video_min_pixels`` / ``video_max_pixels`` (LLaMA-Factory's defaults without)."""
     with tempfile.TemporaryDirectory() as scratch:
-        model, processor = tiny_qwen2_5_vl()
+        model, processor = TINY_MODELS[model_name]()
         model.save_pretrained(scratch)
         processor.save_pretrained(scratch)
         model_args, data_args, training_args, *_ = get_train_args(
@@ -33,12 +38,13 @@ def main(dataset_dir: str, dataset_name: str, video_fps: str, out: str) -> None:
                 "stage": "sft",
                 "do_train": True,
                 "finetuning_type": "full",
-                "template": "qwen2_vl",
+                "template": TEMPLATES[model_name],
                 "dataset_dir": dataset_dir,
                 "dataset": dataset_name,
                 "cutoff_len": 1_000_000,
-                "video_fps": float(video_fps),
+                "video_fps": video_fps,
                 "video_maxlen": 512,
+                **(budget or {}),
                 "output_dir": f"{scratch}/run",
                 "report_to": "none",
                 "overwrite_cache": True,
@@ -70,14 +76,20 @@ def main(dataset_dir: str, dataset_name: str, video_fps: str, out: str) -> None:
                 {
                     "videos": videos,
                     "answer": answer,
+                    "input_ids": list(example["input_ids"]),
                     "fps_per_video": regular["fps_per_video"],
                     "video_grid_thw": inputs["video_grid_thw"].tolist(),
-                    "second_per_grid_ts": [float(x) for x in inputs["second_per_grid_ts"]],
+                    "second_per_grid_ts": [float(x) for x in inputs.get("second_per_grid_ts", [])],
                     "video_tokens": int(
                         np.sum(np.asarray(example["input_ids"]) == tokenizer.convert_tokens_to_ids("<|video_pad|>"))
                     ),
                 }
             )
+    return rows, arrays
+
+
+def main(dataset_dir: str, dataset_name: str, video_fps: str, out: str) -> None:
+    rows, arrays = seen_items("tiny", dataset_dir, dataset_name, float(video_fps))
     np.savez(out, rows=json.dumps(rows), **arrays)
 
 

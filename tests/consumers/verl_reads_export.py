@@ -30,8 +30,7 @@ from verl.trainer.ppo.reward import load_reward_manager
 from verl.utils.dataset.rl_dataset import RLHFDataset
 from verl.utils.tokenizer import build_multimodal_processor_inputs
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.trainer.tiny import tiny_qwen2_5_vl  # noqa: E402  (tests/ is not installed anywhere)
+from videolake.trainer.tiny import tiny_qwen2_5_vl
 
 
 def seen_rows(parquet: str, processor, config) -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -59,8 +58,9 @@ def seen_rows(parquet: str, processor, config) -> tuple[list[dict], dict[str, np
                     }
                     for _, m in videos
                 ],
+                "input_ids": inputs["input_ids"][0].tolist(),
                 "video_grid_thw": inputs["video_grid_thw"].tolist(),
-                "second_per_grid_ts": [float(x) for x in inputs["second_per_grid_ts"]],
+                "second_per_grid_ts": [float(x) for x in inputs.get("second_per_grid_ts", [])],
             }
         )
     return rows, arrays
@@ -95,11 +95,16 @@ def verl_rewards(
     return scores
 
 
-def main(parquet: str, config_dir: str, completions_file: str, out: str) -> None:
-    _, processor = tiny_qwen2_5_vl()
+def read_rows(parquet: str, processor) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """``seen_rows`` under a dataset config that keeps every row a video can load."""
     with tempfile.TemporaryDirectory() as cache:
         config = OmegaConf.create({"cache_dir": cache, "max_prompt_length": 1_000_000, "filter_overlong_prompts": True})
-        rows, arrays = seen_rows(parquet, processor, config)
+        return seen_rows(parquet, processor, config)
+
+
+def main(parquet: str, config_dir: str, completions_file: str, out: str) -> None:
+    _, processor = tiny_qwen2_5_vl()
+    rows, arrays = read_rows(parquet, processor)
     scores = verl_rewards(
         rows, json.loads(Path(completions_file).read_text()), config_dir, parquet, processor.tokenizer
     )

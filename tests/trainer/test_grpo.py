@@ -1,5 +1,5 @@
-"""GRPO whose loss sees the video: one step on a tiny random Qwen2.5-VL moves the vision tower,
-and the same step with the video dropped from the loss (TRL's own behaviour) does not; and no
+"""GRPO whose loss sees the video: one step on a tiny random Qwen2.5-VL or Qwen3-VL moves the vision
+tower, and the same step with the video dropped from the loss (TRL's own behaviour) does not; and no
 vision token of a completion ever reaches the loss forward (generation cannot sample one, and one
 that comes back anyway is replaced and left out of the loss)."""
 
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trl import GRPOConfig, GRPOTrainer
 
-from tests.trainer.tiny import tiny_qwen2_5_vl
+from tests.trainer.clock import BUDGET, FAMILIES
 from videolake.rewards import accuracy_reward
 from videolake.trainer.grpo import (
     SUPPORTED_TRL,
@@ -25,6 +25,9 @@ from videolake.trainer.grpo import (
     with_prompts,
     without_vision_tokens,
 )
+from videolake.trainer.tiny import tiny_qwen2_5_vl
+
+pytestmark = pytest.mark.slow  # a build of several tasks or a model trained: `make check` skips it
 
 
 def length_reward(prompts, completions, **columns):
@@ -35,9 +38,9 @@ def length_reward(prompts, completions, **columns):
     ]
 
 
-def one_step(records, tmp_path, trainer_class) -> int:
+def one_step(records, tmp_path, trainer_class, family: str) -> int:
     """Vision-tower tensors changed by one GRPO step."""
-    model, processor = tiny_qwen2_5_vl()
+    model, processor = FAMILIES[family]()
     model.save_pretrained(tmp_path / "model")  # TRL loads the reference model from a path
     config = GRPOConfig(
         output_dir=str(tmp_path),
@@ -60,6 +63,7 @@ def one_step(records, tmp_path, trainer_class) -> int:
         reward_funcs=[length_reward, accuracy_reward],
         args=config,
         train_dataset=with_prompts(records),
+        budget=BUDGET,
     )
     visual = trainer.model.model.visual
     before = [p.detach().clone() for p in visual.parameters()]
@@ -67,7 +71,8 @@ def one_step(records, tmp_path, trainer_class) -> int:
     return sum(not torch.equal(a, b) for a, b in zip(before, visual.parameters(), strict=True))
 
 
-def test_one_grpo_step_moves_the_vision_tower(records, tmp_path, monkeypatch):
+@pytest.mark.parametrize("family", FAMILIES)
+def test_one_grpo_step_moves_the_vision_tower(records, tmp_path, monkeypatch, family):
     from videolake.trainer import grpo
 
     decoded, tokenized = [], []
@@ -78,7 +83,7 @@ def test_one_grpo_step_moves_the_vision_tower(records, tmp_path, monkeypatch):
         "_tokenize_prompts",
         lambda self, prompts: tokenized.extend(prompts) or original_tokenize(self, prompts),
     )
-    assert one_step(records, tmp_path, VideoGRPOTrainer) > 0
+    assert one_step(records, tmp_path, VideoGRPOTrainer, family) > 0
     assert len(decoded) * 2 == len(tokenized) > 0  # each prompt's videos decoded once for its 2 rollouts
 
 
@@ -100,8 +105,9 @@ class VideoOnlyInGeneration(VideoGRPOTrainer):
             self._get_per_token_logps_and_entropies = original
 
 
-def test_the_same_step_without_video_in_the_loss_leaves_the_vision_tower_alone(records, tmp_path):
-    assert one_step(records, tmp_path, VideoOnlyInGeneration) == 0
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_same_step_without_video_in_the_loss_leaves_the_vision_tower_alone(records, tmp_path, family):
+    assert one_step(records, tmp_path, VideoOnlyInGeneration, family) == 0
 
 
 def test_trl_internals_the_trainer_relies_on_are_the_ones_it_was_written_for():
@@ -186,6 +192,7 @@ def tiny_trainer(records, tmp_path, **overrides) -> VideoGRPOTrainer:
         reward_funcs=[length_reward],
         args=config,
         train_dataset=with_prompts(records),
+        budget=BUDGET,
     )
 
 

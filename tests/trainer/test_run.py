@@ -1,5 +1,5 @@
-"""`videolake train` end to end on the tiny model: presets, a run folder with metrics and
-checkpoints, resume, and `videolake inspect RUN`."""
+"""`videolake train` on the tiny model: presets and the order settings are taken in, a run folder
+with metrics and checkpoints, resume, and `videolake inspect RUN`."""
 
 from __future__ import annotations
 
@@ -9,30 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cli import assert_one_line_error, run_cli
-from tests.trainer.tiny import tiny_qwen2_5_vl
+from tests.helpers.cli import assert_one_line_error, run_cli
 from videolake import VideolakeError
 from videolake.trainer.run import presets, resolve_config, trainer_arguments
 
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny-model")
-    model, processor = tiny_qwen2_5_vl()
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return folder
-
-
-SMALL = {
-    "max_steps": 2,
-    "save_steps": 1,
-    "per_device_train_batch_size": 2,
-    "num_generations": 2,
-    "max_completion_length": 4,
-    "use_cpu": True,
-    "learning_rate": 1e-3,
-}
+SMALL = {"save_steps": 1, "max_completion_length": 4, "learning_rate": 1e-3, "beta": 1e-3}
 
 
 def test_presets_carry_the_papers_settings():
@@ -48,18 +29,29 @@ def test_presets_carry_the_papers_settings():
         resolve_config("sft", "videossr", None)
 
 
-def test_train_grpo_writes_metrics_and_checkpoints_and_resumes(lake, tiny_model, tmp_path):
+def test_a_tiny_models_cpu_sizes_override_the_preset_and_yield_to_the_user(tmp_path):
+    config = tmp_path / "mine.yaml"
+    config.write_text(yaml.safe_dump({"num_generations": 4, "max_steps": 9}))
+    settings = resolve_config("grpo", "videossr", config, model_name="tiny", max_steps=5)
+    assert settings["learning_rate"] == 1e-6 and settings["beta"] == 1e-3  # the paper's
+    assert settings["per_device_train_batch_size"] == 2 and settings["max_completion_length"] == 16  # the CPU's
+    assert settings["num_generations"] == 4 and settings["max_steps"] == 5  # the user's, --max-steps last
+    assert trainer_arguments(settings, Path("run"))["gradient_accumulation_steps"] == 2  # 1 prompt x 4 / 2 a device
+    full = resolve_config("grpo", "videossr", None, model_name="Qwen/Qwen2.5-VL-7B-Instruct")
+    assert full["num_generations"] == 8 and "use_cpu" not in full and "max_steps" not in full
+
+
+def test_train_grpo_writes_metrics_and_checkpoints_and_resumes(lake, tmp_path):
     config = tmp_path / "small.yaml"
-    config.write_text(yaml.safe_dump({**SMALL, "beta": 1e-3}))
+    config.write_text(yaml.safe_dump(SMALL))
     run = tmp_path / "run"
-    result = run_cli("train", "grpo", lake, "--model", tiny_model, "--out", run, "--config", config)
+    result = run_cli("train", "grpo", lake, "--model", "tiny", "--out", run, "--config", config, "--max-steps", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert any("reward" in line for line in lines) and sorted({line["step"] for line in lines})[-1] == 2
     assert (run / "checkpoint-2").is_dir() and (run / "final" / "config.json").exists()
     assert json.loads((run / "train_config.json").read_text())["algorithm"] == "grpo"
-    config.write_text(yaml.safe_dump({**SMALL, "beta": 1e-3, "max_steps": 3}))
-    result = run_cli("train", "grpo", lake, "--model", tiny_model, "--out", run, "--config", config)
+    result = run_cli("train", "grpo", lake, "--model", "tiny", "--out", run, "--config", config, "--max-steps", "3")
     assert result.returncode == 0, result.stderr[-3000:]
     steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert 3 in steps and steps.count(1) == 1  # resumed at step 2: the first steps were not redone
@@ -67,28 +59,8 @@ def test_train_grpo_writes_metrics_and_checkpoints_and_resumes(lake, tiny_model,
     assert result.returncode == 0 and (run / "inspect" / "metrics.png").exists(), result.stderr
 
 
-def test_train_sft_runs(lake, tiny_model, tmp_path):
-    config = tmp_path / "small.yaml"
-    config.write_text(yaml.safe_dump({"max_steps": 1, "per_device_train_batch_size": 2, "use_cpu": True}))
-    result = run_cli(
-        "train",
-        "sft",
-        lake,
-        "--model",
-        tiny_model,
-        "--out",
-        tmp_path / "run",
-        "--preset",
-        "synrl-sft",
-        "--config",
-        config,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / "run" / "final" / "config.json").exists()
-
-
-def test_train_user_errors_are_one_line(lake, tiny_model, tmp_path):
+def test_train_user_errors_are_one_line(lake, tmp_path):
     assert_one_line_error(
-        run_cli("train", "grpo", lake, "--model", tiny_model, "--out", tmp_path, "--preset", "nope"),
+        run_cli("train", "grpo", lake, "--model", "tiny", "--out", tmp_path, "--preset", "nope"),
         "no training preset 'nope'",
     )

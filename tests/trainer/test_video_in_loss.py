@@ -1,5 +1,6 @@
-"""Proof that the video is in the loss: gradients reach the vision tower, the loss depends on the
-frames, and a batch without its video tensors is caught (the silent failure TRL's trainers have)."""
+"""Proof that the video is in the loss, for each model family: every frame at the record's clock and
+within the frame budget, gradients reach the vision tower, the loss depends on the frames, and a
+batch without its video tensors is caught (the silent failure TRL's trainers have)."""
 
 from __future__ import annotations
 
@@ -7,34 +8,41 @@ import numpy as np
 import pytest
 import torch
 
-from tests.trainer.tiny import tiny_qwen2_5_vl
+from tests.trainer.clock import BUDGET, FAMILIES, assert_on_the_clock, contract_blocks, video_blocks
 from videolake.trainer.collate import IGNORE_INDEX, SFTCollator
 from videolake.trainer.data import videos
 from videolake.trainer.sft import sft_trainer
+
+pytestmark = pytest.mark.slow  # a build of several tasks or a model trained: `make check` skips it
+
+VIDEO_KEYS = ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
 
 
 def vision_gradient(model) -> float:
     return sum(float(p.grad.abs().sum()) for p in model.model.visual.parameters() if p.grad is not None)
 
 
-def test_the_batch_carries_every_frame_at_the_clips_own_clock(records):
-    model, processor = tiny_qwen2_5_vl()
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_batch_carries_every_frame_at_the_records_clock_within_the_budget(records, family):
+    model, processor = FAMILIES[family]()
+    patch = processor.video_processor.patch_size
     for record in records:
-        batch = SFTCollator(processor)([record])
-        assert {"pixel_values_videos", "video_grid_thw", "second_per_grid_ts"} <= set(batch)
-        clip = videos(record)[0]
-        temporal_patch = processor.video_processor.temporal_patch_size
-        assert int(batch["video_grid_thw"][0, 0]) == -(
-            -len(clip.frames) // temporal_patch
-        )  # every frame, none sampled away
-        assert float(batch["second_per_grid_ts"][0]) == pytest.approx(temporal_patch / record["fps"])  # not 24 fps
+        batch = SFTCollator(processor, BUDGET)([record])
+        clips = videos(record)
+        grids = batch["video_grid_thw"].tolist()
+        told = video_blocks(processor.tokenizer, batch["input_ids"][0])
+        assert told == contract_blocks(family, grids, [len(clip.frames) for clip in clips], record["fps"])
+        assert_on_the_clock(family, batch.get("second_per_grid_ts", torch.empty(0)).tolist(), record["fps"])
+        for _, h, w in grids:
+            assert BUDGET.min_pixels <= h * w * patch**2 <= BUDGET.max_pixels
         answer_tokens = (batch["labels"] != IGNORE_INDEX).sum()
         assert 0 < answer_tokens < batch["attention_mask"].sum()  # only the assistant turn is learnt
 
 
-def test_gradients_reach_the_vision_tower_and_the_loss_sees_the_frames(records):
-    model, processor = tiny_qwen2_5_vl()
-    batch = SFTCollator(processor)(list(records))
+@pytest.mark.parametrize("family", FAMILIES)
+def test_gradients_reach_the_vision_tower_and_the_loss_sees_the_frames(records, family):
+    model, processor = FAMILIES[family]()
+    batch = SFTCollator(processor, BUDGET)(list(records))
     loss = model(**batch).loss
     loss.backward()
     assert vision_gradient(model) > 0
@@ -45,21 +53,20 @@ def test_gradients_reach_the_vision_tower_and_the_loss_sees_the_frames(records):
 
     # What TRL does silently: the video tokens stay, the video tensors are dropped. The check fails.
     model.zero_grad()
-    dropped = {
-        k: v for k, v in batch.items() if k not in ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
-    }
+    dropped = {k: v for k, v in batch.items() if k not in VIDEO_KEYS}
     model(**dropped).loss.backward()
     assert vision_gradient(model) == 0
 
 
 def test_one_sft_step_updates_the_vision_tower(records, tmp_path):
-    model, processor = tiny_qwen2_5_vl()
+    model, processor = FAMILIES["qwen3-vl"]()
     before = [p.detach().clone() for p in model.model.visual.parameters()]
     trainer = sft_trainer(
         model,
         processor,
         records,
         tmp_path,
+        BUDGET,
         max_steps=1,
         learning_rate=1e-2,
         per_device_train_batch_size=2,
