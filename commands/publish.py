@@ -4,7 +4,10 @@ upload only what the repository does not already hold.
 Staging never touches the build folder (``.map``/``.cast`` on a ``load_from_disk`` result would
 write ``cache-*.arrow`` there, and an uploaded build folder then loads doubled rows). Layout:
 
-    README.md                                   the card: configs, features, counts, how to load and score
+    README.md                                   the card: configs, features and sizes; per dataset its tasks
+                                                (what the model sees, a full-score completion, the reward),
+                                                counts, sources and licence, audit; how to load and score;
+                                                the papers the tasks come from
     data/<dataset>/<task>/<split>-NNNNN.parquet  one file per build shard and task; ``videos`` is List(Video())
     images/<dataset>/*.png                      composition chart and contact sheets
 
@@ -12,8 +15,14 @@ Configs: ``<dataset>`` (every task) and ``<dataset>-<task>``; ``default`` is the
 staged into the folder, so several recipes share one repository as separate configs (the folder
 remembers what it holds in a dot-file that is never uploaded).
 
+Uploading sends the data and pictures first (huggingface_hub's ``upload_folder``: Xet when
+``hf_xet`` is installed, else LFS), then one commit with the card and the deletion of files the
+staged datasets no longer have, so the card never names a file the repository lacks; rerunning an
+interrupted publish sends only what the repository does not hold.
+
 What staging refuses, in one line each: a repository id huggingface_hub would refuse (``..`` would
-stage outside the folder); a staging folder inside the build, or holding it; a different dataset
+stage outside the folder); a recipe without ``license``, or with ``license: other`` and no
+``sources`` note; a staging folder inside the build, or holding it; a different dataset
 of the same name as one the folder already holds (the same build folder, rebuilt, replaces its own
 files, and none of its old parquet stays behind); a dataset without records (curation can drop
 every sample: nothing would load). Recipe text reaches the card escaped: YAML dumped by
@@ -37,9 +46,11 @@ import pyarrow.parquet as pq
 import yaml
 
 from videolake import VideolakeError
-from videolake.pipeline.audit import audit_rows, card_lines, dataset_rows
-from videolake.pipeline.dataset import open_dataset, read_json, refuse_output_inside
-from videolake.pipeline.shards import atomic_write_bytes, read_shard, sha256_file
+from videolake.generators import TASKS
+from videolake.commands.audit import card_lines, dataset_rows
+from videolake.pipeline.audit import audit_rows
+from videolake.pipeline.dataset import open_dataset, read_json, refuse_output_inside, split_composition_key
+from videolake.pipeline.shards import atomic_write_bytes
 
 CARD = "README.md"
 FRONT_MATTER = "---\n"
@@ -128,26 +139,40 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def stage_data(dataset_dir: Path, staging: Path, manifest: dict) -> tuple[dict[str, dict[str, int]], set[Path]]:
-    """Write the parquet files; return rows per task and split, and the files written."""
-    name = manifest["dataset"]
-    rows: dict[str, dict[str, int]] = {}
+def stage_data(opened, staging: Path, progress: bool = False) -> tuple[dict[str, dict[str, dict[str, int]]], set[Path]]:
+    """Write the parquet files of the opened dataset; return per task and split what the card's
+    ``dataset_info`` states (``num_examples``, ``num_bytes`` as Arrow holds the rows,
+    ``download_size`` of the parquet files), and the files written."""
+    from tqdm import tqdm
+
+    splits: dict[str, dict[str, dict[str, int]]] = {}
     written: set[Path] = set()
-    for key in sorted(manifest["shards"]):
-        split, filename = key.split("/", 1)
-        index = filename.split("-")[1]
-        table = read_shard(dataset_dir / key)
-        for task in sorted(set(table.column("task").to_pylist())):
-            part = table.filter(pc.equal(table.column("task"), task))
-            path = staging / "data" / name / task / f"{split}-{index}.parquet"
-            atomic_write_bytes(path, parquet_bytes(hub_table(part)))
-            written.add(path)
-            rows.setdefault(task, {}).setdefault(split, 0)
-            rows[task][split] += part.num_rows
-    return rows, written
+    total = sum(shard.rows for shard in opened.shards)
+    bar = tqdm(total=total, desc=f"staging {opened.name}", unit="sample", disable=None if progress else True)
+    with bar:  # disable=None: drawn on a terminal only, so logs and one-line errors stay clean
+        for shard in opened.shards:
+            table = opened.table(shard)
+            for task in sorted(set(table.column("task").to_pylist())):
+                part = hub_table(table.filter(pc.equal(table.column("task"), task)))
+                path = staging / "data" / opened.name / task / f"{shard.split}-{shard.number:05d}.parquet"
+                data = parquet_bytes(part)
+                atomic_write_bytes(path, data)
+                written.add(path)
+                sizes = splits.setdefault(task, {}).setdefault(shard.split, dict.fromkeys(SIZE_FIELDS, 0))
+                for field, value in zip(SIZE_FIELDS, (part.num_rows, part.nbytes, len(data))):
+                    sizes[field] += value
+            bar.update(table.num_rows)
+    return splits, written
 
 
-def config(config_name: str, pattern: str, splits: dict[str, int]) -> tuple[dict, dict]:
+SIZE_FIELDS = ("num_examples", "num_bytes", "download_size")
+
+
+def summed(sizes: list[dict[str, int]]) -> dict[str, int]:
+    return {field: sum(size[field] for size in sizes) for field in SIZE_FIELDS}
+
+
+def config(config_name: str, pattern: str, splits: dict[str, dict[str, int]]) -> tuple[dict, dict]:
     """The card's ``configs`` entry and ``dataset_info`` entry of one config."""
     from datasets import DatasetInfo, SplitDict, SplitInfo
 
@@ -155,9 +180,17 @@ def config(config_name: str, pattern: str, splits: dict[str, int]) -> tuple[dict
         "config_name": config_name,
         "data_files": [{"split": split, "path": pattern.format(split=split)} for split in sorted(splits)],
     }
+    whole = summed(list(splits.values()))
     info = DatasetInfo(
         features=features(),
-        splits=SplitDict({split: SplitInfo(split, num_examples=count) for split, count in sorted(splits.items())}),
+        splits=SplitDict(
+            {
+                split: SplitInfo(split, num_examples=size["num_examples"], num_bytes=size["num_bytes"])
+                for split, size in sorted(splits.items())
+            }
+        ),
+        download_size=whole["download_size"],
+        dataset_size=whole["num_bytes"],
     )
     return files, {"config_name": config_name, **info._to_yaml_dict()}
 
@@ -169,42 +202,112 @@ def size_category(total: int) -> str:
     return "1M<n<10M"
 
 
+PAPERS = {
+    "videossr": """@inproceedings{he2026videossr,
+  title = {{VideoSSR}: Video Self-Supervised Reinforcement Learning},
+  author = {He, Zefeng and Qu, Xiaoye and Li, Yafu and Huang, Siyuan and Liu, Daizong and Cheng, Yu},
+  booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
+  year = {2026},
+  eprint = {2511.06281},
+  archivePrefix = {arXiv}
+}""",
+    "synrl": """@misc{jiang2026synrl,
+  title = {Learning Transferable Temporal Primitives for Video Reasoning via Synthetic Videos},
+  author = {Jiang, Songtao and Song, Sibo and Zhou, Chenyi and Wang, Yuan and Chen, Ruizhe and Guan, Tongkun and Luo, Ruilin and Zhang, Yan and Tang, Zhihang and Sun, Yuchong and Zhang, Hang and Yang, Zhibo and Bai, Shuai and Lin, Junyang and Liu, Zuozhu},
+  note = {SynRL; code: https://github.com/jiangsongtao/Synthetic-Video}
+}""",
+    "videochat-r1": """@article{li2025videochatr1,
+  title = {{VideoChat-R1}: Enhancing Spatio-Temporal Perception via Reinforcement Fine-Tuning},
+  author = {Li, Xinhao and Yan, Ziang and Meng, Desen and Dong, Lu and Zeng, Xiangyu and He, Yinan and Wang, Yali and Qiao, Yu and Wang, Yi and Wang, Limin},
+  journal = {arXiv preprint arXiv:2504.06958},
+  year = {2025}
+}""",
+    "museg": """@article{luo2025museg,
+  title = {{MUSEG}: Reinforcing Video Temporal Understanding via Timestamp-Aware Multi-Segment Grounding},
+  author = {Luo, Fuwen and Lou, Shengfeng and Chen, Chi and Wang, Ziyue and Li, Chenliang and Shen, Weizhou and Guo, Jiyue and Li, Peng and Yan, Ming and Zhang, Ji and Huang, Fei and Liu, Yang},
+  journal = {arXiv preprint arXiv:2505.20715},
+  year = {2025}
+}""",
+}
+PAPER_TITLES = {"videossr": "VideoSSR", "synrl": "SynRL", "videochat-r1": "VideoChat-R1", "museg": "MUSEG"}
+
+
+def task_lines(rows: list[dict]) -> list[str]:
+    """One line per task of ``rows``: what the model sees, a completion that scores the reward's
+    maximum (written from the task's first row), the reward and its range."""
+    from videolake.rewards import REWARDS, ideal_completion
+
+    first = {}
+    for row in sorted(rows, key=lambda row: row["id"]):
+        first.setdefault(row["task"], row)
+    lines = [
+        "| task (paper) | the model sees | a completion that scores the maximum | reward (`compute_score`) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for task, row in sorted(first.items()):
+        card = TASKS[task]
+        example = ideal_completion(task, row["answer"], "…")
+        reward = f"{REWARDS[task].described}, 0–{REWARDS[task].maximum:g}"
+        cells = [f"{markdown_code(task)} ({markdown_text(PAPER_TITLES[card.paper])})", markdown_text(card.shows)]
+        code = markdown_code(example).replace("|", "\\|")  # GFM splits cells at a pipe, even in code
+        lines.append("| " + " | ".join([*cells, code, markdown_text(reward)]) + " |")
+    return lines + [""]
+
+
+def load_snippet(repo_id: str, name: str) -> list[str]:
+    """Python that runs on a stock install: ``Video(decode=False)`` keeps the MP4 bytes (decoding
+    would need torchcodec and a system FFmpeg) and PyAV, which bundles FFmpeg, decodes them."""
+    return [
+        "```python",
+        "import io",
+        "",
+        "import av  # PyAV bundles its own FFmpeg",
+        "import datasets",
+        "",
+        f"ds = datasets.load_dataset({json.dumps(repo_id)}, {json.dumps(name)})",  # JSON strings are Python literals
+        'ds = ds.cast_column("videos", datasets.List(datasets.Video(decode=False)))  # MP4 bytes, no torchcodec',
+        'row = ds["train"][0]  # question with one <video> per entry of videos; answer; meta proves it',
+        'with av.open(io.BytesIO(row["videos"][0]["bytes"])) as video:',
+        '    frames = [frame.to_ndarray(format="rgb24") for frame in video.decode(video=0)]  # frame i at i / row["fps"] s',
+        "```",
+    ]
+
+
 def body_section(
-    manifest: dict, rows: dict[str, dict[str, int]], images: list[str], repo_id: str, audit: dict | None = None
+    manifest: dict, rows: list[dict], tasks: list[str], images: list[str], repo_id: str, audit: dict | None = None
 ) -> str:
-    """``audit``: the blind-baseline audit of the dataset (``videolake audit``), shown as a table."""
+    """``rows``: the dataset's records (the audit's columns); ``tasks``: the tasks staged;
+    ``audit``: the blind-baseline audit of the dataset (``videolake audit``), shown as a table."""
     name, recipe = manifest["dataset"], manifest["recipe"]
     lines = [
         f"## {markdown_text(name)}",
         "",
-        *(markdown_text(line) for line in recipe.get("description", "").splitlines()),
-        "",
+        *(f"{markdown_text(line)}\n" for line in recipe.get("description", "").splitlines()),
+        *task_lines(rows),
+        "| task | subtype | tier | split | samples |",
+        "| --- | --- | --- | --- | --- |",
     ]
-    lines += ["| task | subtype | tier | split | samples |", "| --- | --- | --- | --- | --- |"]
     for split, counts in sorted(manifest["counts"].items()):
         for key, count in sorted(counts.items()):
-            cells = [*key.split("/"), split, str(count)]
+            cells = [*split_composition_key(key), split, str(count)]
             lines.append("| " + " | ".join(map(markdown_text, cells)) + " |")
     holdout = manifest["holdout"]
+    sources = f" Sources: {markdown_text(recipe['sources'])}." if recipe.get("sources") else ""
     lines += [
         "",
         f"Recipe {markdown_code(name)}, seed {manifest['seed']}, built by videolake {markdown_text(manifest['versions'].get('videolake', '?'))} from {manifest['sources']['count']} source clips "
         f"(sources digest {markdown_code(manifest['sources']['digest'][:16])}); encoder {markdown_text(manifest['encoder']['codec'])} {markdown_code(json.dumps(manifest['encoder']['options']))}.",
         f"Benchmark holdout: {markdown_text(holdout.get('rule', '?'))} (fraction {markdown_text(holdout.get('fraction', '?'))}: {len(holdout['benchmark_source_ids'])} benchmark and {len(holdout['train_source_ids'])} training sources, disjoint).",
-        f"Licence of the sources, as the recipe states it: {markdown_code(recipe['license'])}.",
+        f"Licence of the sources, as the recipe states it: {markdown_code(recipe['license'])}.{sources}",
         "",
         *[f"![{markdown_text(Path(image).stem)}]({quote(image)})" for image in images],
         "",
         *(card_lines(audit, markdown_text) if audit else []),
-        "Load it (every task, or one: " + ", ".join(markdown_code(f"{name}-{task}") for task in sorted(rows)) + "):",
+        "Load it (every task, or one: " + ", ".join(markdown_code(f"{name}-{task}") for task in sorted(tasks)) + "):",
         "",
-        "```python",
-        "import datasets",
-        f"ds = datasets.load_dataset({json.dumps(repo_id)}, {json.dumps(name)})",  # JSON strings are Python literals: quoted, escaped
-        'row = ds["train"][0]  # question with one <video> per entry of videos; answer; meta proves it',
-        "```",
+        *load_snippet(repo_id, name),
         "",
-        "Score a model's output with the rewards the answers were built for (`pip install videolake`):",
+        "Score a model's output with the rewards the answers were built for (videolake is installed from its source repository, `pip install -e .`; it is not on PyPI):",
         "",
         "```python",
         "from videolake.rewards import compute_score",
@@ -224,20 +327,23 @@ def literal_in_pattern(name: str) -> str:
 
 
 def card_text(state: dict) -> str:
-    """The card, from every dataset staged into the folder: front matter, then one section each."""
-    configs, infos, licences, total = [], [], set(), 0
+    """The card, from every dataset staged into the folder: front matter, one section each, then
+    the papers their tasks come from."""
+    configs, infos, licences, total, papers = [], [], set(), 0, set()
     for name, staged in state["datasets"].items():
-        totals: dict[str, int] = {}
-        for per_split in staged["rows"].values():
-            for split, count in per_split.items():
-                totals[split] = totals.get(split, 0) + count
-        total += sum(totals.values())
+        by_split: dict[str, list[dict[str, int]]] = {}
+        for per_split in staged["splits"].values():
+            for split, size in per_split.items():
+                by_split.setdefault(split, []).append(size)
+        totals = {split: summed(sizes) for split, sizes in by_split.items()}
+        total += sum(size["num_examples"] for size in totals.values())
         licences.add(staged["license"])
+        papers |= {TASKS[task].paper for task in staged["splits"]}
         folder = literal_in_pattern(name)
         entries = [config(name, f"data/{folder}/*/{{split}}-*.parquet", totals)]
         entries += [
             config(f"{name}-{task}", f"data/{folder}/{literal_in_pattern(task)}/{{split}}-*.parquet", per_split)
-            for task, per_split in sorted(staged["rows"].items())
+            for task, per_split in sorted(staged["splits"].items())
         ]
         if name == state["default"]:
             entries.insert(0, config("default", f"data/{folder}/*/{{split}}-*.parquet", totals))
@@ -254,10 +360,19 @@ def card_text(state: dict) -> str:
     }
     intro = "# videolake datasets\n\nVerifiable video RLVR data built with videolake: every answer can be re-derived from its `meta`.\n\n"
     sections = "\n".join(staged["section"] for staged in state["datasets"].values())
-    return FRONT_MATTER + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + FRONT_MATTER + intro + sections
+    cited = [PAPERS[key] for key in PAPERS if key in papers]
+    citations = "\n## Citations\n\nThe tasks come from these papers:\n\n```bibtex\n" + "\n\n".join(cited) + "\n```\n"
+    return (
+        FRONT_MATTER
+        + yaml.safe_dump(front, sort_keys=False, allow_unicode=True)
+        + FRONT_MATTER
+        + intro
+        + sections
+        + citations
+    )
 
 
-STAGED_FIELDS = {"rows", "license", "section", "source", "manifest_sha256"}
+STAGED_FIELDS = {"splits", "license", "section", "source", "manifest_sha256"}
 
 
 def read_state(path: Path) -> dict:
@@ -266,15 +381,38 @@ def read_state(path: Path) -> dict:
         return {}
     state = read_json(path)
     datasets = state.get("datasets") if isinstance(state, dict) else None
-    if (
-        not isinstance(datasets, dict)
-        or state.get("default") not in datasets
-        or not all(isinstance(d, dict) and set(d) == STAGED_FIELDS for d in datasets.values())
+    if not (
+        isinstance(datasets, dict)
+        and isinstance(state.get("default"), str)
+        and state["default"] in datasets
+        and all(staged_shape(staged) for staged in datasets.values())
     ):
         raise VideolakeError(
             f"{path}: not the state of a videolake staging folder (or one staged by an older videolake): remove the staging folder and publish again"
         )
     return state
+
+
+def staged_shape(staged) -> bool:
+    """One dataset's entry as ``stage`` writes it: texts, and sizes per known task and split."""
+
+    def sizes(value) -> bool:
+        return (
+            isinstance(value, dict)
+            and set(value) == set(SIZE_FIELDS)
+            and all(type(number) is int and number >= 0 for number in value.values())
+        )
+
+    return (
+        isinstance(staged, dict)
+        and set(staged) == STAGED_FIELDS
+        and all(isinstance(staged[field], str) for field in STAGED_FIELDS - {"splits"})
+        and isinstance(staged["splits"], dict)
+        and all(
+            task in TASKS and isinstance(per_split, dict) and all(map(sizes, per_split.values()))
+            for task, per_split in staged["splits"].items()
+        )
+    )
 
 
 def remove_unwritten(folder: Path, written: set[Path]) -> None:
@@ -287,19 +425,24 @@ def remove_unwritten(folder: Path, written: set[Path]) -> None:
             path.rmdir()
 
 
-def stage(dataset_dir: Path, staging: Path, repo_id: str) -> Path:
-    """Stage ``dataset_dir`` into ``staging`` (created, or extended with another dataset)."""
+def stage(dataset_dir: Path, staging: Path, repo_id: str, *, progress: bool = False) -> Path:
+    """Stage ``dataset_dir`` into ``staging`` (created, or extended with another dataset);
+    ``progress``: a bar over the samples staged."""
     from videolake.commands.inspect import inspect
 
     checked_repo_id(repo_id)
     dataset_dir = Path(dataset_dir)
     refuse_output_inside(staging, dataset_dir)
     opened = open_dataset(dataset_dir)  # every shard checked before anything is staged
-    manifest = opened.manifest
+    manifest = opened.manifest.to_dict()
     name, recipe = manifest["dataset"], manifest["recipe"]
     if not recipe.get("license"):
         raise VideolakeError(
             f"recipe {name} states no licence for its sources: add `license: <SPDX id, or other>` to the recipe and rebuild before publishing"
+        )
+    if recipe["license"] == "other" and not recipe.get("sources"):
+        raise VideolakeError(
+            f"recipe {name} says `license: other` without naming its sources: add `sources: <where the clips come from and their licences>` to the recipe and rebuild before publishing"
         )
     checked_config_name(name)
     if not sum(shard.rows for shard in opened.shards):
@@ -308,21 +451,22 @@ def stage(dataset_dir: Path, staging: Path, repo_id: str) -> Path:
         )
     state_path = staging / STATE
     state = read_state(state_path) or {"default": name, "datasets": {}}
-    identity = {"source": str(dataset_dir.resolve()), "manifest_sha256": sha256_file(dataset_dir / "manifest.json")}
+    identity = {"source": str(dataset_dir.resolve()), "manifest_sha256": opened.manifest_sha256}
     held = state["datasets"].get(name)
     if held and held["source"] != identity["source"] and held["manifest_sha256"] != identity["manifest_sha256"]:
         raise VideolakeError(
             f"{staging} already holds a different dataset named {name!r} (staged from {held['source']}): stage {dataset_dir} into another --staging folder"
         )
-    rows, written = stage_data(dataset_dir, staging, manifest)
+    splits, written = stage_data(opened, staging, progress)
     pictures = inspect(dataset_dir, staging / "images" / name, samples=CONTACT_SHEETS, seed=0)
     remove_unwritten(staging / "data" / name, written)
     remove_unwritten(staging / "images" / name, set(pictures))
     images = [path.relative_to(staging).as_posix() for path in pictures]
+    rows = dataset_rows(dataset_dir)
     state["datasets"][name] = {
-        "rows": rows,
+        "splits": splits,
         "license": recipe["license"],
-        "section": body_section(manifest, rows, images, repo_id, audit_rows(dataset_rows(dataset_dir))),
+        "section": body_section(manifest, rows, sorted(splits), images, repo_id, audit_rows(rows)),
         **identity,
     }
     atomic_write_bytes(state_path, json.dumps(state, indent=1, sort_keys=True).encode())
@@ -374,29 +518,56 @@ def stale_remote_files(staging: Path, remote: dict[str, str]) -> list[str]:
 
 
 def upload(staging: Path, repo_id: str, private: bool, api=None) -> list[str]:
-    """Create the repository if needed, upload what the plan says (resumable large-folder upload)
-    and delete the staged datasets' stale files there. The token comes from ``huggingface-cli
-    login`` or ``HF_TOKEN``; it is never written anywhere."""
-    from huggingface_hub import CommitOperationDelete, HfApi
+    """Create the repository if needed, upload what the plan says, then commit the card with the
+    deletion of the staged datasets' stale files: the card changes only once every file it names is
+    there. An interrupted upload resumes by running it again (what the repository holds is not sent
+    again). The token comes from ``hf auth login`` or ``HF_TOKEN``; it is never written anywhere."""
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+    from huggingface_hub.errors import HfHubHTTPError
 
     checked_repo_id(repo_id)
     api = api or HfApi()
-    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    remote = remote_files(api, repo_id)
-    plan = upload_plan(staging, remote)
-    if plan:
-        api.upload_large_folder(
-            repo_id=repo_id, folder_path=str(staging), repo_type="dataset", allow_patterns=plan, print_report=False
-        )
-    stale = stale_remote_files(staging, remote)
-    if stale:
-        api.create_commit(
-            repo_id,
-            [CommitOperationDelete(path_in_repo=path) for path in stale],
-            commit_message="videolake: remove files the staged datasets no longer have",
-            repo_type="dataset",
-        )
+    try:
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        remote = remote_files(api, repo_id)
+        plan = upload_plan(staging, remote)
+        files = [path for path in plan if path != CARD]
+        if files:  # patterns, so each path is escaped to match only itself
+            api.upload_folder(
+                repo_id=repo_id,
+                folder_path=str(staging),
+                repo_type="dataset",
+                allow_patterns=[glob.escape(path) for path in files],
+                commit_message="videolake: staged data and pictures",
+            )
+        operations = [CommitOperationDelete(path_in_repo=path) for path in stale_remote_files(staging, remote)]
+        if CARD in plan:
+            operations.append(CommitOperationAdd(path_in_repo=CARD, path_or_fileobj=str(staging / CARD)))
+        if operations:
+            api.create_commit(
+                repo_id,
+                operations,
+                commit_message="videolake: the card, without files no longer staged",
+                repo_type="dataset",
+            )
+    except (HfHubHTTPError, OSError, RuntimeError, ValueError) as err:  # what huggingface_hub raises for a failed call
+        if getattr(getattr(err, "response", None), "status_code", None) == 401:
+            raise VideolakeError(
+                f"the Hub refused the token for {repo_id} (401): log in with `hf auth login` or set HF_TOKEN"
+            ) from err
+        cause = str(err.__cause__ or "")  # RuntimeError("Error while uploading x") carries the reason there
+        reason = " ".join(f"{err} {cause if cause not in str(err) else ''}".split())
+        raise VideolakeError(
+            f"upload to {repo_id} failed ({type(err).__name__}: {reason}): run the same publish again to resume"
+        ) from err
     return plan
+
+
+def repo_url(repo_id: str) -> str:
+    """The dataset's page on the Hub that ``HF_ENDPOINT`` selects."""
+    from huggingface_hub import constants
+
+    return f"{constants.ENDPOINT}/datasets/{repo_id}"
 
 
 def default_staging(dataset_dir: Path, repo_id: str) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from videolake import VideolakeError
-from videolake.commands.inspect import pyplot, save_figure
+from videolake.commands.figures import pyplot, save_figure
 from videolake.generators import TASKS
 from videolake.pipeline.dataset import open_dataset, reading_record, record_meta
 from videolake.pipeline.jsonio import id_lines

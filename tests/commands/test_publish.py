@@ -13,9 +13,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.cli import assert_one_line_error, run_cli
 from tests.commands.test_exports import JSON_VALUES
+from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.hub_standin import Hub
 from videolake.commands import publish as hub
+from videolake.generators import TASKS
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 
@@ -109,6 +111,111 @@ def test_the_card_parses_and_says_what_the_dataset_is(built, tmp_path):
     )
     for image in ("images/tiny-a/composition.png",):
         assert (staging / image).exists() and f"]({image})" in card.text
+
+
+def python_block_after(text: str, marker: str) -> str:
+    return re.search(re.escape(marker) + r".*?```python\n(.*?)```", text, re.S).group(1)
+
+
+def test_the_cards_load_snippet_runs_on_a_stock_install(built, tmp_path, monkeypatch):
+    """The snippet as the card shows it, the Hub id swapped for the staged folder: it loads and
+    decodes frames without torchcodec (blocked here, so a host that has it proves nothing else)."""
+    import io
+    import sys
+
+    import av
+    import datasets
+
+    staging = hub.stage(built, tmp_path / "staging", "someone/tiny")
+    snippet = python_block_after((staging / hub.CARD).read_text(), "Load it")
+    assert '"someone/tiny"' in snippet
+    monkeypatch.setitem(sys.modules, "torchcodec", None)  # import torchcodec raises ImportError
+    names: dict = {}
+    exec(snippet.replace('"someone/tiny"', json.dumps(str(staging))), names)
+    row, frames = names["row"], names["frames"]
+    original = {r["id"]: r for r in datasets.load_from_disk(str(built))["train"]}[row["id"]]
+    with av.open(io.BytesIO(original["videos"][0])) as video:
+        expected = [frame.to_ndarray(format="rgb24") for frame in video.decode(video=0)]
+    assert len(frames) == len(expected) > 0 and all((a == b).all() for a, b in zip(frames, expected))
+    assert row["answer"] == original["answer"] and row["fps"] == original["fps"]
+
+
+def test_the_card_says_what_each_task_asks_cites_its_papers_and_states_real_sizes(built, tmp_path):
+    import pyarrow.parquet as pq
+    from huggingface_hub import DatasetCard
+
+    from videolake.rewards import ideal_completion
+
+    assert {task.paper for task in TASKS.values()} == set(hub.PAPERS) == set(hub.PAPER_TITLES)
+    staging = hub.stage(built, tmp_path / "staging", "someone/tiny")
+    card = DatasetCard.load(staging / hub.CARD)
+    first = min(datasets_rows(built), key=lambda row: row["id"])
+    line = next(line for line in card.text.splitlines() if line.startswith("| `synrl` (SynRL) |"))
+    assert hub.markdown_code(ideal_completion("synrl", first["answer"], "…")) in line and "0–1 |" in line
+    assert hub.PAPERS["synrl"] in card.text and hub.PAPERS["videossr"] not in card.text  # the papers of its tasks
+    parquet = sorted((staging / "data" / "tiny-a").rglob("*.parquet"))
+    info = {entry["config_name"]: entry for entry in card.data.to_dict()["dataset_info"]}["tiny-a"]
+    assert info["download_size"] == sum(path.stat().st_size for path in parquet)
+    for split in info["splits"]:
+        tables = [pq.read_table(path) for path in parquet if path.name.startswith(f"{split['name']}-")]
+        assert split["num_examples"] == sum(t.num_rows for t in tables) and split["num_bytes"] > 0
+    assert info["dataset_size"] == sum(split["num_bytes"] for split in info["splits"])
+
+
+def datasets_rows(dataset_dir: Path) -> list[dict]:
+    import datasets
+
+    return [row for split in datasets.load_from_disk(str(dataset_dir)).values() for row in split]
+
+
+def test_licence_other_needs_a_sources_note(tmp_path):
+    from huggingface_hub import DatasetCard
+
+    from videolake.pipeline.recipes import RecipeError, builtin_names
+
+    unnamed = build(
+        load_recipe(str(recipe(tmp_path, "unnamed", license="other"))),
+        None,
+        tmp_path / "out",
+        workers=1,
+        progress=False,
+    )
+    assert_one_line_error(
+        run_cli("publish", unnamed, "someone/x", "--dry-run", "--staging", tmp_path / "st"),
+        "`license: other` without naming its sources",
+        "sources:",
+    )
+    assert not (tmp_path / "st").exists()
+    note = "clips from the [X] archive (CC0), <b>drawn</b> over"
+    named = build(
+        load_recipe(str(recipe(tmp_path, "named", license="other", sources=note))),
+        None,
+        tmp_path / "out",
+        workers=1,
+        progress=False,
+    )
+    staging = hub.stage(named, tmp_path / "staging", "someone/x")
+    assert f"Sources: {hub.markdown_text(note)}." in DatasetCard.load(staging / hub.CARD).text
+    with pytest.raises(RecipeError, match="sources must be text"):
+        load_recipe(str(recipe(tmp_path, "bad", license="other", sources=["a"])))
+    for name in builtin_names():  # every shipped recipe can be published once built
+        document = load_recipe(name).document
+        assert document["license"] != "other" or document["sources"], name
+
+
+def test_staging_shows_progress_on_a_terminal(built, tmp_path, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for progress in (True, False):
+        terminal = Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        hub.stage(built, tmp_path / f"staging-{progress}", "someone/tiny", progress=progress)
+        assert ("staging tiny-a: 100%" in terminal.getvalue() and "4/4" in terminal.getvalue()) == progress
 
 
 def test_republishing_plans_no_upload(built, tmp_path):
@@ -227,7 +334,7 @@ def test_a_different_dataset_of_the_same_name_is_refused(built, tmp_path):
     assert tree_digest(staging) == before
 
 
-def test_a_smaller_rebuild_restaged_leaves_no_stale_parquet_here_or_on_the_hub(tmp_path):
+def test_a_smaller_rebuild_restaged_leaves_no_stale_parquet_here_or_on_the_hub(tmp_path, stand_in, api):
     import shutil
 
     import datasets
@@ -250,12 +357,9 @@ def test_a_smaller_rebuild_restaged_leaves_no_stale_parquet_here_or_on_the_hub(t
     assert (
         len(list((staging / "data" / "shrink").rglob("*.parquet"))) == 3
     )  # two shards of chip_cups, rotation in the last
-    remote = {
-        path: hashes[0] for path, hashes in hub.local_files(staging).items()
-    }  # as the Hub holds them after the first upload
-    remote["data/someone-else/synrl/train-00000.parquet"] = (
-        "f" * 64
-    )  # a file of a dataset not staged here: not ours to delete
+    hub.upload(staging, "someone/shrink", False, api=api)
+    other = "data/someone-else/synrl/train-00000.parquet"  # a dataset not staged here: not ours to delete
+    stand_in.repos["someone/shrink"].files[other] = b"not ours"
     second = build(
         load_recipe(str(recipe(tmp_path, "shrink", license="mit", splits=smaller))),
         None,
@@ -272,37 +376,131 @@ def test_a_smaller_rebuild_restaged_leaves_no_stale_parquet_here_or_on_the_hub(t
     assert (
         len(datasets.load_dataset(str(staging), "shrink")["train"]) == 1
     )  # NonMatchingSplitsSizesError if a stale file stayed
-
-    class Hub:
-        """The calls upload makes, recorded; the repository holds ``remote``."""
-
-        def __init__(self):
-            self.deleted, self.uploaded = [], []
-
-        def create_repo(self, *args, **kwargs):
-            pass
-
-        def list_repo_tree(self, *args, **kwargs):
-            from types import SimpleNamespace
-
-            return [
-                SimpleNamespace(path=path, blob_id="0" * 40, lfs=SimpleNamespace(sha256=sha))
-                for path, sha in remote.items()
-            ]
-
-        def upload_large_folder(self, allow_patterns, **kwargs):
-            self.uploaded += allow_patterns
-
-        def create_commit(self, repo_id, operations, **kwargs):
-            self.deleted += [operation.path_in_repo for operation in operations]
-
-    api = Hub()
     hub.upload(staging, "someone/shrink", False, api=api)
-    assert {"data/shrink/synrl/train-00001.parquet", "data/shrink/synrl/train-00002.parquet"} <= set(api.deleted)
-    assert "data/shrink/synrl/train-00000.parquet" in api.uploaded and "README.md" in api.uploaded
-    assert (set(remote) | set(api.uploaded)) - set(api.deleted) == set(hub.local_files(staging)) | {
-        "data/someone-else/synrl/train-00000.parquet"
-    }  # the repository ends as staged
+    last = stand_in.repos["someone/shrink"].commits[-1]
+    assert {"data/shrink/synrl/train-00001.parquet", "data/shrink/synrl/train-00002.parquet"} <= set(last["deleted"])
+    assert "README.md" in last["added"]  # the new card and the deletions land in one commit
+    assert stand_in.repos["someone/shrink"].files == {**staged_bytes(staging), other: b"not ours"}
+
+
+def staged_bytes(staging: Path) -> dict[str, bytes]:
+    """What a repository holding exactly the staged files holds (the dot-file stays local)."""
+    return {path: (staging / path).read_bytes() for path in hub.local_files(staging)}
+
+
+@pytest.fixture
+def stand_in():
+    with Hub() as running:
+        yield running
+
+
+@pytest.fixture
+def api(stand_in, monkeypatch):
+    """huggingface_hub's client on the stand-in, through its LFS path (the stand-in speaks no Xet)."""
+    from huggingface_hub import HfApi, constants
+
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    return HfApi(endpoint=stand_in.url, token="hf_token_of_the_stand_in")
+
+
+def hub_env(stand_in: Hub) -> dict[str, str]:
+    import os
+
+    return {
+        **os.environ,
+        "HF_ENDPOINT": stand_in.url,
+        "HF_TOKEN": "hf_token_of_the_stand_in",
+        "HF_HUB_DISABLE_XET": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
+
+
+def test_publish_uploads_and_publishing_again_uploads_nothing(built, tmp_path, stand_in):
+    staging = tmp_path / "staging"
+    first = run_cli("publish", built, "someone/tiny", "--staging", staging, env=hub_env(stand_in))
+    assert first.returncode == 0, first.stderr
+    files = staged_bytes(staging)
+    assert f"uploaded {len(files)} file(s) to {stand_in.url}/datasets/someone/tiny" in first.stdout
+    repo = stand_in.repos["someone/tiny"]
+    assert repo.files == files and not repo.private
+    assert {path for path in files if path.endswith((".parquet", ".png"))} == repo.lfs  # as LFS objects
+    assert [commit["added"][-1] for commit in repo.commits][-1] == "README.md"  # the card goes last
+    assert len(stand_in.requests("PUT", "^/lfs-storage/")) == len(repo.lfs)
+    assert not [r for r in stand_in.log if r.status == 404]  # every call huggingface_hub made is served
+    before = len(stand_in.log)
+    again = run_cli("publish", built, "someone/tiny", "--staging", staging, env=hub_env(stand_in))
+    assert again.returncode == 0 and "nothing to upload" in again.stdout, again.stderr
+    second = stand_in.log[before:]
+    assert [(r.method, r.path.split("?")[0]) for r in second] == [
+        ("POST", "/api/repos/create"),
+        ("GET", "/api/datasets/someone/tiny/tree/main"),
+    ]  # no pre-upload, no object, no commit
+    assert stand_in.repos["someone/tiny"].files == files
+    assert b"hf_token_of_the_stand_in" not in b"".join(p.read_bytes() for p in staging.rglob("*") if p.is_file())
+
+
+def test_a_second_recipe_is_added_as_a_config(built, tmp_path, stand_in, api):
+    from huggingface_hub import DatasetCard
+
+    folder = tmp_path / "second"
+    folder.mkdir()
+    other = build(
+        load_recipe(str(recipe(folder, "tiny-b", license="cc-by-4.0", seed=3))),
+        None,
+        folder / "out",
+        workers=1,
+        progress=False,
+    )
+    staging = hub.stage(built, tmp_path / "staging", "someone/both")
+    hub.upload(staging, "someone/both", False, api=api)
+    stored, since = set(stand_in.objects), len(stand_in.log)
+    hub.stage(other, staging, "someone/both")
+    planned = hub.upload(staging, "someone/both", False, api=api)
+    assert planned == ["README.md", *sorted(p for p in staged_bytes(staging) if "/tiny-b/" in p)]
+    assert stand_in.objects_sent(since) and not stand_in.objects_sent(since) & stored  # only tiny-b's files went up
+    repo = stand_in.repos["someone/both"]
+    assert repo.files == staged_bytes(staging)
+    card = DatasetCard(repo.files["README.md"].decode())
+    configs = {c["config_name"] for c in card.data.to_dict()["configs"]}
+    assert {"default", "tiny-a", "tiny-a-synrl", "tiny-b", "tiny-b-synrl"} == configs
+    assert "## tiny\\-a" in card.text and "## tiny\\-b" in card.text
+
+
+def test_an_interrupted_upload_resumes_to_the_same_files(built, tmp_path, stand_in, api):
+    from videolake import VideolakeError
+
+    staging = hub.stage(built, tmp_path / "staging", "someone/tiny")
+    hub.upload(staging, "someone/whole", False, api=api)  # uninterrupted, for comparison
+    whole = stand_in.repos["someone/whole"].files
+    stand_in.objects.clear()  # the interrupted upload starts from nothing stored
+    puts = []
+
+    def third_put_fails(method: str, path: str) -> bool:
+        if method == "PUT" and path.startswith("/lfs-storage/"):
+            puts.append(path)
+            return len(puts) == 3
+        return False
+
+    stand_in.fail_when = third_put_fails
+    with pytest.raises(VideolakeError, match="run the same publish again to resume") as failed:
+        hub.upload(staging, "someone/tiny", False, api=api)
+    assert "\n" not in str(failed.value) and "the stand-in was told to fail" in str(failed.value)
+    assert "README.md" not in stand_in.repos["someone/tiny"].files  # no card names files that are not there
+    stored = set(stand_in.objects)
+    assert stored  # some objects went up before the failure
+    stand_in.fail_when = lambda method, path: False
+    since = len(stand_in.log)
+    hub.upload(staging, "someone/tiny", False, api=api)
+    assert stand_in.objects_sent(since) and not stand_in.objects_sent(since) & stored  # nothing stored is sent again
+    assert stand_in.repos["someone/tiny"].files == whole == staged_bytes(staging)
+
+
+def test_a_refused_token_is_one_line(built, tmp_path, stand_in):
+    env = {key: value for key, value in hub_env(stand_in).items() if key != "HF_TOKEN"}
+    env["HF_HOME"] = str(tmp_path / "no-login")  # no saved token either
+    result = run_cli("publish", built, "someone/tiny", "--staging", tmp_path / "st", env=env)
+    assert_one_line_error(result, "the Hub refused the token for someone/tiny (401)", "HF_TOKEN")
+    assert "someone/tiny" not in stand_in.repos
 
 
 INJECTIONS = {
@@ -456,3 +654,35 @@ def test_any_content_of_the_staging_state_is_used_whole_or_one_error(content):
             return
         assert state["default"] in state["datasets"]
         assert all(set(staged) == hub.STAGED_FIELDS for staged in state["datasets"].values())
+        hub.card_text(state)  # what the card is written from
+
+
+SIZES = st.fixed_dictionaries({field: st.integers(min_value=-1, max_value=10**12) for field in hub.SIZE_FIELDS})
+STAGED = st.fixed_dictionaries(
+    {
+        "splits": st.dictionaries(
+            st.sampled_from(sorted(TASKS)) | st.text(max_size=4),
+            st.dictionaries(st.sampled_from(["train", "test"]), SIZES | JSON_VALUES, max_size=2) | JSON_VALUES,
+            max_size=3,
+        ),
+        **{field: st.text(max_size=8) | JSON_VALUES for field in hub.STAGED_FIELDS - {"splits"}},
+    }
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(datasets=st.dictionaries(st.text(min_size=1, max_size=6), STAGED, min_size=1, max_size=2), data=st.data())
+def test_a_staging_state_of_the_right_outline_is_used_whole_or_one_error(datasets, data):
+    """Near misses of the state stage writes: what read_state accepts, the card is written from."""
+    import tempfile
+
+    from videolake import VideolakeError
+
+    state = {"default": data.draw(st.sampled_from(sorted(datasets))), "datasets": datasets}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / hub.STATE
+        path.write_text(json.dumps(state))
+        try:
+            hub.card_text(hub.read_state(path))
+        except VideolakeError as err:
+            assert str(path) in str(err)
