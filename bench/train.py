@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from bench.lake import small_build
-from tests.trainer.tiny import tiny_qwen2_5_vl
 from videolake.trainer.collate import SFTCollator
 from videolake.trainer.data import videos
+from videolake.trainer.tiny import tiny_qwen2_5_vl
 
 
 def best_seconds(fn, repeats: int) -> float:

@@ -14,11 +14,13 @@ import pytest
 import yaml
 from PIL import Image
 
-from tests.cli import assert_one_line_error, run_cli
+from tests.helpers.cli import assert_one_line_error, run_cli
 from videolake.commands.validate import validate
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import RecipeError, load_recipe, parse_recipe
+
+pytestmark = pytest.mark.slow  # a build of several tasks or a model trained: `make check` skips it
 
 CLIPS = {
     "bikes": "bikes.mp4",

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.cli import run_cli
-from tests.media import add_bytes, moving_frames, write_audio_only, write_video
+from tests.helpers.cli import run_cli
+from tests.helpers.media import add_bytes, moving_frames, write_audio_only, write_video
 from videolake.commands.validate import validate
 from videolake.generators.perturbations import PERTURBATIONS
 from videolake.pipeline.encode import decode_mp4, encode_mp4
@@ -28,6 +28,8 @@ from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.sampling import sample_clip
 from videolake.pipeline.shards import read_shard, serialize_shard, sha256_file
+
+pytestmark = pytest.mark.slow  # a build of several tasks or a model trained: `make check` skips it
 
 GOOD = ["bikes.mp4", "carphone_pristine.mp4", "testMovie.mp4", "jwpIntro.mp4", "b.mp4", "cityCC0.mpg"]
 BAD = {

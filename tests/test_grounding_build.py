@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.cli import run_cli
+from tests.helpers.cli import run_cli
 from videolake.commands.validate import validate
 from videolake.generators.perturbations import PERTURBATIONS
 from videolake.generators.synthetic import scenes
@@ -20,6 +20,8 @@ from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 from videolake.pipeline.sampling import sample_clip
+
+pytestmark = pytest.mark.slow  # a build of several tasks or a model trained: `make check` skips it
 
 CLIPS = ["bikes.mp4", "carphone_pristine.mp4", "testMovie.mp4", "jwpIntro.mp4", "cityCC0.mpg"]
 SIZE = [256, 256]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,17 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from tests.cli import assert_one_line_error, run_cli
+from tests.helpers import REPO
+from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.consumers import run_in_consumers_env
 from videolake.commands.exports import VIDEO_DIR, exporter, sft_target
 from videolake.pipeline.encode import decode_mp4
 from videolake.pipeline.graph import build
 from videolake.pipeline.recipes import load_recipe
 from videolake.rewards import REWARDS, accuracy_reward, compute_score, ideal_completion
-
-REPO = Path(__file__).resolve().parents[2]
-CONSUMERS_PYTHON = os.path.abspath(
-    os.environ.get("VIDEOLAKE_CONSUMERS_PYTHON", REPO / ".venv-consumers" / "bin" / "python")
-)  # not resolve(): that leaves the venv
 
 RECIPE = {
     "name": "mixed",
@@ -104,16 +100,6 @@ def test_verl_parquet_is_what_rlhfdataset_reads(dataset, records, tmp_path):
         assert json.loads(row["extra_info"]["meta"]) == json.loads(record["meta"])
 
 
-def run_in_consumers_env(script: str, *args, cwd: Path) -> None:
-    """Run tests/consumers/SCRIPT in verl's and LLaMA-Factory's own environment (they pin
-    transformers below what the trainer needs), which ``make test`` makes."""
-    if not Path(CONSUMERS_PYTHON).exists():
-        pytest.fail(f"the consumers' environment is missing at {CONSUMERS_PYTHON}: `make test` makes it")
-    command = [CONSUMERS_PYTHON, str(REPO / "tests" / "consumers" / script), *map(str, args)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=cwd)
-    assert result.returncode == 0, result.stderr[-4000:]
-
-
 def assert_frames_resized_from(seen: np.ndarray, ours: np.ndarray) -> None:
     """``seen`` [T, H, W, 3] are ``ours`` in order, as the consumer resized them (<= 1 grey level)."""
     height, width = seen.shape[1:3]
@@ -123,6 +109,7 @@ def assert_frames_resized_from(seen: np.ndarray, ours: np.ndarray) -> None:
     assert np.abs(seen.astype(float) - expected).mean(axis=(1, 2, 3)).max() < 1.0
 
 
+@pytest.mark.consumers
 def test_verl_itself_reads_our_frames_on_our_clock_and_scores_with_our_reward(dataset, records, tmp_path):
     """In verl's own environment: RLHFDataset keeps every row, its video path hands the processor
     the frames we wrote with their timing, and the shipped config's reward manager scores a
@@ -177,10 +164,9 @@ def test_trl_parquet_has_flat_columns_the_rewards_read(dataset, records, tmp_pat
     for row in rows:
         record = records[row["id"]]
         assert_same_videos(row["videos"], record)
-        if record["reasoning"] is None:
-            assert row["completion"] is None
-        else:  # SFT: the trace in <think>, the answer in <answer>, as the SynRL prompt asks
-            content = row["completion"][0]["content"]
+        content = row["completion"][0]["content"]
+        assert content == sft_target(record)
+        if record["reasoning"] is not None:  # SFT: the trace in <think>, the answer in <answer>, as SynRL asks
             assert content.startswith("<think>\n" + record["reasoning"]) and content.endswith(
                 f"<answer>{record['answer']}</answer>"
             )
@@ -216,16 +202,13 @@ def test_llamafactory_sharegpt_json_and_dataset_info(dataset, records, tmp_path)
         assert (user["content"], item["system"]) == (record["question"], record["system"])
         assert user["content"].count("<video>") == len(item["videos"])  # LLaMA-Factory's own rule
         assert_same_videos(item["videos"], record)
-        assert (
-            assistant["content"].endswith(f"<answer>{record['answer']}</answer>")
-            if record["reasoning"]
-            else assistant["content"] == record["answer"]
-        )
+        assert assistant["content"] == sft_target(record)
     # a second dataset in the same folder keeps the first one's entry
     exporter("llamafactory")(dataset, tmp_path, "train")
     assert set(json.loads((tmp_path / "llamafactory" / "dataset_info.json").read_text())) == {"mixed_train"}
 
 
+@pytest.mark.consumers
 def test_llamafactory_itself_trains_on_our_answers_with_our_frames_on_our_clock(dataset, records, tmp_path):
     """In LLaMA-Factory's own environment, as `llamafactory-cli train --stage sft --template qwen2_vl
     --video_fps 30` reads it: every row, the assistant turn we wrote as the label, every frame of
@@ -241,9 +224,7 @@ def test_llamafactory_itself_trains_on_our_answers_with_our_frames_on_our_clock(
     assert sorted(by_first_video[Path(row["videos"][0]).stem]["id"] for row in rows) == sorted(records)
     for i, row in enumerate(rows):
         record = by_first_video[Path(row["videos"][0]).stem]
-        assert (
-            row["answer"] == (sft_target(record) or record["answer"]) + "\n"
-        )  # the qwen template ends a turn with <|im_end|>\n
+        assert row["answer"] == sft_target(record) + "\n"  # the qwen template ends a turn with <|im_end|>\n
         for k, data in enumerate(record["videos"]):
             ours = decode_mp4(data)
             padded = np.concatenate([ours, ours[-1:]]) if len(ours) % 2 else ours
@@ -462,3 +443,20 @@ def test_any_content_of_the_files_an_export_reads_back_is_used_whole_or_one_erro
             )
         except VideolakeError as err:
             assert str(path) in str(err)
+
+
+def test_a_large_export_counts_its_records_on_a_terminal_only(dataset, monkeypatch):
+    import io
+
+    import videolake.commands.exports as exports
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    rows = len(list(exports.records(dataset)))
+    for large_from, stderr, shown in ((1, Terminal(), True), (1, io.StringIO(), False), (rows + 1, Terminal(), False)):
+        monkeypatch.setattr(exports, "PROGRESS_FROM", large_from)
+        monkeypatch.setattr(sys, "stderr", stderr)
+        assert len(list(exports.records(dataset))) == rows
+        assert (f"{rows}/{rows}" in stderr.getvalue()) == shown, (large_from, stderr.getvalue())

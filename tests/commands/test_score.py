@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import make_clip
+from tests.helpers.clips import make_clip
 from videolake.commands.score import format_table, random_predictions, score
 from videolake.generators import TASKS
 from videolake.pipeline.recipes import load_recipe

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cli import assert_one_line_error, run_cli
-from tests.media import moving_frames, write_video
+from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.media import moving_frames, write_video
 from videolake.pipeline.graph import build_lock
 from videolake.pipeline.ingest import discover
 

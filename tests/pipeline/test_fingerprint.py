@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.cli import assert_one_line_error, run_cli
-from tests.media import moving_frames, write_video
+from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.media import moving_frames, write_video
 from videolake import VideolakeError
 from videolake.pipeline import fingerprint as fp
 from videolake.pipeline.fingerprint import (
@@ -172,7 +172,7 @@ def test_what_cannot_be_decoded_is_grouped_by_identity(tmp_path, clips_dir):
 def test_archive_members_are_fingerprinted_by_streaming_the_archive(tmp_path, clips_dir):
     import tarfile
 
-    from tests.media import add_bytes
+    from tests.helpers.media import add_bytes
 
     with tarfile.open(tmp_path / "pack.tar", "w") as tar:
         for name in ["b.mp4", "bikes.mp4"]:

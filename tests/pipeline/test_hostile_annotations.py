@@ -21,8 +21,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.cli import assert_one_line_error, run_cli
-from tests.conftest import make_clip
+from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.clips import make_clip
 from videolake import VideolakeError
 from videolake.generators import TASKS, CannotGenerate
 from videolake.pipeline.annotations import (

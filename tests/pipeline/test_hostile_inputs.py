@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.cli import assert_one_line_error, run_cli, tree_hashes
+from tests.helpers.cli import assert_one_line_error, run_cli, tree_hashes
 from videolake import VideolakeError
 from videolake.commands.cli import main
 from videolake.pipeline import jsonio

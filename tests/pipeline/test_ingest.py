@@ -4,7 +4,7 @@ import tarfile
 
 import pytest
 
-from tests.media import add_bytes
+from tests.helpers.media import add_bytes
 from videolake import VideolakeError
 from videolake.pipeline.ingest import (
     discover,

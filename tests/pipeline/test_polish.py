@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.cli import assert_one_line_error, run_cli
+from tests.helpers.cli import assert_one_line_error, run_cli
 from videolake.commands.validate import validate
 from videolake.generators import synthetic
 from videolake.pipeline.graph import build
