@@ -46,8 +46,8 @@ import pyarrow.parquet as pq
 import yaml
 
 from videolake import VideolakeError
-from videolake.generators import TASKS
 from videolake.commands.audit import card_lines, dataset_rows
+from videolake.generators import TASKS
 from videolake.pipeline.audit import audit_rows
 from videolake.pipeline.dataset import open_dataset, read_json, refuse_output_inside, split_composition_key
 from videolake.pipeline.shards import atomic_write_bytes
