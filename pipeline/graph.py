@@ -206,7 +206,16 @@ def build(
                 )  # GOT-10k frame folders
                 grouping = group_pool(found + unlisted, cache_dir / "fingerprints", on_cluster, exclude)
             duplicates, excluded = (grouping.duplicates, sorted(grouping.excluded)) if grouping else ((), ())
-            plan = make_plan(recipe, found, seed, limit, select, annotated, duplicates, excluded)
+            plan = make_plan(
+                recipe,
+                found,
+                seed=seed,
+                limit=limit,
+                select=select,
+                annotated=annotated,
+                duplicates=duplicates,
+                excluded=excluded,
+            )
             check_holdout(plan, Path(out))
             if check_plan is not None:
                 check_plan(plan)

@@ -143,6 +143,7 @@ def sample_seed(seed: int, sample_id: str) -> int:
 def make_plan(
     recipe: Recipe,
     sources: list[SourceRef],
+    *,
     seed: int | None = None,
     limit: int | None = None,
     select: dict[str, set[int]] | None = None,
