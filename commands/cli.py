@@ -96,7 +96,13 @@ def build(
     polisher = Polisher.from_url(polish_endpoint, polish_model) if polish_endpoint else None
     recipe = load_recipe(recipe)
     if max_samples is not None:
-        recipe = scale_recipe(recipe, max_samples)
+        scaled = scale_recipe(recipe, max_samples)
+        if scaled is recipe:
+            total = sum(entry.count for entries in recipe.splits.values() for entry in entries)
+            click.echo(
+                f"note: {recipe.name} has {total} samples, within --max-samples {max_samples}: built whole", err=True
+            )
+        recipe = scaled
     if limit is not None and not recipe.needs_sources:
         total = sum(entry.count for entries in recipe.splits.values() for entry in entries)
         click.echo(
@@ -344,7 +350,7 @@ def train(algorithm, dataset_dir, model_name, out, preset, config_file, max_step
     "--staging",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where the Hub files are staged (default: OUT/.videolake-publish/REPO); reuse it to add datasets as configs.",
+    help="Where the Hub files are staged (default: beside DATASET_DIR, in .videolake-publish/OWNER--NAME); reuse it to add datasets as configs.",
 )
 @click.option("--dry-run", is_flag=True, help="Stage only: no network.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -524,8 +530,10 @@ def main(argv=None) -> None:
     except click.exceptions.Abort:
         click.echo("interrupted: re-run the same command to resume", err=True)
         sys.exit(130)
-    except click.ClickException as err:
-        err.show()
+    except click.ClickException as err:  # a malformed command line: one line too, with where to look
+        context = getattr(err, "ctx", None)
+        hint = f" (see: {context.command_path} --help)" if context is not None else ""
+        click.echo(f"error: {' '.join(err.format_message().split())}{hint}", err=True)
         sys.exit(err.exit_code)
     except VideolakeError as err:
         click.echo(f"error: {err}", err=True)

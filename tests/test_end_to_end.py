@@ -439,6 +439,19 @@ def test_user_errors_are_one_line(tmp_path):
         result = run_cli(*args)
         assert result.returncode != 0
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    # a malformed command line is one line too (click's usage block is not), with exit status 2
+    for args, says in (
+        (["build", "synrl-rl", "--max-samples", "0", "--out", str(tmp_path)], "'--max-samples': 0 is not in the range"),
+        (["buld"], "No such command 'buld'"),
+        (["build"], "Missing argument 'RECIPE'"),
+        (
+            ["train", "grpo", str(tmp_path), "--model", "tiny", "--out", str(tmp_path), "--max-steps", "0"],
+            "--max-steps",
+        ),
+    ):
+        result = run_cli(*args)
+        (line,) = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and line.startswith("error: ") and says in line and "--help)" in line, line
 
 
 def test_a_different_recipe_into_the_same_folder_is_refused(built, sources, tmp_path):

@@ -10,7 +10,8 @@ import json
 import os
 from pathlib import Path
 
-from videolake.pipeline.dataset import open_dataset
+from videolake import VideolakeError
+from videolake.pipeline.dataset import open_dataset, refuse_output_inside
 from videolake.trainer.data import FrameBudget, model_inputs, prompt_messages, videos
 from videolake.trainer.tiny import CPU_BUDGET, CPU_ROLLOUT_TOKENS, TINY_MODELS, loadable
 
@@ -37,6 +38,9 @@ def rollouts(
     tiny = model_name in TINY_MODELS
     if max_new_tokens is None:
         max_new_tokens = CPU_ROLLOUT_TOKENS if tiny else DEFAULT_TOKENS
+    refuse_output_inside(out, dataset_dir)
+    if out.exists():
+        raise VideolakeError(f"{out} exists: choose a new --out (rollouts never replace a file)")
     records = open_dataset(dataset_dir).hf_split(split)  # only shards whose sha256 matches the manifest
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")

@@ -120,11 +120,13 @@ def train(
     config_file: Path | None = None,
     max_steps: int | None = None,
 ):
-    from videolake.pipeline.dataset import open_dataset
+    from videolake.pipeline.dataset import open_dataset, refuse_output_inside
 
     if algorithm not in ALGORITHMS:
         raise VideolakeError(f"unknown algorithm {algorithm!r} (known: {', '.join(ALGORITHMS)})")
     settings = resolve_config(algorithm, preset, config_file, model_name, max_steps)
+    refuse_output_inside(out, dataset_dir)
+    refuse_other_content(out)
     records = open_dataset(dataset_dir).hf_split(settings["split"])  # only shards whose sha256 matches the manifest
     if "video_frames" in settings:
         check_frames_per_sample(records, settings["video_frames"])
@@ -133,10 +135,8 @@ def train(
         processor = AutoProcessor.from_pretrained(source)
         budget = FrameBudget.of(processor, settings.get("video_min_pixels"), settings.get("video_max_pixels"))
         settings = {**settings, **budget.settings()}
-        (out / CONFIG_FILE).write_text(
-            json.dumps({"dataset": str(dataset_dir), "model": model_name, "preset": preset, **settings}, indent=2)
-            + "\n"
-        )
+        config = json.dumps({"dataset": str(dataset_dir), "model": model_name, "preset": preset, **settings}, indent=2)
+        claim_run(out, config + "\n")
         trainer = make_trainer(algorithm, settings, source, processor, budget, records, out)
         trainer.add_callback(MetricsLog(out / METRICS_FILE))
         resume = any(out.glob("checkpoint-*"))
@@ -144,6 +144,39 @@ def train(
         trainer.save_model(str(out / "final"))
         processor.save_pretrained(str(out / "final"))
     return out
+
+
+def refuse_other_content(out: Path) -> None:
+    """A run folder is new, empty, or a run of ours (its ``train_config.json``): never files of another's."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / CONFIG_FILE).is_file())):
+        raise VideolakeError(f"{out} holds files that are not a videolake run: choose a new or empty --out")
+
+
+def claim_run(out: Path, config: str) -> None:
+    """Start a run in ``out``, or go on with the same one: a rerun with the same settings resumes from
+    the last checkpoint, a finished run continues only to a larger ``--max-steps`` and from a
+    checkpoint; other settings, or a finished run rerun as it was, are refused (never retrained over)."""
+    written = out / CONFIG_FILE
+    if written.is_file():
+        stored, wanted = json.loads(written.read_text(encoding="utf-8")), json.loads(config)
+        stored_steps, wanted_steps = stored.pop("max_steps", None), wanted.pop("max_steps", None)
+        if stored != wanted:
+            raise VideolakeError(
+                f"{out} holds a run with other settings ({CONFIG_FILE}): choose a new --out, "
+                "or rerun with the same settings to resume"
+            )
+        checkpoints = sorted(out.glob("checkpoint-*"), key=lambda path: int(path.name.rsplit("-", 1)[-1]))
+        longer = wanted_steps is not None and (stored_steps is None or wanted_steps > stored_steps)
+        if (out / "final").exists() and not (checkpoints and longer):
+            raise VideolakeError(
+                f"{out} holds a finished run (final/): choose a new --out, "
+                "or a larger --max-steps to continue it from its last checkpoint"
+            )
+        print(
+            f"resuming {out} from {checkpoints[-1].name}" if checkpoints else f"restarting {out}: no checkpoint yet",
+            file=sys.stderr,
+        )
+    written.write_text(config, encoding="utf-8")
 
 
 def make_trainer(algorithm: str, settings: dict, source: str, processor, budget: FrameBudget, records, out: Path):

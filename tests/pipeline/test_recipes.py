@@ -256,3 +256,9 @@ def test_build_max_samples_scales_a_recipe_end_to_end(tmp_path):
     assert "note: --limit takes the first 2 sources, and rendered renders every video: all 4 samples" in again.stderr
     shards = lambda root: {p.name: sha256_file(p) for p in sorted((root / "rendered" / "train").glob("*.arrow"))}
     assert len(shards(tmp_path / "a")) == 2 and shards(tmp_path / "b") == shards(tmp_path / "a")
+    # a limit above the recipe's size builds it whole, and says so
+    small = tmp_path / "small.yaml"
+    small.write_text(recipe.read_text().replace("name: rendered", "name: small").replace("count: 30", "count: 1"))
+    whole = run_cli("build", small, "--out", tmp_path / "c", "--max-samples", 10**20, "--quiet")
+    assert whole.returncode == 0, whole.stderr
+    assert "note: small has 11 samples, within --max-samples 100000000000000000000: built whole" in whole.stderr

@@ -64,3 +64,44 @@ def test_train_user_errors_are_one_line(lake, tmp_path):
         run_cli("train", "grpo", lake, "--model", "tiny", "--out", tmp_path, "--preset", "nope"),
         "no training preset 'nope'",
     )
+
+
+def test_a_run_never_writes_inside_its_dataset_nor_among_anothers_files(lake, tmp_path):
+    """Refused before any model is loaded, and the folders are left as they were."""
+    from tests.helpers.cli import tree_hashes
+
+    before = tree_hashes(lake)
+    inside = run_cli("train", "sft", lake, "--model", "tiny", "--out", lake / "run", "--max-steps", "1")
+    assert_one_line_error(inside, "is inside the input")
+    rollouts = run_cli("rollouts", lake, "--model", "tiny", "--k", "2", "--out", lake / "r.jsonl")
+    assert_one_line_error(rollouts, "is inside the input")
+    assert tree_hashes(lake) == before
+    foreign = tmp_path / "notes"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    result = run_cli("train", "sft", lake, "--model", "tiny", "--out", foreign, "--max-steps", "1")
+    assert_one_line_error(result, "holds files that are not a videolake run")
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+
+
+def test_a_rerun_resumes_the_same_run_and_refuses_to_train_over_another(tmp_path, capsys):
+    from videolake.trainer.run import claim_run
+
+    config = json.dumps({"model": "tiny", "learning_rate": 1e-5, "max_steps": 3})
+    run = tmp_path / "run"
+    run.mkdir()
+    claim_run(run, config)  # a new run
+    assert capsys.readouterr().err == ""
+    claim_run(run, config)  # killed before its first checkpoint: the same command starts again
+    assert "restarting" in capsys.readouterr().err
+    for step in (2, 10):
+        (run / f"checkpoint-{step}").mkdir()
+    claim_run(run, config)  # interrupted: the same command resumes from the last checkpoint
+    assert f"resuming {run} from checkpoint-10" in capsys.readouterr().err
+    with pytest.raises(VideolakeError, match="other settings"):
+        claim_run(run, json.dumps({"model": "tiny", "learning_rate": 1e-4, "max_steps": 3}))
+    (run / "final").mkdir()
+    with pytest.raises(VideolakeError, match="finished run"):
+        claim_run(run, config)  # finished: rerun as it was
+    claim_run(run, json.dumps({"model": "tiny", "learning_rate": 1e-5, "max_steps": 5}))  # continued, longer
+    assert json.loads((run / "train_config.json").read_text())["max_steps"] == 5

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from tests.helpers.cli import run_cli
+from tests.helpers.cli import assert_one_line_error, run_cli
 from videolake.trainer.tiny import CPU_SETTINGS
 
 pytestmark = pytest.mark.slow  # a build of several tasks or a model trained: `make check` skips it
@@ -29,6 +29,10 @@ def test_a_tiny_run_trains_at_cpu_sizes_for_max_steps(lake, tmp_path, algorithm)
     assert CPU_SETTINGS[algorithm].items() <= config.items()
     assert (run / "final" / "config.json").exists() and (run / "final" / "processor_config.json").exists()
     assert not list(run.rglob("README.md")), "a placeholder model card was written"
+    before = (run / "final" / "model.safetensors").read_bytes()
+    again = run_cli("train", algorithm, lake, "--model", "tiny", "--out", run, "--max-steps", "3")
+    assert_one_line_error(again, "holds a finished run")  # never trained over from scratch
+    assert (run / "final" / "model.safetensors").read_bytes() == before
 
 
 def test_tiny_rollouts_write_k_completions_per_record(lake, records, tmp_path):
@@ -40,3 +44,5 @@ def test_tiny_rollouts_write_k_completions_per_record(lake, records, tmp_path):
     assert all(isinstance(line["completion"], str) for line in lines)
     assert Counter(line["id"] for line in lines) == dict.fromkeys(records["id"], 3)
     assert [p.name for p in tmp_path.iterdir()] == ["rollouts.jsonl"]  # no partial file left
+    again = run_cli("rollouts", lake, "--model", "tiny", "--k", "3", "--out", out)
+    assert_one_line_error(again, "exists: choose a new --out")
