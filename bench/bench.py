@@ -235,8 +235,7 @@ def peak_rss_mib(clip: Path) -> dict:
 
 def reward_speed() -> dict:
     """Scoring a 2,700-item VIUBench and one GRPO step's rewards (8 rollouts x batch 512)."""
-    from tests.rewards.test_score import viubench_items
-
+    from tests.commands.test_score import viubench_items
     from videolake.commands.score import random_predictions, score
     from videolake.rewards import accuracy_reward
 

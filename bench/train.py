@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.lake import small_build
 from videolake.trainer.collate import SFTCollator
-from videolake.trainer.data import videos
+from videolake.trainer.data import FrameBudget, videos
 from videolake.trainer.tiny import tiny_qwen2_5_vl
 
 
@@ -29,7 +29,7 @@ def data_path(clips: Path, samples: int, repeats: int) -> dict:
     import datasets
 
     _, processor = tiny_qwen2_5_vl()  # the real Qwen2.5-VL video processor; only the vocabulary is tiny
-    collate = SFTCollator(processor)
+    collate = SFTCollator(processor, FrameBudget.of(processor))  # the processor's own pixel bounds
     with tempfile.TemporaryDirectory() as folder:
         records = list(datasets.load_from_disk(str(small_build(clips, Path(folder), samples)))["train"])
         floor = best_seconds(lambda: [videos(record) for record in records], repeats)

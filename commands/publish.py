@@ -203,7 +203,7 @@ def size_category(total: int) -> str:
 
 
 PAPERS = {
-    "videossr": """@inproceedings{he2026videossr,
+    "he2026videossr": """@inproceedings{he2026videossr,
   title = {{VideoSSR}: Video Self-Supervised Reinforcement Learning},
   author = {He, Zefeng and Qu, Xiaoye and Li, Yafu and Huang, Siyuan and Liu, Daizong and Cheng, Yu},
   booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
@@ -211,25 +211,30 @@ PAPERS = {
   eprint = {2511.06281},
   archivePrefix = {arXiv}
 }""",
-    "synrl": """@misc{jiang2026synrl,
+    "jiang2026synrl": """@misc{jiang2026synrl,
   title = {Learning Transferable Temporal Primitives for Video Reasoning via Synthetic Videos},
   author = {Jiang, Songtao and Song, Sibo and Zhou, Chenyi and Wang, Yuan and Chen, Ruizhe and Guan, Tongkun and Luo, Ruilin and Zhang, Yan and Tang, Zhihang and Sun, Yuchong and Zhang, Hang and Yang, Zhibo and Bai, Shuai and Lin, Junyang and Liu, Zuozhu},
   note = {SynRL; code: https://github.com/jiangsongtao/Synthetic-Video}
 }""",
-    "videochat-r1": """@article{li2025videochatr1,
+    "li2025videochatr1": """@article{li2025videochatr1,
   title = {{VideoChat-R1}: Enhancing Spatio-Temporal Perception via Reinforcement Fine-Tuning},
   author = {Li, Xinhao and Yan, Ziang and Meng, Desen and Dong, Lu and Zeng, Xiangyu and He, Yinan and Wang, Yali and Qiao, Yu and Wang, Yi and Wang, Limin},
   journal = {arXiv preprint arXiv:2504.06958},
   year = {2025}
 }""",
-    "museg": """@article{luo2025museg,
+    "luo2025museg": """@article{luo2025museg,
   title = {{MUSEG}: Reinforcing Video Temporal Understanding via Timestamp-Aware Multi-Segment Grounding},
   author = {Luo, Fuwen and Lou, Shengfeng and Chen, Chi and Wang, Ziyue and Li, Chenliang and Shen, Weizhou and Guo, Jiyue and Li, Peng and Yan, Ming and Zhang, Ji and Huang, Fei and Liu, Yang},
   journal = {arXiv preprint arXiv:2505.20715},
   year = {2025}
 }""",
 }
-PAPER_TITLES = {"videossr": "VideoSSR", "synrl": "SynRL", "videochat-r1": "VideoChat-R1", "museg": "MUSEG"}
+PAPER_TITLES = {
+    "he2026videossr": "VideoSSR",
+    "jiang2026synrl": "SynRL",
+    "li2025videochatr1": "VideoChat-R1",
+    "luo2025museg": "MUSEG",
+}
 
 
 def task_lines(rows: list[dict]) -> list[str]:

@@ -159,7 +159,7 @@ def contact(meta: dict) -> Contact:
 
 TASK = Task(
     name=NAME,
-    paper="videossr",
+    paper="he2026videossr",
     shows="one video in which one contiguous segment is perturbed (pixels, speed or order)",
     generate=generate,
     derive_answer=derive_answer,

@@ -91,7 +91,7 @@ class Task:
     (``videolake.rewards.reward``), one line in ``videolake.generators.TASKS`` and tests."""
 
     name: str
-    paper: str  # the source paper, a key of ``commands.publish.PAPERS`` (the card cites it)
+    paper: str  # the source paper's BibTeX key in ``commands.publish.PAPERS`` (the card cites it)
     shows: str  # what the model is shown and asked, in one line (the card's task table)
     generate: Generate
     derive_answer: Callable[[dict], str]

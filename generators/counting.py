@@ -198,7 +198,7 @@ def contact(meta: dict) -> Contact:
 
 TASK = Task(
     name=NAME,
-    paper="videossr",
+    paper="he2026videossr",
     shows="one video with circles, squares and triangles drawn on a few frames; the answer counts each kind",
     generate=generate,
     derive_answer=derive_answer,

@@ -217,7 +217,7 @@ def contact(meta: dict) -> Contact:
 
 TASK = Task(
     name=NAME,
-    paper="videochat-r1",
+    paper="li2025videochatr1",
     shows="a multiple-choice question about an event, answered with the intervals that support it",
     generate=generate,
     derive_answer=derive_answer,

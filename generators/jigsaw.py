@@ -151,7 +151,7 @@ def contact(meta: dict) -> Contact:
 
 TASK = Task(
     name=NAME,
-    paper="videossr",
+    paper="he2026videossr",
     shows="n clips of one video in shuffled order; the answer gives each original clip's position",
     generate=generate,
     derive_answer=derive_answer,

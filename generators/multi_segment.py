@@ -276,7 +276,7 @@ def contact(meta: dict) -> Contact:
 
 TASK = Task(
     name=NAME,
-    paper="museg",
+    paper="luo2025museg",
     shows="a query about an event that happens one or more times; the answer lists every interval",
     generate=generate,
     derive_answer=derive_answer,

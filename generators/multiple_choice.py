@@ -81,7 +81,7 @@ def contact(meta: dict) -> Contact:
 
 TASK = Task(
     name=NAME,
-    paper="videochat-r1",
+    paper="li2025videochatr1",
     shows="a question with lettered options over the whole video (NExT-QA, LLaVA-Video-178K)",
     generate=generate,
     derive_answer=derive_answer,

@@ -66,7 +66,7 @@ def contact(meta: dict) -> Contact:
 
 TASK = Task(
     name=NAME,
-    paper="synrl",
+    paper="jiang2026synrl",
     shows="a question over the whole video (LLaVA-Video-178K)",
     generate=generate,
     derive_answer=derive_answer,

@@ -110,7 +110,7 @@ def contact(meta: dict) -> Contact:
 
 TASK = Task(
     name=NAME,
-    paper="videochat-r1",
+    paper="li2025videochatr1",
     shows="a query about one event; the answer is its interval",
     generate=generate,
     derive_answer=derive_answer,

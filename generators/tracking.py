@@ -271,7 +271,7 @@ def contact(meta: dict) -> Contact:
 
 TASK = Task(
     name=NAME,
-    paper="videochat-r1",
+    paper="li2025videochatr1",
     shows="8 frames and the first box of a named object; one box per frame",
     generate=generate,
     derive_answer=derive_answer,

@@ -173,7 +173,7 @@ def random_guess(meta: dict, fps: float, rng: np.random.Generator) -> str:
 
 TASK = Task(
     name=NAME,
-    paper="synrl",
+    paper="jiang2026synrl",
     shows="a rendered video of a short-term motion or long-term state-tracking scenario, with a timestamped reasoning trace",
     generate=generate,
     derive_answer=derive_answer,

@@ -152,7 +152,9 @@ def test_the_card_says_what_each_task_asks_cites_its_papers_and_states_real_size
     first = min(datasets_rows(built), key=lambda row: row["id"])
     line = next(line for line in card.text.splitlines() if line.startswith("| `synrl` (SynRL) |"))
     assert hub.markdown_code(ideal_completion("synrl", first["answer"], "…")) in line and "0–1 |" in line
-    assert hub.PAPERS["synrl"] in card.text and hub.PAPERS["videossr"] not in card.text  # the papers of its tasks
+    assert (
+        hub.PAPERS["jiang2026synrl"] in card.text and hub.PAPERS["he2026videossr"] not in card.text
+    )  # the papers of its tasks
     parquet = sorted((staging / "data" / "tiny-a").rglob("*.parquet"))
     info = {entry["config_name"]: entry for entry in card.data.to_dict()["dataset_info"]}["tiny-a"]
     assert info["download_size"] == sum(path.stat().st_size for path in parquet)

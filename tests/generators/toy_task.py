@@ -65,7 +65,7 @@ def black_frame(solution: str, truth: str, extra_info: dict) -> dict:
 
 TASK = Task(
     name=NAME,
-    paper="videossr",
+    paper="he2026videossr",
     shows="a clip with one frame turned black; the answer is its index",
     generate=generate,
     derive_answer=derive_answer,
