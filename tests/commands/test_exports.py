@@ -247,7 +247,7 @@ def test_videos_are_written_once_across_formats_and_runs(dataset, records, tmp_p
     assert {f: f.stat().st_mtime_ns for f in files} == stamps
 
 
-def test_export_cli(dataset, tmp_path):
+def test_export_prints_what_it_wrote_and_refuses_a_split_the_dataset_lacks(dataset, tmp_path):
     result = run_cli("export", "trl", dataset, "--out", tmp_path)
     assert result.returncode == 0 and result.stdout.strip().endswith("train.parquet"), result.stderr
     result = run_cli("export", "trl", dataset, "--out", tmp_path, "--split", "test")

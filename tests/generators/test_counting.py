@@ -24,7 +24,7 @@ def per_frame_counts(shapes):
 
 
 @pytest.mark.parametrize("tier, cap", [(EASY, 9), (HARD, 16)])
-def test_tier_rules_hold(tier, cap):
+def test_counts_frames_and_shapes_per_frame_stay_within_the_tier(tier, cap):
     for seed in range(30):
         _, sample = run(tier, seed, h=252, w=448)
         shapes = sample.meta["shapes"]

@@ -138,7 +138,7 @@ def test_math_expression_order_of_operations():
     assert games.number_text(games.evaluate("7/2")) == "3.50"
 
 
-def test_card_operations():
+def test_each_card_operation_moves_the_pile_as_its_rule_says():
     pile = games.CardPile()
     state = ["8S", "10C", "JC"]
     assert pile.apply(state, {"op": "to_bottom"}) == ["10C", "JC", "8S"]
