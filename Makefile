@@ -48,7 +48,7 @@ test: $(DEV) $(CONSUMERS)  ## Lint and the full test suite, as CI runs it (.ci/r
 	VIDEOLAKE_CONSUMERS_PYTHON=$(CURDIR)/$(CONSUMERS_VENV)/bin/python $(BIN)/python -m pytest
 
 # Lint and the tests that need neither verl's and LLaMA-Factory's environment nor a long build.
-check: $(DEV)  ## Lint and the fast tests (no consumers' environment): a few minutes.
+check: $(DEV)  ## Lint and the 920 tests that need no consumers' environment and no long build (about 9 minutes).
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "not consumers and not slow"

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bench import bench, encoders, fullsize, lake, reference, scaling, synthetic, train
+
+pytestmark = pytest.mark.slow  # every bench module in tiny mode: `make check` skips it
 
 
 def test_lake_bench_runs_in_tiny_mode(clips_dir, capsys):

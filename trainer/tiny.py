@@ -174,8 +174,16 @@ def loadable(model_name: str) -> Iterator[str]:
     if model_name not in TINY_MODELS:
         yield model_name
         return
+    from transformers.utils import logging
+
     with tempfile.TemporaryDirectory(prefix=f"videolake-{model_name}-") as folder:
         model, processor = TINY_MODELS[model_name]()
-        model.save_pretrained(folder)
+        shown = logging.is_progress_bar_enabled()
+        logging.disable_progress_bar()  # a bar for writing a 1 MB model would be the run's first line
+        try:
+            model.save_pretrained(folder)
+        finally:
+            if shown:
+                logging.enable_progress_bar()
         processor.save_pretrained(folder)
         yield folder

@@ -82,6 +82,7 @@ def path_length(meta: dict) -> float:
     return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
 
 
+@pytest.mark.slow  # minutes on 2 cores: `make check` skips it
 @pytest.mark.parametrize("task, subtype, statistic", LADDERS)
 def test_every_ladder_has_three_steps_above_the_default_and_each_is_harder(task, subtype, statistic):
     steps = list(builtin_tiers()[task])

@@ -21,6 +21,8 @@ from videolake.generators import grounding_qa, synthetic
 from videolake.generators.synthetic import qa, scenes
 from videolake.pipeline import audit
 
+pytestmark = pytest.mark.slow  # thousands of simulated questions per template: `make check` skips it
+
 QUESTIONS = 1000  # per multiple-choice template: half are scored, a standard error of 2 points at chance 25 %
 OPEN_QUESTIONS = 600
 OPEN_SHARE = 1.5  # the commonest open answer, against the uniform share over the answers seen

@@ -41,6 +41,7 @@ def test_a_tiny_models_cpu_sizes_override_the_preset_and_yield_to_the_user(tmp_p
     assert full["num_generations"] == 8 and "use_cpu" not in full and "max_steps" not in full
 
 
+@pytest.mark.slow  # minutes on 2 cores: `make check` skips it
 def test_train_grpo_writes_metrics_and_checkpoints_and_resumes(lake, tmp_path):
     config = tmp_path / "small.yaml"
     config.write_text(yaml.safe_dump(SMALL))
