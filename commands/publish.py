@@ -315,8 +315,9 @@ def body_section(
         "Score a model's output with the rewards the answers were built for (videolake is installed from its source repository, `pip install -e .`; it is not on PyPI):",
         "",
         "```python",
-        "from videolake.rewards import compute_score",
-        'compute_score(row["task"], model_output, row["answer"])["score"]',
+        "from videolake.rewards import compute_score, ideal_completion",
+        'model_output = ideal_completion(row["task"], row["answer"], "")  # your model\'s completion for row',
+        'compute_score(row["task"], model_output, row["answer"], {"meta": row["meta"]})["score"]  # as training scores it',
         "```",
     ]
     return "\n".join(lines) + "\n"
